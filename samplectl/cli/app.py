@@ -1,0 +1,136 @@
+"""The root command: global options, command registration, and typed errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from samplectl import __version__
+from samplectl.cli.context import AppContext
+from samplectl.domain.errors import ExitCode, SamplectlError
+
+
+class SamplectlGroup(TyperGroup):
+    """Runs the command and maps every outcome to the contract's exit codes and error lines."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+        from typer import _click
+
+        extra.pop("standalone_mode", None)
+        app_ctx = AppContext()
+        extra.setdefault("obj", app_ctx)
+        app_ctx = extra["obj"]
+        try:
+            result = super().main(args=args, prog_name=prog_name or "samplectl", standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else 0
+        except SamplectlError as exc:
+            code = report(app_ctx, exc)
+        except _click.exceptions.Abort:
+            app_ctx.io.stderr.write("\naborted\n")
+            code = 130
+        except _click.exceptions.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "samplectl"
+            code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))
+        except _click.exceptions.ClickException as exc:
+            code = report(app_ctx, _usage(exc.format_message(), None))
+        except BrokenPipeError:
+            # A pipe reader (head, less) went away: stop quietly, as Unix tools do.
+            sys.stdout = None  # type: ignore[assignment]
+            code = 0
+        except KeyboardInterrupt:
+            app_ctx.io.stderr.write("\ninterrupted\n")
+            code = 130
+        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become exit 1
+            if app_ctx.debug:
+                raise
+            code = report(
+                app_ctx,
+                SamplectlError(f"unexpected {type(exc).__name__}: {exc}", hint="run again with --debug for details"),
+            )
+        finally:
+            app_ctx.close()
+        sys.exit(code)
+
+
+def _usage(message: str, hint: str | None) -> SamplectlError:
+    from samplectl.domain.errors import UsageError
+
+    return UsageError(message, hint=hint)
+
+
+def report(app_ctx: AppContext, exc: SamplectlError) -> int:
+    from samplectl.output.errors import write_error
+
+    if app_ctx.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=app_ctx.io.stderr)
+    write_error(
+        app_ctx.io.stderr,
+        code=exc.code,
+        message=exc.message,
+        hint=exc.hint,
+        details=exc.details,
+        envelope=app_ctx.wants_json_errors,
+        color=app_ctx.color("stderr"),
+    )
+    return int(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=SamplectlGroup,
+    name="samplectl",
+    help="Manage biological samples collected in clinical trials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"samplectl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More messages on stderr (repeatable).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors: no messages or progress.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Manage biological samples collected in clinical trials.
+
+    Example: samplectl filter --status collected --type blood -o json
+    """
+    app_ctx: AppContext = ctx.ensure_object(AppContext)
+    app_ctx.debug, app_ctx.verbose, app_ctx.quiet, app_ctx.no_color = debug, verbose, quiet, no_color
+
+
+def _register() -> None:
+    from samplectl.cli import init, samples
+
+    for module in (init, samples):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="samplectl")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Options shared by several commands, so every command spells and documents them the same."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from samplectl.domain.vocab import OUTPUT_FORMATS, ROLES, SAMPLE_TYPES, STATUSES
+
+
+def _complete(values: tuple[str, ...]):  # -> completion callback
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return complete
+
+
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table, json, jsonl or csv. Default: a table on a terminal, JSON in a pipe.",
+        autocompletion=_complete(OUTPUT_FORMATS),
+        show_default=False,
+    ),
+]
+
+# Criteria (filter, export, update --where). Values are validated by the domain (exit 6), not by
+# typer choices (exit 2), as the contract asks.
+TypeCriteria = Annotated[
+    list[str] | None,
+    typer.Option("--type", help="Sample type (repeat for OR).", autocompletion=_complete(SAMPLE_TYPES)),
+]
+StatusCriteria = Annotated[
+    list[str] | None,
+    typer.Option("--status", help="Status (repeat for OR).", autocompletion=_complete(STATUSES)),
+]
+SubjectCriteria = Annotated[list[str] | None, typer.Option("--subject", help="Subject id, exact (repeat for OR).")]
+LocationCriteria = Annotated[
+    list[str] | None, typer.Option("--location", help="Storage location prefix, case-sensitive (repeat for OR).")
+]
+CollectedFrom = Annotated[
+    str | None, typer.Option("--collected-from", help="Collected on or after this date or date-time.")
+]
+CollectedTo = Annotated[
+    str | None, typer.Option("--collected-to", help="Collected on or before this date (whole day) or date-time.")
+]
+SortOption = Annotated[
+    str | None,
+    typer.Option("--sort", help="Sort by FIELD ascending or -FIELD descending. Default: -collection_date."),
+]
+
+# Sample fields as flags (create, update).
+SampleIdFlag = Annotated[str | None, typer.Option("--id", help="Sample id (generated when left out).")]
+TypeFlag = Annotated[
+    str | None,
+    typer.Option("--type", help="blood, saliva or tissue.", autocompletion=_complete(SAMPLE_TYPES)),
+]
+SubjectFlag = Annotated[str | None, typer.Option("--subject", help="Trial subject id.")]
+CollectedFlag = Annotated[
+    str | None, typer.Option("--collected", help="Collection date or date-time, ISO 8601 (local time unless an offset).")
+]
+StatusFlag = Annotated[
+    str | None,
+    typer.Option("--status", help="collected, processing or archived.", autocompletion=_complete(STATUSES)),
+]
+LocationFlag = Annotated[str | None, typer.Option("--location", help="Storage location, e.g. FRZ-2/R3/B14.")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit trail.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="viewer, technician or admin.", autocompletion=_complete(ROLES))
+]

@@ -1,0 +1,230 @@
+"""Sample commands: create, get, list, filter, update, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from samplectl.cli import options as opt
+from samplectl.cli.context import AppContext
+from samplectl.cli.render import check_output, print_records
+
+
+def _ctx(ctx: typer.Context) -> AppContext:
+    return ctx.ensure_object(AppContext)
+
+
+# Required values create asks for on a terminal, with the prompt shown to the technician.
+PROMPTS = {
+    "sample_type": "Sample type (blood, saliva, tissue)",
+    "subject_id": "Subject id",
+    "collection_date": "Collected (e.g. 2025-03-14T09:30)",
+    "storage_location": "Storage location",
+}
+FLAG_OF = {"sample_type": "--type", "subject_id": "--subject", "collection_date": "--collected",
+           "storage_location": "--location"}
+
+
+def create(
+    ctx: typer.Context,
+    sample_id: opt.SampleIdFlag = None,
+    sample_type: opt.TypeFlag = None,
+    subject: opt.SubjectFlag = None,
+    collected: opt.CollectedFlag = None,
+    status: opt.StatusFlag = None,
+    location: opt.LocationFlag = None,
+    reason: opt.Reason = None,
+    output: opt.Output = None,
+) -> None:
+    """Register one sample.
+
+    Missing required values are asked for on a terminal; in a script they must be given as flags.
+
+    Example: samplectl create --type blood --subject SUBJ-0042 --collected 2025-03-14T09:30 --location FRZ-2/R3/B14
+    """
+    app_ctx = _ctx(ctx)
+    check_output(app_ctx, output)
+    fields: dict[str, Any] = {
+        "sample_id": sample_id, "sample_type": sample_type, "subject_id": subject,
+        "collection_date": collected, "status": status, "storage_location": location,
+    }
+    missing = [name for name in PROMPTS if fields[name] is None]
+    if missing:
+        if not app_ctx.io.stdin_is_tty:
+            from samplectl.domain.errors import UsageError
+
+            flags = ", ".join(FLAG_OF[m] for m in missing)
+            raise UsageError(f"missing {flags} (stdin is not a terminal, so nothing is asked)",
+                             hint=f"give {flags} on the command line")
+        for name in missing:
+            fields[name] = typer.prompt(PROMPTS[name], err=True)
+    service = app_ctx.sample_service()
+    record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
+    app_ctx.say(f"created sample {record['sample_id']}")
+    print_records(app_ctx, [record], output, single=True)
+
+
+def get(
+    ctx: typer.Context,
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="One or more sample ids.")],
+    output: opt.Output = None,
+) -> None:
+    """Show one or more samples by id (one id: a JSON object; several: an array).
+
+    Example: samplectl get 3f2c9a1e-... -o json
+    """
+    app_ctx = _ctx(ctx)
+    check_output(app_ctx, output)
+    service = app_ctx.sample_service()
+    service.identity.require("viewer", "reading samples")
+    records = [service.get(sample_id) for sample_id in sample_ids]
+    print_records(app_ctx, records, output, single=len(sample_ids) == 1)
+
+
+def _criteria(app_ctx: AppContext, **flags: Any):  # -> Criteria
+    from samplectl.domain.criteria import build_criteria
+
+    return build_criteria(tz=app_ctx.settings.tzinfo(), **flags)
+
+
+def _listing(
+    app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool
+) -> None:
+    from samplectl.domain.criteria import Sort
+    from samplectl.domain.errors import ValidationFailed
+
+    check_output(app_ctx, output)
+    if limit < 1:
+        raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
+    order = Sort.parse(sort)
+    service = app_ctx.sample_service()
+    service.identity.require("viewer", "reading samples")
+    if count:
+        app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
+        return
+    shown = print_records(app_ctx, service.find(criteria, order, None if all_ else limit), output)
+    if not all_ and shown == limit:
+        app_ctx.say(f"showing the first {limit}; use --limit N or --all for more")
+
+
+Limit = Annotated[int, typer.Option("--limit", "-n", help="At most this many samples.")]
+All = Annotated[bool, typer.Option("--all", help="Every sample (streams; ignores --limit).")]
+
+
+def list_samples(
+    ctx: typer.Context,
+    limit: Limit = 50,
+    all_: All = False,
+    sort: opt.SortOption = None,
+    output: opt.Output = None,
+) -> None:
+    """List samples, newest collection first.
+
+    Example: samplectl list --limit 20
+    """
+    app_ctx = _ctx(ctx)
+    from samplectl.domain.criteria import Criteria
+
+    _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False)
+
+
+def filter_samples(
+    ctx: typer.Context,
+    sample_types: opt.TypeCriteria = None,
+    statuses: opt.StatusCriteria = None,
+    subjects: opt.SubjectCriteria = None,
+    locations: opt.LocationCriteria = None,
+    collected_from: opt.CollectedFrom = None,
+    collected_to: opt.CollectedTo = None,
+    count: Annotated[bool, typer.Option("--count", help="Print only the number of matching samples.")] = False,
+    limit: Limit = 50,
+    all_: All = False,
+    sort: opt.SortOption = None,
+    output: opt.Output = None,
+) -> None:
+    """Find samples matching criteria: repeat a flag for OR, combine flags for AND.
+
+    Example: samplectl filter --status collected --type blood --collected-from 2025-01-01
+    """
+    app_ctx = _ctx(ctx)
+    criteria = _criteria(
+        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
+        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
+    )
+    _listing(app_ctx, criteria, sort, limit, all_, output, count=count)
+
+
+def update(
+    ctx: typer.Context,
+    sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample to change.")],
+    new_id: opt.SampleIdFlag = None,
+    sample_type: opt.TypeFlag = None,
+    subject: opt.SubjectFlag = None,
+    collected: opt.CollectedFlag = None,
+    status: opt.StatusFlag = None,
+    location: opt.LocationFlag = None,
+    reason: opt.Reason = None,
+    force: Annotated[bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")] = False,
+    if_version: Annotated[
+        int | None, typer.Option("--if-version", help="Refuse unless the sample is still at this version.")
+    ] = None,
+    output: opt.Output = None,
+) -> None:
+    """Change fields of one sample; status changes follow the lifecycle.
+
+    Lifecycle: collected -> processing -> archived, and collected -> archived.
+
+    Example: samplectl update 3f2c9a1e-... --status processing --reason "aliquoted"
+    """
+    from samplectl.domain.errors import UsageError
+
+    app_ctx = _ctx(ctx)
+    check_output(app_ctx, output)
+    if force and not reason:
+        raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden: --reason TEXT")
+    changes = {"sample_id": new_id, "sample_type": sample_type, "subject_id": subject,
+               "collection_date": collected, "status": status, "storage_location": location}
+    if all(v is None for v in changes.values()):
+        raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
+                         "--status, --location, --id")
+    record, changed = app_ctx.sample_service().update(
+        sample_id, changes, reason=reason, force=force, if_version=if_version
+    )
+    app_ctx.say(f"updated {record['sample_id']}: {', '.join(changed)}" if changed else "nothing changed")
+    print_records(app_ctx, [record], output, single=True)
+
+
+def delete(
+    ctx: typer.Context,
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="The samples to delete.")],
+    yes: opt.Yes = False,
+    reason: opt.Reason = None,
+) -> None:
+    """Delete samples (admin). Asks first on a terminal; scripts must pass --yes.
+
+    Example: samplectl delete 3f2c9a1e-... --yes --reason "registered twice"
+    """
+    app_ctx = _ctx(ctx)
+    service = app_ctx.sample_service()
+    service.identity.require("admin", "deleting samples")
+    if not yes:
+        app_ctx.require_terminal_or("--yes", "delete")
+        # Check every id exists before asking, so the question is about real samples.
+        for sample_id in sample_ids:
+            service.get(sample_id)
+        noun = "sample" if len(sample_ids) == 1 else f"{len(sample_ids)} samples"
+        if not typer.confirm(f"Delete {noun} {', '.join(sample_ids)}?", default=False, err=True):
+            raise typer.Abort()
+    for sample_id in sample_ids:
+        service.delete(sample_id, reason=reason)
+        app_ctx.say(f"deleted {sample_id.strip()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("create")(create)
+    app.command("get")(get)
+    app.command("list")(list_samples)
+    app.command("filter")(filter_samples)
+    app.command("update")(update)
+    app.command("delete")(delete)

@@ -1,0 +1,142 @@
+"""Settings: built-in defaults < config file < environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from samplectl.domain.errors import ValidationFailed
+
+ENV_PREFIX = "SAMPLECTL_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    mongodb_uri: str | None = None
+    mongodb_db: str = "samplectl"
+    database_url: str | None = None
+    timezone: str | None = None  # None: the machine's local time zone
+    token_lifetime_hours: float = 8.0
+    lockout_attempts: int = 5
+    lockout_minutes: float = 15.0
+    log_file: str | None = None
+    token: str | None = None
+    jwt_secret: str | None = None
+    server_timeout_ms: int = 3000
+    config_file: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when samples live in the embedded store under the data directory."""
+        return not self.mongodb_uri
+
+    @property
+    def samples_path(self) -> Path:
+        return self.home / "samples.db"
+
+    @property
+    def users_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'users.db'}"
+
+    def tzinfo(self):  # -> tzinfo
+        from samplectl.domain.timezones import resolve_timezone
+
+        return resolve_timezone(self.timezone)
+
+
+# Keys a config file may hold, and the type each is read as.
+FILE_KEYS: dict[str, type] = {
+    "mongodb_uri": str,
+    "mongodb_db": str,
+    "database_url": str,
+    "timezone": str,
+    "token_lifetime_hours": float,
+    "lockout_attempts": int,
+    "lockout_minutes": float,
+    "log_file": str,
+    "home": str,
+}
+ENV_KEYS = dict(FILE_KEYS, token=str, jwt_secret=str, server_timeout_ms=int)
+
+
+def default_home(env: dict[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "samplectl"
+
+
+def config_path(env: dict[str, str]) -> Path:
+    if env.get("SAMPLECTL_CONFIG"):
+        return Path(env["SAMPLECTL_CONFIG"])
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "samplectl" / "config.toml"
+
+
+def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
+    try:
+        if kind is str:
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        if isinstance(value, bool):
+            raise ValueError
+        result = kind(value)
+        if result <= 0:
+            raise ValueError
+        return result
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}",
+            hint="fix or remove that setting",
+        ) from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationFailed(f"cannot read config file {path}: {exc}", hint="fix the TOML syntax") from None
+    unknown = sorted(set(data) - set(FILE_KEYS))
+    if unknown:
+        raise ValidationFailed(
+            f"config file {path}: unknown setting {unknown[0]!r}",
+            hint=f"known settings: {', '.join(FILE_KEYS)}",
+        )
+    return {k: _coerce(k, v, FILE_KEYS[k], str(path)) for k, v in data.items()}
+
+
+def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
+    """Resolve every setting from its sources; flags given as None are ignored."""
+    env = dict(os.environ if env is None else env)
+    path = config_path(env)
+    values: dict[str, Any] = _read_file(path)
+    for key, kind in ENV_KEYS.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw not in (None, ""):
+            values[key] = _coerce(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
+    values.update({k: v for k, v in flags.items() if v is not None})
+    home = Path(values.pop("home", None) or default_home(env)).expanduser()
+    known = {f.name for f in fields(Settings)}
+    return replace(Settings(home=home, config_file=path), **{k: v for k, v in values.items() if k in known})
+
+
+def mask_uri(uri: str) -> str:
+    """A URI fit to print: the password replaced by ***."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable URI>"
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc
+    userinfo, _, hosts = netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))

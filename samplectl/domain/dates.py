@@ -1,0 +1,67 @@
+"""Date handling for collection dates and criteria.
+
+Dates are entered in ISO 8601 (or with an explicit strftime format), in the lab's configured
+time zone when they carry no offset, and are kept in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+ISO_EXAMPLE = "2025-03-14 or 2025-03-14T09:30:00+01:00"
+
+
+def parse_when(text: str, tz: tzinfo, date_format: str | None = None) -> tuple[datetime, bool]:
+    """Parse a date or date-time into an aware UTC datetime.
+
+    Returns the instant and whether the text was a bare date (no time of day), which
+    criteria need to cover a whole day. Raises ValueError with a message for people.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("is empty")
+    if date_format:
+        try:
+            parsed = datetime.strptime(text, date_format)
+        except ValueError:
+            raise ValueError(f"does not match the date format {date_format!r}") from None
+        bare_date = not any(code in date_format for code in ("%H", "%I", "%M", "%S", "%X", "%c"))
+    else:
+        # fromisoformat (3.11+) reads the ISO 8601 forms labs use, in C, which matters for imports.
+        # Plain numbers are refused so that an epoch or a spreadsheet serial is never guessed at.
+        if text.isdigit() and len(text) != 8:
+            raise ValueError(f"is not an ISO 8601 date or date-time (e.g. {ISO_EXAMPLE})")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"is not an ISO 8601 date or date-time (e.g. {ISO_EXAMPLE})") from None
+        bare_date = len(text) <= 10 and "T" not in text and ":" not in text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC), bare_date
+
+
+def day_end(start: datetime, tz: tzinfo) -> datetime:
+    """The first instant after the local day that begins at ``start`` (a UTC instant)."""
+    local = start.astimezone(tz)
+    next_day: date = local.date() + timedelta(days=1)
+    return datetime(next_day.year, next_day.month, next_day.day, tzinfo=tz).astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Stores hand back naive UTC (pymongo, mongomock) or aware datetimes; make them aware UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso_z(value: datetime, *, seconds_only: bool = False) -> str:
+    """UTC ISO 8601 with a Z, as the JSON output contract says."""
+    value = as_utc(value)
+    if seconds_only:
+        value = value.replace(microsecond=0)
+    return value.replace(tzinfo=None).isoformat() + "Z"

@@ -1,0 +1,1 @@
+"""Rendering records and errors for people (Rich tables) and scripts (JSON, JSON Lines, CSV)."""

@@ -1,0 +1,24 @@
+"""Errors for people and scripts: `error:`/`hint:` lines, and the JSON envelope for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+
+def write_error(
+    err: IO[str], *, code: str, message: str, hint: str | None, details: list[Any], envelope: bool, color: bool
+) -> None:
+    if color:
+        err.write(f"\x1b[31merror:\x1b[0m {message}\n")
+        if hint:
+            err.write(f"\x1b[2mhint:\x1b[0m {hint}\n")
+    else:
+        err.write(f"error: {message}\n")
+        if hint:
+            err.write(f"hint: {hint}\n")
+    if envelope:
+        body = {"error": {"code": code, "message": message, "details": details}}
+        if hint:
+            body["error"]["hint"] = hint
+        err.write(json.dumps(body, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,1 @@
+"""Use cases: plain values in, records out. No typer, no rich."""

@@ -1,0 +1,1 @@
+"""Persistence: the sample store (MongoDB or the embedded default), users, tokens, audit."""

@@ -1,0 +1,190 @@
+"""The sample store: one implementation over any pymongo-shaped database.
+
+It runs on pymongo's MongoClient (a real MongoDB, or any wire-protocol server), on mongomock
+in tests, and on neosqlite for the embedded default. The differences between those engines are
+confined to a small ``Dialect`` (see ``stores.engines``), so every backend runs this same code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from samplectl.domain.criteria import Criteria, Sort
+from samplectl.domain.dates import as_utc
+from samplectl.domain.errors import Conflict
+
+DATE_FIELDS = ("collection_date", "created_at", "updated_at")
+PAGE_SIZE = 1000
+
+
+class Dialect(Protocol):
+    """What differs between MongoDB, mongomock and neosqlite."""
+
+    name: str
+
+    def encode_date(self, value: datetime) -> Any: ...
+    def decode_date(self, value: Any) -> datetime: ...
+    def is_duplicate_key(self, exc: BaseException) -> bool: ...
+    def translate(self, exc: BaseException) -> BaseException | None: ...
+
+
+class SampleStore:
+    """Samples, keyed by ``sample_id``, in the ``samples`` collection."""
+
+    def __init__(self, db: Any, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+        self.samples = db["samples"]
+
+    # -- schema ---------------------------------------------------------------------------
+    def ensure_indexes(self) -> list[str]:
+        """Create the indexes every query relies on; safe to run again."""
+        specs: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
+            ([("sample_id", 1)], {"unique": True, "name": "sample_id_unique"}),
+            # The default sort (newest first, then id) and the collection-date range.
+            ([("collection_date", -1), ("sample_id", 1)], {"name": "by_collection_date"}),
+            ([("subject_id", 1), ("collection_date", -1)], {"name": "by_subject"}),
+            ([("status", 1), ("collection_date", -1)], {"name": "by_status"}),
+            ([("sample_type", 1), ("collection_date", -1)], {"name": "by_type"}),
+            ([("storage_location", 1)], {"name": "by_location"}),
+        ]
+        names = []
+        for keys, options in specs:
+            self._guard(lambda k=keys, o=options: self.samples.create_index(k, **o))
+            names.append(options["name"])
+        return names
+
+    # -- encoding ---------------------------------------------------------------------------
+    def _encode(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        doc = dict(record)
+        for name in DATE_FIELDS:
+            if isinstance(doc.get(name), datetime):
+                doc[name] = self.dialect.encode_date(doc[name])
+        return doc
+
+    def _decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        record = {k: v for k, v in doc.items() if k != "_id"}
+        for name in DATE_FIELDS:
+            if record.get(name) is not None:
+                record[name] = as_utc(self.dialect.decode_date(record[name]))
+        return record
+
+    def _guard(self, call: Any) -> Any:
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - every engine error is translated or re-raised
+            translated = self.dialect.translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, sample_id: str) -> dict[str, Any] | None:
+        doc = self._guard(lambda: self.samples.find_one({"sample_id": sample_id}))
+        return None if doc is None else self._decode(doc)
+
+    def query(self, criteria: Criteria) -> dict[str, Any]:
+        """The MongoDB query for criteria. Prefixes are regex-escaped: filter values are data."""
+        clauses: list[dict[str, Any]] = []
+        for field, values in (
+            ("sample_type", criteria.sample_types),
+            ("status", criteria.statuses),
+            ("subject_id", criteria.subject_ids),
+        ):
+            if values:
+                clauses.append({field: {"$in": list(values)}})
+        if criteria.location_prefixes:
+            clauses.append(
+                {"$or": [{"storage_location": {"$regex": "^" + re.escape(p)}} for p in criteria.location_prefixes]}
+            )
+        enc = self.dialect.encode_date
+        if criteria.collected_from is not None:
+            clauses.append({"collection_date": {"$gte": enc(criteria.collected_from)}})
+        if criteria.collected_before is not None:
+            clauses.append({"collection_date": {"$lt": enc(criteria.collected_before)}})
+        if criteria.collected_to is not None:
+            clauses.append({"collection_date": {"$lte": enc(criteria.collected_to)}})
+        if not clauses:
+            return {}
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def count(self, criteria: Criteria) -> int:
+        query = self.query(criteria)
+        return int(self._guard(lambda: self.samples.count_documents(query)))
+
+    def find(self, criteria: Criteria, sort: Sort, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Stream matching samples in sort order, a page at a time.
+
+        Pages continue from the last key seen (keyset paging), never with skip, so reading every
+        sample costs the same per page at any collection size and a page is never read twice.
+        """
+        base = self.query(criteria)
+        direction = -1 if sort.descending else 1
+        order = [(sort.field, direction)] if sort.field == "sample_id" else [(sort.field, direction), ("sample_id", 1)]
+        remaining = limit
+        last: dict[str, Any] | None = None
+        while remaining is None or remaining > 0:
+            page_size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+            query = base if last is None else self._after(base, sort, last)
+            page = self._guard(lambda q=query, n=page_size: list(self.samples.find(q).sort(order).limit(n)))
+            for doc in page:
+                yield self._decode(doc)
+            if len(page) < page_size:
+                return
+            last = page[-1]
+            if remaining is not None:
+                remaining -= len(page)
+
+    def _after(self, base: dict[str, Any], sort: Sort, last: Mapping[str, Any]) -> dict[str, Any]:
+        past = "$lt" if sort.descending else "$gt"
+        if sort.field == "sample_id":
+            after: dict[str, Any] = {"sample_id": {past: last["sample_id"]}}
+        else:
+            value = last[sort.field]
+            after = {
+                "$or": [
+                    {sort.field: {past: value}},
+                    {"$and": [{sort.field: value}, {"sample_id": {"$gt": last["sample_id"]}}]},
+                ]
+            }
+        return after if not base else {"$and": [base, after]}
+
+    # -- writes -----------------------------------------------------------------------------
+    def insert(self, record: Mapping[str, Any]) -> None:
+        doc = self._encode(record)
+        try:
+            self._guard(lambda: self.samples.insert_one(doc))
+        except Exception as exc:
+            if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
+                raise Conflict(
+                    f"sample {record['sample_id']!r} already exists",
+                    hint="choose another --id, or leave it out to generate one",
+                ) from None
+            raise
+
+    def replace_if_version(self, sample_id: str, version: int, record: Mapping[str, Any]) -> bool:
+        """Write ``record`` only if the stored sample still has ``version``; False if it changed."""
+        doc = self._encode(record)
+        try:
+            result = self._guard(
+                lambda: self.samples.replace_one({"sample_id": sample_id, "version": version}, doc)
+            )
+        except Exception as exc:
+            if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
+                raise Conflict(f"sample {record['sample_id']!r} already exists", hint="choose another id") from None
+            raise
+        return bool(result.matched_count)
+
+    def delete_if_version(self, sample_id: str, version: int) -> bool:
+        result = self._guard(lambda: self.samples.delete_one({"sample_id": sample_id, "version": version}))
+        return bool(result.deleted_count)
+
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
+        docs = [self._encode(r) for r in records]
+        if not docs:
+            return 0
+        self._guard(lambda: self.samples.insert_many(docs, ordered=True))
+        return len(docs)
