@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -98,6 +99,11 @@ def write_records(
     single: bool = False,
 ) -> int:
     """Write records in ``fmt``; ``single`` prints one JSON object instead of an array."""
+    # Fetch the first record before printing anything: a database error then leaves stdout empty
+    # instead of half a document.
+    iterator = iter(records)
+    first = next(iterator, None)
+    records = iterator if first is None else itertools.chain([first], iterator)
     if single and fmt == "json":
         record = next(iter(records))
         out.write(json.dumps(public(record, fields), ensure_ascii=False, indent=2, default=_jsonable) + "\n")

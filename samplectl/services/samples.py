@@ -34,6 +34,11 @@ def _plain(value: Any) -> Any:
     return iso_z(value, seconds_only=True) if isinstance(value, datetime) else value
 
 
+def _to_millisecond(value: datetime) -> datetime:
+    # MongoDB keeps milliseconds: what `create` prints must be what `get` prints later.
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 @dataclass
 class SampleService:
     store: SampleStore
@@ -74,7 +79,7 @@ class SampleService:
 
     def create(self, fields: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
         self.identity.require("technician", "creating samples")
-        now = self.clock()
+        now = _to_millisecond(self.clock())
         sample = validate_sample(fields, tz=self.tz, now=now)
         record = sample.model_dump()
         record.update(created_at=now, created_by=self.identity.username, updated_at=now,
@@ -104,7 +109,7 @@ class SampleService:
                 f"sample {current['sample_id']!r} is at version {current['version']}, not {if_version}",
                 hint="read it again with `samplectl get` and decide on the current values",
             )
-        now = self.clock()
+        now = _to_millisecond(self.clock())
         merged = {name: current[name] for name in INPUT_FIELDS}
         merged["collection_date"] = current["collection_date"]
         merged.update({k: v for k, v in changes.items() if v is not None})
@@ -139,7 +144,7 @@ class SampleService:
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")
         current = self.get(sample_id)
-        now = self.clock()
+        now = _to_millisecond(self.clock())
         if not self.store.delete_if_version(current["sample_id"], current["version"]):
             raise Conflict(
                 f"sample {current['sample_id']!r} was changed by someone else meanwhile",

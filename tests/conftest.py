@@ -1,0 +1,194 @@
+"""Shared fixtures: an isolated environment per test, the CLI runner, and the sample-store backends."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data directory, config location and a fixed time zone."""
+    for name in list(os.environ):
+        if name.startswith("SAMPLECTL_") and not name.startswith("SAMPLECTL_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("SAMPLECTL_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("SAMPLECTL_TIMEZONE", "UTC")
+    return tmp_path
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+CliRun = Callable[..., Outcome]
+
+
+@pytest.fixture
+def cli() -> CliRun:
+    """Run samplectl in-process: cli("list", "-o", "json", input="...", tty="stdout,stdin")."""
+    from typer.testing import CliRunner
+
+    from samplectl.cli.app import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, tty: str = "", env: dict[str, str] | None = None) -> Outcome:
+        full_env = dict(env or {})
+        full_env["SAMPLECTL_FORCE_TTY"] = tty
+        result = runner.invoke(app, list(args), input=input, env=full_env, catch_exceptions=False)
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def run_samplectl(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+                  timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run samplectl as a real process (for concurrency, kills and start-up checks)."""
+    return subprocess.run(
+        [sys.executable, "-m", "samplectl", *args], input=input, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=timeout, check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def wire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MongoDB wire-protocol server (nx-27017) on loopback, spoken to by the real pymongo driver."""
+    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
+    if not Path(exe).exists():
+        pytest.skip("nx-27017 is not installed (pip install -e '.[test]')")
+    base = tmp_path_factory.mktemp("wire")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--data-dir", str(base / "dbs"), "--host", "127.0.0.1", "-p", str(port),
+         "--log-file", str(base / "server.log"), "--pid-file", str(base / "server.pid")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("nx-27017 did not start listening")
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def wire_env(wire_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point samplectl at the wire server, in a database of this test's own."""
+    monkeypatch.setenv("SAMPLECTL_MONGODB_URI", wire_server)
+    monkeypatch.setenv("SAMPLECTL_MONGODB_DB", "t" + uuid.uuid4().hex[:12])
+    return wire_server
+
+
+BACKENDS = ["mongomock", "embedded", "wire", "mongodb"]
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An open SampleDatabase on each backend; the same store code runs on all of them."""
+    from samplectl.stores.engines import MongoDialect, SampleDatabase, open_embedded, open_mongodb
+
+    kind = request.param
+    if kind == "mongomock":
+        import mongomock
+
+        client: Any = mongomock.MongoClient()
+        database = SampleDatabase(db=client["samplectl"], dialect=MongoDialect("mongomock"), client=client)
+    elif kind == "embedded":
+        from samplectl.config import load_settings
+
+        database = open_embedded(load_settings())
+    elif kind == "wire":
+        uri = request.getfixturevalue("wire_server")
+        database = open_mongodb(uri, "t" + uuid.uuid4().hex[:12], 3000)
+    else:
+        uri = os.environ.get("SAMPLECTL_TEST_MONGODB_URI")
+        if not uri:
+            pytest.skip("set SAMPLECTL_TEST_MONGODB_URI to run against a real MongoDB")
+        database = open_mongodb(uri, "t" + uuid.uuid4().hex[:12], 3000)
+    database.kind = kind
+    yield database
+    if kind in ("wire", "mongodb"):
+        database.client.drop_database(database.db.name)
+    database.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_auth: resolve the identity as production does (no test identity)")
+
+
+@pytest.fixture(autouse=True)
+def default_identity(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process CLI tests act as the admin 'tester' unless marked real_auth.
+
+    Tests of roles use act_as(); tests of login itself use the real_auth marker.
+    """
+    if request.node.get_closest_marker("real_auth"):
+        return
+    from samplectl.cli.context import AppContext
+    from samplectl.domain.identity import Identity
+
+    monkeypatch.setattr(AppContext, "identity", lambda self: Identity("tester", "admin"))
+
+
+@pytest.fixture
+def act_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
+    """act_as("vera", "viewer"): in-process commands run as that user and role."""
+    from samplectl.cli.context import AppContext
+    from samplectl.domain.identity import Identity
+
+    def set_identity(username: str, role: str) -> None:
+        monkeypatch.setattr(AppContext, "identity", lambda self: Identity(username, role))
+
+    return set_identity
+
+
+@pytest.fixture
+def process_env() -> dict[str, str]:
+    """Environment for samplectl run as a separate process (run_samplectl), already authorised.
+
+    Until login lands, a process acts as the OS user with the admin role, so this is empty.
+    """
+    return {}
