@@ -23,6 +23,16 @@ class AuditLog:
         doc["at"] = self.store.dialect.encode_date(doc["at"])
         self.store._guard(lambda: self.records.insert_one(doc))
 
+    def append_many(self, entries: list[Mapping[str, Any]]) -> None:
+        """Append several records at once (imports write one per sample, in bulk)."""
+        docs = []
+        for entry in entries:
+            doc = dict(entry)
+            doc["at"] = self.store.dialect.encode_date(doc["at"])
+            docs.append(doc)
+        if docs:
+            self.store._guard(lambda: self.records.insert_many(docs, ordered=True))
+
     def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
         cursor = self.store._guard(lambda: list(self.records.find({"sample_id": sample_id}).sort([("at", 1)])))
         for doc in cursor:
