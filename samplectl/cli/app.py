@@ -119,9 +119,9 @@ def root(
 
 
 def _register() -> None:
-    from samplectl.cli import init, samples
+    from samplectl.cli import export, importing, init, samples
 
-    for module in (init, samples):
+    for module in (init, samples, importing, export):
         module.register(app)
 
 

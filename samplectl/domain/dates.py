@@ -62,6 +62,8 @@ def as_utc(value: datetime) -> datetime:
 def iso_z(value: datetime, *, seconds_only: bool = False) -> str:
     """UTC ISO 8601 with a Z, as the JSON output contract says."""
     value = as_utc(value)
-    if seconds_only:
+    if seconds_only and value.microsecond:
         value = value.replace(microsecond=0)
-    return value.replace(tzinfo=None).isoformat() + "Z"
+    # An aware UTC isoformat ends in +00:00. Slicing it beats two replace() calls (~1 µs): exports
+    # and imports format a few dates per sample, a million samples at a time.
+    return value.isoformat()[:-6] + "Z"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,11 +25,16 @@ class Dialect(Protocol):
     """What differs between MongoDB, mongomock and neosqlite."""
 
     name: str
+    atomic: bool  # True when transaction() makes a batch of writes all-or-nothing
 
     def encode_date(self, value: datetime) -> Any: ...
     def decode_date(self, value: Any) -> datetime: ...
     def is_duplicate_key(self, exc: BaseException) -> bool: ...
     def translate(self, exc: BaseException) -> BaseException | None: ...
+    def transaction(self, db: Any) -> AbstractContextManager[None]: ...
+    def find_in(self, collection: Any, field_name: str, values: list[Any]) -> list[dict[str, Any]]: ...
+    def delete_in(self, collection: Any, field_name: str, values: list[Any], where: Mapping[str, Any]) -> int: ...
+    def bulk_load(self, collection: Any, incoming: int) -> AbstractContextManager[None]: ...
 
 
 class SampleStore:
@@ -186,5 +192,52 @@ class SampleStore:
         docs = [self._encode(r) for r in records]
         if not docs:
             return 0
-        self._guard(lambda: self.samples.insert_many(docs, ordered=True))
+        try:
+            self._guard(lambda: self.samples.insert_many(docs, ordered=True))
+        except Exception as exc:
+            if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
+                raise Conflict(
+                    "a sample being written already exists (another process created it meanwhile?)",
+                    hint="check with `samplectl get` and run again",
+                ) from None
+            raise
         return len(docs)
+
+    # -- bulk work (imports) ----------------------------------------------------------------
+    @property
+    def atomic(self) -> bool:
+        """True when ``transaction()`` makes everything inside it all-or-nothing (embedded)."""
+        return bool(self.dialect.atomic)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All-or-nothing where the engine has transactions; a plain block where it has not."""
+        return self.dialect.transaction(self.db)
+
+    def bulk_load(self, incoming: int) -> AbstractContextManager[None]:
+        """Around a load of ``incoming`` samples: lets the engine defer index upkeep (in a transaction)."""
+        return self.dialect.bulk_load(self.samples, incoming)
+
+    def existing(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored samples among ``sample_ids``, by id (one query per few hundred ids)."""
+        docs = self._guard(lambda: self.dialect.find_in(self.samples, "sample_id", list(sample_ids)))
+        return {doc["sample_id"]: self._decode(doc) for doc in docs}
+
+    def delete_unchanged(self, sample_ids: list[str]) -> int:
+        """Delete those of ``sample_ids`` still at version 1 (nobody changed them since they were created)."""
+        return int(self._guard(lambda: self.dialect.delete_in(self.samples, "sample_id", list(sample_ids), {"version": 1})))
+
+    def find_by_batch(self, batch_id: str, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every sample an import batch created, in id order, a page at a time (keyset paging)."""
+        last: str | None = None
+        while True:
+            query: dict[str, Any] = {"import_batch": batch_id}
+            if last is not None:
+                query["sample_id"] = {"$gt": last}
+            page = self._guard(
+                lambda q=query: list(self.samples.find(q).sort([("sample_id", 1)]).limit(page_size))
+            )
+            for doc in page:
+                yield self._decode(doc)
+            if len(page) < page_size:
+                return
+            last = page[-1]["sample_id"]

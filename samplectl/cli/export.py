@@ -1,0 +1,110 @@
+"""samplectl export: stream samples matching criteria as CSV or JSON Lines, to stdout or a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated, Any
+
+import typer
+
+from samplectl.cli import options as opt
+from samplectl.cli.context import AppContext
+
+EXPORT_FORMATS = ("csv", "jsonl", "json")
+
+
+def export(
+    ctx: typer.Context,
+    sample_types: opt.TypeCriteria = None,
+    statuses: opt.StatusCriteria = None,
+    subjects: opt.SubjectCriteria = None,
+    locations: opt.LocationCriteria = None,
+    collected_from: opt.CollectedFrom = None,
+    collected_to: opt.CollectedTo = None,
+    sort: opt.SortOption = None,
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", metavar="PATH", help="Write to PATH (replaced whole) instead of stdout.")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="csv (default: the import's columns), jsonl (every field) or json."),
+    ] = None,
+) -> None:
+    """Stream samples matching the filter criteria as CSV or JSON Lines.
+
+    The CSV has exactly the columns `import` reads, so an export imports elsewhere unchanged.
+    Criteria are those of `filter`: repeat a flag for OR, combine flags for AND.
+
+    Example: samplectl export --status collected -o csv --file collected.csv
+    """
+    from samplectl.cli.samples import _criteria
+    from samplectl.domain.criteria import Sort
+    from samplectl.domain.errors import ValidationFailed
+    from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
+    from samplectl.output.records import write_records
+
+    app_ctx = ctx.ensure_object(AppContext)
+    fmt = (output or "csv").strip().lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationFailed(
+            f"-o/--output {output!r} is not an export format", hint=f"use one of: {', '.join(EXPORT_FORMATS)}"
+        )
+    app_ctx.output = fmt
+    criteria = _criteria(
+        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
+        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
+    )
+    order = Sort.parse(sort)
+    service = app_ctx.sample_service()
+    service.identity.require("viewer", "exporting samples")
+    records: Iterable[Mapping[str, Any]] = service.find(criteria, order, None)
+    # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
+    if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
+        records = _with_progress(app_ctx, records, service.count(criteria))
+    fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS
+    if file is None:
+        write_records(records, fmt, app_ctx.io.stdout, fields=fields)
+        return
+    count = _write_file(file, lambda out: write_records(records, fmt, out, fields=fields))
+    app_ctx.say(f"exported {count} samples to {file}")
+
+
+def _write_file(path: str, write: Any) -> int:
+    """Write through a temporary file beside ``path``: a failed export never leaves half a file."""
+    from samplectl.domain.errors import ValidationFailed
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".samplectl-export-", dir=directory)
+    except OSError as exc:
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}", hint="choose a writable directory") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            count = int(write(out))
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return count
+
+
+def _with_progress(app_ctx: AppContext, records: Iterable[Mapping[str, Any]], total: int) -> Iterator[Mapping[str, Any]]:
+    from samplectl.output.progress import RowsProgress
+
+    progress = RowsProgress(app_ctx.io.stderr, color=app_ctx.color("stderr"))
+    progress.phase("exporting", total or None)
+    done = 0
+    try:
+        for done, record in enumerate(records, 1):
+            yield record
+            if not done % 2000:
+                progress.update(2000, done)
+        progress.update(done % 2000, done)
+    finally:
+        progress.done()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

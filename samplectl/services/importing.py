@@ -1,0 +1,465 @@
+"""Importing samples from a CSV file: check every row first, then write them as one batch.
+
+The file is read twice. The first pass validates every row (and, unless this is a dry run,
+looks up ids that may already exist) without writing anything; only if it passes (or with
+``--partial``) does the second pass write, re-validating each row on the way, so that no row
+has to be held in memory between the passes. Ids repeated inside the file are found from
+their hashes on the first pass and confirmed on a second one (see ``rowcheck.SeenIds``).
+
+On the embedded store the whole write pass is one SQLite transaction: killed half-way, the
+import leaves nothing behind. On MongoDB, where a standalone server has no transactions, the
+batch is marked ``running`` while it writes; the next import finds it and rolls it back
+(``services.batchundo``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import IO, Any, Protocol
+
+from samplectl import __version__
+from samplectl.domain.dates import utc_now
+from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
+from samplectl.domain.identity import Identity
+from samplectl.domain.sample import SampleInput, transition_allowed
+from samplectl.services.batchundo import BatchUndo
+from samplectl.services.csvsource import CsvPass, CsvSource
+from samplectl.services.rejects import RejectedRows
+from samplectl.services.rowcheck import (
+    COLUMN_LIST,
+    Problem,
+    RepeatedIds,
+    RowChecker,
+    SeenIds,
+    map_header,
+    record_of,
+    repeated_problem,
+)
+from samplectl.services.samples import _to_millisecond, diff
+from samplectl.stores.audit import AuditLog
+from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
+from samplectl.stores.samples import SampleStore
+
+CHUNK = 2000  # rows looked up and written together
+MAX_PROBLEMS = 1000  # problems kept for the report; --errors FILE gets every rejected row
+ON_CONFLICT = ("fail", "skip", "update")
+HEARTBEAT_SECONDS = 10.0
+
+Row = tuple[int, list[str], SampleInput | None, list[Problem] | None]
+
+
+class Progress(Protocol):
+    """Where an import reports how far it got (the CLI draws a bar; tests and scripts ignore it)."""
+
+    def phase(self, name: str, total_bytes: int | None) -> None: ...
+    def update(self, rows: int, bytes_read: int) -> None: ...
+    def done(self) -> None: ...
+
+
+class NoProgress:
+    def phase(self, name: str, total_bytes: int | None) -> None:
+        pass
+
+    def update(self, rows: int, bytes_read: int) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    path: str
+    dry_run: bool = False
+    partial: bool = False
+    on_conflict: str = "fail"
+    allow_repeat: bool = False
+    ignore_unknown: bool = False
+    date_format: str | None = None
+    encoding: str | None = None
+    errors_path: str | None = None
+    reason: str | None = None
+
+    def check(self) -> None:
+        if self.on_conflict not in ON_CONFLICT:
+            raise ValidationFailed(
+                f"--on-conflict {self.on_conflict!r} is not allowed; expected one of: {', '.join(ON_CONFLICT)}",
+                details=[{"line": None, "column": "--on-conflict", "value": self.on_conflict, "message": "not allowed"}],
+            )
+        if self.date_format is not None and "%" not in self.date_format:
+            raise ValidationFailed(
+                f"--date-format {self.date_format!r} has no strftime codes",
+                hint="for example --date-format %d/%m/%Y or --date-format '%d/%m/%Y %H:%M'",
+            )
+        if self.errors_path and os.path.exists(self.errors_path) and os.path.exists(self.path):
+            if os.path.samefile(self.errors_path, self.path):
+                raise UsageError("--errors names the file being imported", hint="write the rejected rows elsewhere")
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``summary()`` is the contract's closing summary."""
+
+    batch_id: str | None = None
+    read: int = 0
+    valid: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid_rows: int = 0  # rejected for what they hold (exit 6)
+    conflict_rows: int = 0  # rejected because of what is stored (exit 7)
+    seconds: float = 0.0
+    dry_run: bool = False
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS, in line order
+    problem_count: int = 0
+    error: SamplectlError | None = None  # raised by the CLI once the summary is out
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return self.invalid_rows + self.conflict_rows
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "rejected": self.rejected,
+            "seconds": round(self.seconds, 3),
+            "dry_run": self.dry_run,
+        }
+
+    def reject(self, problems: list[Problem]) -> None:
+        self.problem_count += len(problems)
+        room = MAX_PROBLEMS - len(self.problems)
+        if room > 0:
+            self.problems.extend(problems[:room])
+
+
+@dataclass
+class ImportService:
+    store: SampleStore
+    audit: AuditLog
+    batches: BatchStore
+    identity: Identity
+    tz: tzinfo
+    clock: Callable[[], datetime] = utc_now
+    progress: Progress = field(default_factory=NoProgress)
+
+    # -- the whole import -------------------------------------------------------------------
+    def run(self, options: ImportOptions, stdin: IO[bytes] | None = None) -> ImportReport:
+        self.identity.require("technician", "importing samples")
+        options.check()
+        started = time.perf_counter()
+        now = _to_millisecond(self.clock())
+        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin)
+        try:
+            notices = self._prepare() if not options.dry_run else []
+            report, checker, repeated = self._check_file(source, options, now)
+            report.notices = notices
+            if not options.dry_run:
+                self._refuse_repeat(source, options)
+                if report.valid and (not report.rejected or options.partial):
+                    self._write(source, options, checker, repeated, now, report)
+        finally:
+            source.close()
+            self.progress.done()
+        report.seconds = time.perf_counter() - started
+        report.error = _outcome(report, options)
+        return report
+
+    def _prepare(self) -> list[str]:
+        """Before writing: indexes in place, and batches that an earlier process left half-done rolled back."""
+        for store in (self.store, self.audit, self.batches):
+            store.ensure_indexes()
+        undo = BatchUndo(self.store, self.audit, self.batches, self.identity, self.clock)
+        notices = []
+        for batch, removed in undo.recover_interrupted():
+            notices.append(
+                f"import batch {batch['batch_id']} of {batch.get('file')} (started {batch['started_at']:%Y-%m-%d %H:%M} "
+                f"by {batch.get('user')}) was interrupted; rolled back"
+                + (f", removing the {removed} samples it had written" if removed else ": nothing of it was kept")
+            )
+        return notices
+
+    # -- pass 1: check ----------------------------------------------------------------------
+    def _check_file(
+        self, source: CsvSource, options: ImportOptions, now: datetime
+    ) -> tuple[ImportReport, RowChecker, set[int]]:
+        seen = SeenIds()
+        report = ImportReport(dry_run=options.dry_run)
+        try:
+            checker = self._scan(source, options, now, report, seen=seen)
+            repeated = seen.repeated()
+        finally:
+            seen.close()
+        if repeated:
+            # Some ids (or at least their hashes) repeat: read again, comparing those ids exactly.
+            report = ImportReport(dry_run=options.dry_run)
+            checker = self._scan(source, options, now, report, repeated=RepeatedIds(repeated), make_id=checker.make_id)
+        return report, checker, repeated
+
+    def _scan(
+        self,
+        source: CsvSource,
+        options: ImportOptions,
+        now: datetime,
+        report: ImportReport,
+        *,
+        seen: SeenIds | None = None,
+        repeated: RepeatedIds | None = None,
+        make_id: Any = None,
+    ) -> RowChecker:
+        self.progress.phase("checking" if repeated is None else "rechecking", source.size)
+        with source.read() as csv_pass:
+            checker = self._checker(csv_pass, options, now, make_id)
+            rejects = RejectedRows.open(options.errors_path, csv_pass.header or []) if options.errors_path else None
+            try:
+                lookups = not options.dry_run and options.on_conflict != "skip"
+                for chunk in self._chunks(csv_pass, checker, seen, repeated):
+                    report.read += len(chunk)
+                    refused = self._conflicts(chunk, options.on_conflict) if lookups else {}
+                    for line, cells, _sample, problems in chunk:
+                        if problems is None and line in refused:
+                            problems = [refused[line]]
+                            report.conflict_rows += 1
+                        elif problems is not None:
+                            report.invalid_rows += 1
+                        if problems is None:
+                            report.valid += 1
+                            continue
+                        report.reject(problems)
+                        if rejects is not None:
+                            rejects.write(line, cells, problems)
+            finally:
+                if rejects is not None:
+                    rejects.close()
+        return checker
+
+    def _checker(self, csv_pass: CsvPass, options: ImportOptions, now: datetime, make_id: Any) -> RowChecker:
+        header = csv_pass.read_header()
+        if header is None:
+            raise ValidationFailed(
+                f"{csv_pass.source.name} is empty: an import needs at least a header row",
+                hint=f"the first line names the columns: {COLUMN_LIST}",
+            )
+        columns = map_header(header, ignore_unknown=options.ignore_unknown, line=csv_pass.header_line)
+        return RowChecker(columns, tz=self.tz, now=now, date_format=options.date_format, make_id=make_id)
+
+    def _chunks(
+        self, csv_pass: CsvPass, checker: RowChecker, seen: SeenIds | None, repeated: RepeatedIds | None
+    ) -> Iterator[list[Row]]:
+        """Checked rows, CHUNK at a time. The hot loop of an import: keep it lean."""
+        check = checker.check
+        id_at = checker.id_at
+        add = seen.add if seen is not None else None
+        chunk: list[Row] = []
+        append = chunk.append
+        for line, cells in csv_pass.rows():
+            sample, problems = check(line, cells)
+            if id_at is not None and id_at < len(cells):
+                sample_id = cells[id_at].strip()
+                if sample_id:
+                    if add is not None:
+                        add(sample_id)
+                    elif repeated is not None:
+                        first = repeated.earlier_line(sample_id, line)
+                        if first is not None:
+                            problems = [*(problems or []), repeated_problem(line, sample_id, first)]
+                            sample = None
+            append((line, cells, sample, problems))
+            if len(chunk) >= CHUNK:
+                self.progress.update(len(chunk), csv_pass.bytes_read)
+                yield chunk
+                chunk = []
+                append = chunk.append
+        if chunk:
+            self.progress.update(len(chunk), csv_pass.bytes_read)
+            yield chunk
+        csv_pass.finish()
+
+    def _conflicts(self, chunk: list[Row], on_conflict: str) -> dict[int, Problem]:
+        """Rows the store refuses: an existing id under ``fail``, a lifecycle break under ``update``."""
+        given = {s.sample_id: (line, s) for line, _c, s, p in chunk if s is not None and p is None}
+        existing = self.store.existing(list(given)) if given else {}
+        refused: dict[int, Problem] = {}
+        for sample_id, current in existing.items():
+            line, sample = given[sample_id]
+            if on_conflict == "fail":
+                refused[line] = {"line": line, "column": "sample_id", "value": sample_id,
+                                 "message": f"sample_id {sample_id!r} already exists"}
+                continue
+            before, after = current["status"], sample.status
+            if not transition_allowed(before, after):
+                refused[line] = {"line": line, "column": "status", "value": after,
+                                 "message": f"status cannot change from {before} to {after} (sample {sample_id!r})"}
+        return refused
+
+    def _refuse_repeat(self, source: CsvSource, options: ImportOptions) -> None:
+        earlier = self.batches.completed_with_sha256(source.sha256 or "")
+        if earlier is None or options.allow_repeat:
+            return
+        counts = earlier.get("counts") or {}
+        raise Conflict(
+            f"this file was already imported: batch {earlier['batch_id']} on {earlier['started_at']:%Y-%m-%d %H:%M} "
+            f"by {earlier.get('user')} ({counts.get('created', 0)} created)",
+            hint="to import it again anyway, add --allow-repeat (with --on-conflict skip, rows already there "
+            f"are left alone); `samplectl import undo {earlier['batch_id']}` removes the earlier batch",
+        )
+
+    # -- pass 2: write ----------------------------------------------------------------------
+    def _write(
+        self,
+        source: CsvSource,
+        options: ImportOptions,
+        checker: RowChecker,
+        repeated: set[int],
+        now: datetime,
+        report: ImportReport,
+    ) -> None:
+        batch_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        self.batches.start(
+            {
+                "batch_id": batch_id, "user": self.identity.username, "started_at": now, "heartbeat_at": now,
+                "file": source.name, "path": os.path.abspath(source.path) if source.path != "-" else "-",
+                "sha256": source.sha256, "size": source.size, "on_conflict": options.on_conflict,
+                "partial": options.partial, "host": socket.gethostname(), "pid": os.getpid(),
+            }
+        )
+        report.batch_id = batch_id
+        writer = _BatchWriter(self, options, batch_id, now, report)
+        try:
+            with self.store.transaction(), self.store.bulk_load(report.valid):
+                self.progress.phase("importing", source.size)
+                with source.read() as csv_pass:
+                    self._checker(csv_pass, options, now, checker.make_id)
+                    again = RepeatedIds(repeated) if repeated else None
+                    for chunk in self._chunks(csv_pass, checker, None, again):
+                        writer.write(chunk)
+                report.conflict_rows = writer.refused
+                self.batches.update(
+                    batch_id, state=COMPLETE, finished_at=_to_millisecond(self.clock()),
+                    counts={"read": report.read, "created": report.created, "updated": report.updated,
+                            "skipped": report.skipped, "rejected": report.rejected},
+                )
+        except BaseException:
+            self._abandon(batch_id)
+            raise
+
+    def _abandon(self, batch_id: str) -> None:
+        """After a failed write: take back what the batch wrote (nothing is left on the embedded store)."""
+        try:
+            if not self.store.atomic:
+                BatchUndo(self.store, self.audit, self.batches, self.identity, self.clock).roll_back(batch_id)
+            self.batches.update(batch_id, state=ROLLED_BACK)
+        except Exception:  # noqa: BLE001 - the next import rolls it back; report the first failure
+            pass
+
+
+class _BatchWriter:
+    """Writes the checked rows of one batch, a chunk at a time."""
+
+    def __init__(self, service: ImportService, options: ImportOptions, batch_id: str, now: datetime,
+                 report: ImportReport) -> None:
+        self.store, self.audit, self.batches = service.store, service.audit, service.batches
+        self.options = options
+        self.batch_id = batch_id
+        self.now = now
+        self.user = service.identity.username
+        self.report = report
+        self.refused = 0
+        self.clock = service.clock
+        self.beat = time.monotonic()
+        # Ids already stored matter under skip and update; under fail, pass 1 found none (unless
+        # --partial rejected them), and a sample created meanwhile makes the insert fail as a conflict.
+        self.look_up = options.on_conflict != "fail" or options.partial
+
+    def write(self, chunk: list[Row]) -> None:
+        samples = [s for _l, _c, s, p in chunk if s is not None and p is None]
+        existing = self.store.existing([s.sample_id for s in samples]) if self.look_up else {}
+        creates: list[dict[str, Any]] = []
+        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        entries: list[dict[str, Any]] = []
+        stamp = {"updated_at": self.now, "updated_by": self.user}
+        for sample in samples:
+            new = record_of(sample)
+            current = existing.get(new["sample_id"])
+            if current is None:
+                record = {**new, "created_at": self.now, "created_by": self.user, **stamp, "version": 1,
+                          "import_batch": self.batch_id}
+                creates.append(record)
+                entries.append(self._entry(new["sample_id"], diff(None, new)))
+            elif self.options.on_conflict == "skip":
+                self.report.skipped += 1
+            elif self.options.on_conflict == "fail" or not transition_allowed(current["status"], new["status"]):
+                self.refused += 1
+            elif not (changes := diff(current, new)):
+                self.report.skipped += 1
+            else:
+                record = {**current, **new, **stamp, "version": current["version"] + 1}
+                updates.append((current, record))
+                entries.append(self._entry(new["sample_id"], changes))
+        if updates and not self.store.atomic:
+            self.batches.keep_before(self.batch_id, [current for current, _ in updates])
+        self.report.created += self.store.insert_many(creates)
+        for current, record in updates:
+            if not self.store.replace_if_version(current["sample_id"], current["version"], record):
+                raise Conflict(
+                    f"sample {current['sample_id']!r} was changed by someone else during the import",
+                    hint="nothing of this import was kept; run it again",
+                )
+        self.report.updated += len(updates)
+        self.audit.append_many(entries)
+        self._heartbeat()
+
+    def _entry(self, sample_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return {"at": self.now, "user": self.user, "action": "import", "sample_id": sample_id, "changes": changes,
+                "reason": self.options.reason, "samplectl_version": __version__, "import_batch": self.batch_id}
+
+    def _heartbeat(self) -> None:
+        # A running batch shows it is alive, so that another host's import does not roll it back.
+        if self.store.atomic or time.monotonic() - self.beat < HEARTBEAT_SECONDS:
+            return
+        self.beat = time.monotonic()
+        self.batches.update(self.batch_id, heartbeat_at=_to_millisecond(self.clock()))
+
+
+def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | None:
+    """The error (and exit code) an import ends with, once its summary is printed."""
+    if not report.rejected:
+        return None
+    kind: type[SamplectlError] = ValidationFailed if report.invalid_rows else Conflict
+    n, read = report.rejected, report.read
+    rows = "row" if n == 1 else "rows"
+    if report.invalid_rows:
+        what = f"{n} of {read} {rows} {'is' if n == 1 else 'are'} invalid"
+    elif options.on_conflict == "update":
+        what = f"{n} of {read} {rows} would break the status lifecycle"
+    else:
+        what = f"{n} of {read} {rows} {'has an id that' if n == 1 else 'have ids that'} already exist"
+    listed = "" if report.problem_count <= len(report.problems) else f" (the first {len(report.problems)} problems are listed)"
+    keep = f"; the rejected rows are in {options.errors_path}" if options.errors_path else ""
+    if options.dry_run:
+        message, hint = f"{what}{listed}", "fix them, or import with --partial to write only the valid rows"
+    elif options.partial and report.batch_id:
+        written = report.created + report.updated
+        message = f"{what}; the other rows were imported ({written} written, batch {report.batch_id}){listed}"
+        hint = "fix the rejected rows and import them" + (keep or " (--errors FILE saves them with their reasons)")
+    else:
+        message = f"{what}; nothing was imported{listed}"
+        if report.invalid_rows:
+            hint = f"fix them and import again, or add --partial to import the {report.valid} valid rows"
+        elif options.on_conflict == "update":
+            hint = "an admin can change those statuses with `samplectl update --force --reason`"
+        else:
+            hint = "add --on-conflict skip to keep the stored samples, or --on-conflict update to overwrite them"
+        hint += keep or " (--errors FILE saves the rejected rows with their reasons)"
+    return kind(message, hint=hint, details=report.problems)
