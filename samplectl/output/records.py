@@ -17,12 +17,10 @@ SECONDS_ONLY = {"collection_date"}
 
 def public(record: Mapping[str, Any], fields: Sequence[str] = RECORD_FIELDS) -> dict[str, Any]:
     """A record as scripts see it: contract field names, UTC timestamps with Z."""
-    out = {}
-    for name in fields:
-        value = record.get(name)
+    out = {name: record.get(name) for name in fields}
+    for name, value in out.items():
         if isinstance(value, datetime):
-            value = iso_z(value, seconds_only=name in SECONDS_ONLY)
-        out[name] = value
+            out[name] = iso_z(value, seconds_only=name in SECONDS_ONLY)
     return out
 
 
@@ -58,11 +56,13 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], out: IO[str], fields: Sequ
 
 
 def write_csv(records: Iterable[Mapping[str, Any]], out: IO[str], fields: Sequence[str]) -> int:
-    writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    # csv.writer with a list per row: DictWriter's per-row generator costs a third of an export.
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
     count = 0
     for record in records:
-        writer.writerow(public(record, fields))
+        row = public(record, fields)
+        writer.writerow([row[name] for name in fields])
         count += 1
     return count
 

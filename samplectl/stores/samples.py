@@ -34,6 +34,10 @@ class Dialect(Protocol):
     def transaction(self, db: Any) -> AbstractContextManager[None]: ...
     def find_in(self, collection: Any, field_name: str, values: list[Any]) -> list[dict[str, Any]]: ...
     def delete_in(self, collection: Any, field_name: str, values: list[Any], where: Mapping[str, Any]) -> int: ...
+    def find_sorted(
+        self, collection: Any, query: Mapping[str, Any], order: list[tuple[str, int]], limit: int | None
+    ) -> Iterator[dict[str, Any]] | None: ...
+    def count(self, collection: Any, query: Mapping[str, Any]) -> int: ...
     def bulk_load(self, collection: Any, incoming: int) -> AbstractContextManager[None]: ...
 
 
@@ -72,11 +76,28 @@ class SampleStore:
         return doc
 
     def _decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        record = {k: v for k, v in doc.items() if k != "_id"}
+        record = dict(doc)
+        record.pop("_id", None)
+        decode = self.dialect.decode_date
         for name in DATE_FIELDS:
-            if record.get(name) is not None:
-                record[name] = as_utc(self.dialect.decode_date(record[name]))
+            value = record.get(name)
+            if value is not None:
+                record[name] = as_utc(decode(value))
         return record
+
+    def _guarded(self, docs: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """``_guard`` for each step of a stream of documents."""
+        while True:
+            try:
+                doc = next(docs)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - every engine error is translated or re-raised
+                translated = self.dialect.translate(exc)
+                if translated is None:
+                    raise
+                raise translated from exc
+            yield doc
 
     def _guard(self, call: Any) -> Any:
         try:
@@ -119,7 +140,7 @@ class SampleStore:
 
     def count(self, criteria: Criteria) -> int:
         query = self.query(criteria)
-        return int(self._guard(lambda: self.samples.count_documents(query)))
+        return int(self._guard(lambda: self.dialect.count(self.samples, query)))
 
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Stream matching samples in sort order, a page at a time.
@@ -130,6 +151,10 @@ class SampleStore:
         base = self.query(criteria)
         direction = -1 if sort.descending else 1
         order = [(sort.field, direction)] if sort.field == "sample_id" else [(sort.field, direction), ("sample_id", 1)]
+        streamed = self._guard(lambda: self.dialect.find_sorted(self.samples, base, order, limit))
+        if streamed is not None:  # the engine streams the whole selection in order itself
+            yield from (self._decode(doc) for doc in self._guarded(streamed))
+            return
         remaining = limit
         last: dict[str, Any] | None = None
         while remaining is None or remaining > 0:
