@@ -5,6 +5,8 @@ Engine quirks live here and nowhere else (see ``Dialect`` in ``stores.samples``)
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +14,8 @@ from typing import Any
 
 from samplectl.config import Settings, mask_uri
 from samplectl.domain.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class MongoDialect:
@@ -39,7 +43,12 @@ class MongoDialect:
         return False
 
     def translate(self, exc: BaseException) -> BaseException | None:
-        from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
+        from pymongo.errors import (
+            ConfigurationError,
+            ConnectionFailure,
+            OperationFailure,
+            ServerSelectionTimeoutError,
+        )
 
         if isinstance(exc, ServerSelectionTimeoutError | ConnectionFailure):
             return DatabaseUnavailable(
@@ -99,10 +108,9 @@ class SampleDatabase:
 
     def close(self) -> None:
         for close in self.closers:
-            try:
+            # Closing must never mask the real outcome.
+            with contextlib.suppress(Exception):
                 close()
-            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
-                pass
 
 
 def open_sample_database(settings: Settings) -> SampleDatabase:
@@ -115,6 +123,7 @@ def open_embedded(settings: Settings) -> SampleDatabase:
     import neosqlite
 
     path = settings.samples_path
+    log.info("opening the embedded sample store at %s", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A generous busy timeout lets concurrent samplectl processes queue for SQLite's write lock
@@ -133,6 +142,7 @@ def open_mongodb(uri: str, db_name: str, timeout_ms: int) -> SampleDatabase:
     from pymongo.errors import ConfigurationError, InvalidURI
 
     where = mask_uri(uri)
+    log.info("connecting to MongoDB at %s, database %s (timeout %d ms)", where, db_name, timeout_ms)
     try:
         client: Any = MongoClient(
             uri,
