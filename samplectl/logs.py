@@ -268,7 +268,7 @@ _current: LogSession | None = None
 
 
 def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, command: str | None,
-          settings: Any = None) -> None:
+          settings: Any = None, argv: Iterable[str] = ()) -> None:
     """Install this run's handlers (replacing any left by an earlier run in this process)."""
     global _current
     stop()
@@ -279,7 +279,7 @@ def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, c
     session.start(verbose=verbose, quiet=quiet, stderr=stderr, log_file=log_file, command=command)
     _current = session
     log.info("samplectl %s: %s", _version(), command or "-")
-    log.debug("argv: %s; python %s; pid %d", describe_argv(sys.argv[1:]), sys.version.split()[0], os.getpid())
+    log.debug("argv: %s; python %s; pid %d", describe_argv(argv), sys.version.split()[0], os.getpid())
     if settings is not None:
         log.debug("settings: %s", describe_settings(settings))
 

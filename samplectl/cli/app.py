@@ -30,6 +30,7 @@ class SamplectlGroup(TyperGroup):
         from typer import _click
 
         started = time.perf_counter()
+        _this_run["argv"] = list(sys.argv[1:] if args is None else args)
         app_ctx = AppContext()
         extra.setdefault("obj", app_ctx)
         app_ctx = extra["obj"]
@@ -70,6 +71,10 @@ class SamplectlGroup(TyperGroup):
             app_ctx.close()
             _end_logs(code, started)
         sys.exit(code)
+
+
+# The command line of the run in progress, for its log (click keeps no copy of the root's arguments).
+_this_run: dict[str, list[str]] = {"argv": []}
 
 
 def _usage(message: str, hint: str | None) -> SamplectlError:
@@ -168,7 +173,7 @@ def _start_logs(ctx: typer.Context, app_ctx: AppContext, log_file: str | None) -
     if log_file is None and settings is not None:
         log_file = settings.log_file
     logs.start(verbose=app_ctx.verbose, quiet=app_ctx.quiet, stderr=app_ctx.io.stderr, log_file=log_file,
-               command=ctx.invoked_subcommand, settings=settings)
+               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"])
 
 
 def _end_logs(code: int, started: float) -> None:
