@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             "help": exe + ["--help"],
             "get": exe + ["get", sample_id],
         }
-        print(f"samplectl start-up, median of {args.runs} runs ({os.cpu_count()} CPUs; {' '.join(exe)}; get on {where})")
+        print(f"samplectl start-up, median of {args.runs} runs "
+              f"({os.cpu_count()} CPUs; {' '.join(exe)}; get on {where})")
         missed = 0
         for name, cmd in cases.items():
             ms = median_ms(cmd, env, args.runs)

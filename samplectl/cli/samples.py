@@ -177,7 +177,7 @@ def update(
     ] = None,
     output: opt.Output = None,
 ) -> None:
-    """Change fields of one sample; status changes follow the lifecycle.
+    """Change fields of one sample (status follows the lifecycle).
 
     Lifecycle: collected -> processing -> archived, and collected -> archived.
 

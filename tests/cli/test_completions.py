@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
+
 from samplectl.cli.options import RoleOption
 from samplectl.domain.vocab import OUTPUT_FORMATS, ROLES, SAMPLE_TYPES, STATUSES
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import free_port
 
 MONGO_PASSWORD = "Mongo-Pw-9f3k2"

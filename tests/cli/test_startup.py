@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 # Drivers and libraries that cost tens of milliseconds each: only the commands that need them import them.
