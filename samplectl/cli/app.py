@@ -19,6 +19,7 @@ class SamplectlGroup(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
         from typer import _click
+        from typer.exceptions import Abort
 
         extra.pop("standalone_mode", None)
         app_ctx = AppContext()
@@ -29,9 +30,13 @@ class SamplectlGroup(TyperGroup):
             code = result if isinstance(result, int) else 0
         except SamplectlError as exc:
             code = report(app_ctx, exc)
-        except _click.exceptions.Abort:
+        except Abort:
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            # `samplectl` (or a group) alone: the help, on stderr since it is not data; usage exit 2.
+            app_ctx.io.stderr.write(exc.format_message() + "\n")
+            code = int(ExitCode.USAGE)
         except _click.exceptions.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "samplectl"
             code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))

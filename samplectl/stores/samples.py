@@ -57,6 +57,20 @@ class SampleStore:
             names.append(options["name"])
         return names
 
+    def ensure_ready(self) -> None:
+        """Before a write: make sure the unique index on sample_id exists.
+
+        Without it duplicates could slip in on a store where nobody ran `samplectl init`; creating
+        the indexes here keeps the zero-configuration promise and costs one index listing.
+        """
+        info = self._guard(lambda: self.samples.index_information())
+        for spec in info.values():
+            key = spec.get("key")
+            fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
+            if spec.get("unique") and fields == ["sample_id"]:
+                return
+        self.ensure_indexes()
+
     # -- encoding ---------------------------------------------------------------------------
     def _encode(self, record: Mapping[str, Any]) -> dict[str, Any]:
         doc = dict(record)

@@ -133,3 +133,11 @@ def test_delete_if_version(store: SampleStore) -> None:
     assert store.get("S-1") is not None
     assert store.delete_if_version("S-1", 1)
     assert store.get("S-1") is None
+
+
+def test_ensure_ready_creates_the_unique_index_on_a_fresh_store(sample_db: Any) -> None:
+    store = SampleStore(sample_db.db, sample_db.dialect)
+    store.ensure_ready()
+    store.insert(record("S-1"))
+    with pytest.raises(Conflict):
+        store.insert(record("S-1"))
