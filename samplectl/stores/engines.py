@@ -5,6 +5,7 @@ Engine quirks live here and nowhere else (see ``Dialect`` in ``stores.samples``)
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,12 @@ class MongoDialect:
         return False
 
     def translate(self, exc: BaseException) -> BaseException | None:
-        from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
+        from pymongo.errors import (
+            ConfigurationError,
+            ConnectionFailure,
+            OperationFailure,
+            ServerSelectionTimeoutError,
+        )
 
         if isinstance(exc, ServerSelectionTimeoutError | ConnectionFailure):
             return DatabaseUnavailable(
@@ -99,10 +105,9 @@ class SampleDatabase:
 
     def close(self) -> None:
         for close in self.closers:
-            try:
+            # Closing must never mask the real outcome of a command.
+            with contextlib.suppress(Exception):
                 close()
-            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
-                pass
 
 
 def open_sample_database(settings: Settings) -> SampleDatabase:
