@@ -17,16 +17,30 @@ from samplectl.domain.errors import ExitCode, SamplectlError
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # always handled here: errors become exit codes below
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         from typer import _click
         from typer.exceptions import Abort
 
-        extra.pop("standalone_mode", None)
         app_ctx = AppContext()
         extra.setdefault("obj", app_ctx)
         app_ctx = extra["obj"]
         try:
-            result = super().main(args=args, prog_name=prog_name or "samplectl", standalone_mode=False, **extra)
+            result = super().main(
+                args=args,
+                prog_name=prog_name or "samplectl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
             code = result if isinstance(result, int) else 0
         except SamplectlError as exc:
             code = report(app_ctx, exc)
