@@ -48,9 +48,15 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
         except _click.exceptions.NoArgsIsHelpError as exc:
-            # `samplectl` (or a group) alone: the help, on stderr since it is not data; usage exit 2.
-            app_ctx.io.stderr.write(exc.format_message() + "\n")
+            # `samplectl` (or a group) alone: typer has already shown the help; usage exit 2.
+            if exc.format_message().strip():
+                app_ctx.io.stderr.write(exc.format_message() + "\n")
             code = int(ExitCode.USAGE)
+        except _click.exceptions.BadParameter as exc:
+            # A value that fails conversion (`--limit abc`) is invalid input (6), as the contract says;
+            # a missing argument is the command line's shape (2).
+            command = exc.ctx.command_path if exc.ctx else "samplectl"
+            code = report(app_ctx, _bad_value(exc, command))
         except _click.exceptions.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "samplectl"
             code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))
@@ -79,6 +85,17 @@ def _usage(message: str, hint: str | None) -> SamplectlError:
     from samplectl.domain.errors import UsageError
 
     return UsageError(message, hint=hint)
+
+
+def _bad_value(exc: Exception, command: str) -> SamplectlError:
+    from typer import _click
+
+    from samplectl.domain.errors import UsageError, ValidationFailed
+
+    hint = f"see `{command} --help`"
+    if isinstance(exc, _click.exceptions.MissingParameter):
+        return UsageError(exc.format_message(), hint=hint)
+    return ValidationFailed(exc.format_message(), hint=hint)  # type: ignore[attr-defined]
 
 
 def report(app_ctx: AppContext, exc: SamplectlError) -> int:

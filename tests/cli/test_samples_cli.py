@@ -326,3 +326,16 @@ def test_version(cli: CliRun) -> None:
 
     result = cli("--version")
     assert result.exit_code == 0 and result.stdout == f"samplectl {__version__}\n"
+
+
+def test_a_value_of_the_wrong_type_is_invalid_input_but_a_missing_argument_is_usage(cli: CliRun) -> None:
+    bad = cli("list", "--limit", "abc")
+    assert bad.exit_code == 6 and "--limit" in bad.stderr
+    assert cli("get").exit_code == 2
+    assert cli("frobnicate").exit_code == 2
+    assert cli("list", "-o").exit_code == 2
+
+
+def test_no_command_shows_help_and_exits_2(cli: CliRun) -> None:
+    result = cli()
+    assert result.exit_code == 2 and "Usage" in result.stdout and "error" not in result.stderr
