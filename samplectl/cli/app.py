@@ -23,11 +23,12 @@ class SamplectlGroup(TyperGroup):
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
-        standalone_mode: bool = True,  # always handled here: every outcome becomes a contract exit code
+        standalone_mode: bool = True,  # always handled here: errors become exit codes below
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         from typer import _click
+        from typer.exceptions import Abort
 
         started = time.perf_counter()
         _this_run["argv"] = list(sys.argv[1:] if args is None else args)
@@ -37,15 +38,30 @@ class SamplectlGroup(TyperGroup):
         code = int(ExitCode.UNEXPECTED)
         try:
             result = super().main(
-                args=args, prog_name=prog_name or "samplectl", complete_var=complete_var,
-                standalone_mode=False, windows_expand_args=windows_expand_args, **extra,
+                args=args,
+                prog_name=prog_name or "samplectl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
             )
             code = result if isinstance(result, int) else 0
         except SamplectlError as exc:
             code = report(app_ctx, exc)
-        except typer.Abort:
+        except Abort:
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            # `samplectl` (or a group) alone: the help, on stdout as `--help` prints it; usage exit 2.
+            # (Rich help printed itself; plain help comes back as the message.)
+            if exc.format_message().strip():
+                app_ctx.io.stdout.write(exc.format_message() + "\n")
+            code = int(ExitCode.USAGE)
+        except _click.exceptions.BadParameter as exc:
+            # A value that fails conversion (`--limit abc`) is invalid input (6), as the contract says;
+            # a missing argument is the command line's shape (2).
+            command = exc.ctx.command_path if exc.ctx else "samplectl"
+            code = report(app_ctx, _bad_value(exc, command))
         except _click.exceptions.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "samplectl"
             code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))
@@ -81,6 +97,17 @@ def _usage(message: str, hint: str | None) -> SamplectlError:
     from samplectl.domain.errors import UsageError
 
     return UsageError(message, hint=hint)
+
+
+def _bad_value(exc: Exception, command: str) -> SamplectlError:
+    from typer import _click
+
+    from samplectl.domain.errors import UsageError, ValidationFailed
+
+    hint = f"see `{command} --help`"
+    if isinstance(exc, _click.exceptions.MissingParameter):
+        return UsageError(exc.format_message(), hint=hint)
+    return ValidationFailed(exc.format_message(), hint=hint)  # type: ignore[attr-defined]
 
 
 def write_traceback(app_ctx: AppContext, exc: BaseException) -> None:

@@ -9,13 +9,14 @@ import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from samplectl.config import Settings, mask_uri
 from samplectl.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MongoDialect:
@@ -68,8 +69,9 @@ class MongoDialect:
 class EmbeddedDialect:
     """neosqlite: documents as JSON in SQLite.
 
-    Dates are kept as fixed-width UTC ISO strings: they sort and compare correctly as text,
-    which is how SQLite's JSON functions compare them, and they read back unambiguously.
+    Dates are kept as integer microseconds since the Unix epoch (UTC). neosqlite wraps anything
+    that looks like an ISO date in SQLite's datetime(), which drops fractions of a second and
+    defeats the indexes; integers compare exactly and use them.
     """
 
     name = "embedded"
@@ -78,12 +80,13 @@ class EmbeddedDialect:
         self.where = where
 
     def encode_date(self, value: datetime) -> Any:
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        delta = value.astimezone(UTC) - EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
     def decode_date(self, value: Any) -> datetime:
         if isinstance(value, datetime):
             return value
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return EPOCH + timedelta(microseconds=int(value))
 
     def is_duplicate_key(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
@@ -108,7 +111,7 @@ class SampleDatabase:
 
     def close(self) -> None:
         for close in self.closers:
-            # Closing must never mask the real outcome.
+            # Closing must never mask the real outcome of a command.
             with contextlib.suppress(Exception):
                 close()
 

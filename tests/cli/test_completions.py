@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 
 from samplectl.cli.options import RoleOption
 from samplectl.domain.vocab import OUTPUT_FORMATS, ROLES, SAMPLE_TYPES, STATUSES
+from tests.conftest import ROOT
 
 COMPLETIONS = ROOT / "completions"
 SCRIPTS = {"bash": "samplectl.bash", "zsh": "samplectl.zsh", "fish": "samplectl.fish", "powershell": "samplectl.ps1"}

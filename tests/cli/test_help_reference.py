@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 import pytest
-from conftest import ROOT
 
 from samplectl.config import ENV_KEYS, FILE_KEYS
 from samplectl.domain.errors import ExitCode
+from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

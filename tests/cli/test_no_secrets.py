@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+
+from tests.conftest import free_port
 
 MONGO_PASSWORD = "Mongo-Pw-9f3k2"
 PG_PASSWORD = "Pg-Pw-77aa1"

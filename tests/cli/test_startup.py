@@ -11,7 +11,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+
+from tests.conftest import ROOT
 
 # Drivers and libraries that cost tens of milliseconds each: only the commands that need them import them.
 HEAVY = ("pymongo", "neosqlite", "sqlalchemy", "psycopg", "alembic", "keyring", "jwt", "bcrypt", "pydantic", "rich")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import tomllib
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
