@@ -46,8 +46,9 @@ _PAIR = re.compile(
     ([^\s"',;&}\]]+)
     """
 )
-# Environment variables whose value is itself a secret, and those that may carry one in a URI.
-_SECRET_ENV = re.compile(r"(?i)(password|passwd|secret|token|credential|private_key)")
+# Environment variables whose value is itself a secret (SAMPLECTL_TOKEN, PGPASSWORD, AWS_SECRET_ACCESS_KEY, but
+# not SAMPLECTL_TOKEN_LIFETIME_HOURS), and those that may carry one in a URI.
+_SECRET_ENV = re.compile(r"(?i)(password|passwd|secret|token|credentials?|_key)$")
 _URI_ENV = re.compile(r"(?i)(_uri|_url|_dsn)$")
 
 
@@ -95,8 +96,12 @@ def forget_secrets() -> None:
     _secrets.clear()
 
 
-def redact(text: str) -> str:
-    """``text`` with every secret we know of, or can recognise, replaced by ***."""
+def redact(text: str, *, pairs: bool = True) -> str:
+    """``text`` with every secret we know of, or can recognise, replaced by ***.
+
+    ``pairs=False`` leaves `key: value` text alone: error messages shown to people say things like
+    "SAMPLECTL_TOKEN_LIFETIME_HOURS: ... 'abc' is not a valid number", which a log may lose but a user must see.
+    """
     if not text:
         return text
     for secret in sorted(_secrets, key=len, reverse=True):
@@ -106,7 +111,7 @@ def redact(text: str) -> str:
     text = _JWT.sub(MASK, text)
     text = _BCRYPT.sub(MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    return _PAIR.sub(lambda m: m.group(1) + MASK, text)
+    return _PAIR.sub(lambda m: m.group(1) + MASK, text) if pairs else text
 
 
 # Attributes every LogRecord has; anything else was passed with extra= and goes into the JSON line.

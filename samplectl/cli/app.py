@@ -126,7 +126,7 @@ def report(app_ctx: AppContext, exc: SamplectlError) -> int:
     if app_ctx.debug:
         write_traceback(app_ctx, exc)
     # A driver's message can echo a URI or a token: nothing secret reaches the terminal either.
-    message, hint = redact(exc.message), redact(exc.hint) if exc.hint else None
+    message, hint = redact(exc.message, pairs=False), redact(exc.hint, pairs=False) if exc.hint else None
     log_reported_error(exc.code, int(exc.exit_code), message)
     write_error(
         app_ctx.io.stderr,

@@ -165,5 +165,6 @@ def test_redact_leaves_ordinary_text_alone() -> None:
 
 def test_secret_environment_variables_are_registered() -> None:
     logs.register_environment({"SAMPLECTL_TOKEN": "tok-value-1", "PGPASSWORD": "pg-value-2",
-                               "SAMPLECTL_MONGODB_URI": "mongodb://u:uri-pw-3@h/", "HOME": "/root"})
-    assert logs.redact("tok-value-1 pg-value-2 uri-pw-3 /root") == "*** *** *** /root"
+                               "SAMPLECTL_MONGODB_URI": "mongodb://u:uri-pw-3@h/", "HOME": "/root",
+                               "AWS_SECRET_ACCESS_KEY": "aws-value-4", "SAMPLECTL_TOKEN_LIFETIME_HOURS": "12"})
+    assert logs.redact("tok-value-1 pg-value-2 uri-pw-3 aws-value-4 /root 12") == "*** *** *** *** /root 12"

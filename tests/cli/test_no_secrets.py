@@ -129,3 +129,10 @@ def test_a_driver_logging_secrets_is_masked_on_the_terminal_and_in_the_file(
     assert "pymongo.command" in out.stderr and "sqlalchemy.engine" in logged
     for secret in SECRETS[:2] + SECRETS[3:]:
         assert secret not in out.stderr and secret not in logged
+
+
+def test_masking_does_not_garble_an_ordinary_error_about_a_token_setting(cli) -> None:
+    out = cli("list", env={"SAMPLECTL_TOKEN_LIFETIME_HOURS": "abc"})
+    assert out.exit_code == 6
+    assert out.stderr.splitlines()[0] == (
+        "error: environment SAMPLECTL_TOKEN_LIFETIME_HOURS: token_lifetime_hours = 'abc' is not a valid number")
