@@ -88,8 +88,7 @@ def test_criteria_or_within_and_across(store: SampleStore) -> None:
     store.insert(record("2", sample_type="saliva", status="collected"))
     store.insert(record("3", sample_type="tissue", status="collected"))
     store.insert(record("4", sample_type="blood", status="archived"))
-    criteria = Criteria(sample_types=("blood", "saliva"), statuses=("collected",))
-    found = ids(store.find(criteria, Sort("sample_id", False), None))
+    found = ids(store.find(Criteria(sample_types=("blood", "saliva"), statuses=("collected",)), Sort("sample_id", False), None))
     assert found == ["1", "2"]
     assert store.count(Criteria(sample_types=("blood",))) == 2
 
