@@ -11,8 +11,7 @@ import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-
-EXPORT_FORMATS = ("csv", "jsonl", "json")
+from samplectl.domain.vocab import EXPORT_FORMATS
 
 
 def export(
@@ -29,13 +28,17 @@ def export(
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="csv (default: the import's columns), jsonl (every field) or json."),
+        typer.Option(
+            "--output", "-o", help="csv (default: the import's columns), jsonl (every field) or json.",
+            autocompletion=lambda incomplete: [f for f in EXPORT_FORMATS if f.startswith(incomplete)],
+        ),
     ] = None,
 ) -> None:
-    """Stream samples matching the filter criteria as CSV or JSON Lines.
+    """Stream samples as CSV or JSON Lines, to stdout or a file.
 
     The CSV has exactly the columns `import` reads, so an export imports elsewhere unchanged.
-    Criteria are those of `filter`: repeat a flag for OR, combine flags for AND.
+    Criteria are those of `filter`: repeat a flag for OR, combine flags for AND; every matching
+    sample is written (no --limit), in the order of `list` unless --sort says otherwise.
 
     Example: samplectl export --status collected -o csv --file collected.csv
     """

@@ -26,6 +26,12 @@ class _ImportContext(typer.Context):
 class _FileCommand(TyperCommand):
     context_class = _ImportContext
 
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        # `samplectl import --help` is this command's help: list the group's commands (undo) too.
+        if ctx.parent is not None and isinstance(ctx.parent.command, TyperGroup):
+            ctx.parent.command.format_commands(ctx.parent, formatter)
+        super().format_epilog(ctx, formatter)
+
 
 class ImportGroup(TyperGroup):
     """`import` takes a file, unless its first word is a subcommand (`undo`).
@@ -48,8 +54,9 @@ class ImportGroup(TyperGroup):
 import_app = typer.Typer(
     cls=ImportGroup,
     name="import",
-    help="Import samples from a CSV file (FILE, or - for stdin); `import undo BATCH` takes a batch back.",
+    help="Import samples from a CSV file, or undo an import.",
     add_completion=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -88,7 +95,7 @@ OnConflict = Annotated[
 @import_app.command("file", hidden=True, cls=_FileCommand)
 def import_file(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(metavar="FILE|-", help="The CSV file to import; - reads standard input.")],
+    path: Annotated[str, typer.Argument(metavar="FILE", help="The CSV file to import; - reads standard input.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")] = False,
     partial: Annotated[
         bool, typer.Option("--partial", help="Import the valid rows even when others are rejected (still exits 6).")
@@ -108,7 +115,7 @@ def import_file(
         typer.Option("--date-format", metavar="FMT", help="collection_date in this strftime format, e.g. %d/%m/%Y."),
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="The file's text encoding (default UTF-8, BOM or not).")
+        str | None, typer.Option("--encoding", metavar="NAME", help="The file's text encoding (default UTF-8, BOM or not).")
     ] = None,
     reason: opt.Reason = None,
     output: opt.Output = None,
@@ -160,9 +167,9 @@ def undo(
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
-    """Remove the samples an import batch created and nobody has changed since (admin).
+    """Remove the samples an import batch created (admin).
 
-    Samples changed after the import are kept and listed; samples the batch updated stay as they are.
+    Only samples nobody has changed since the import are removed. Samples changed after the import are kept and listed; samples the batch updated stay as they are.
     Asks first on a terminal; scripts must pass --yes.
 
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"

@@ -4,6 +4,7 @@ SAMPLE_TYPES = ("blood", "saliva", "tissue")
 STATUSES = ("collected", "processing", "archived")
 ROLES = ("viewer", "technician", "admin")
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+EXPORT_FORMATS = ("csv", "jsonl", "json")  # export streams: no table
 
 # Fields in the order they are printed and exported; the first six are the ones a person enters.
 INPUT_FIELDS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")

@@ -157,7 +157,7 @@ class CsvPass:
         self.source = source
         self._raw = raw
         self.tap = _Tap(raw, spool)
-        self.text = io.TextIOWrapper(self.tap, encoding=source.encoding, errors="strict", newline="")
+        self.text = io.TextIOWrapper(self.tap, encoding=source.encoding, errors="strict", newline="")  # type: ignore[type-var]
         self.reader = csv.reader(self.text)
         self.header: list[str] | None = None
         self.header_line = 0

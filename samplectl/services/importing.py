@@ -19,7 +19,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import IO, Any, Protocol
@@ -106,9 +106,9 @@ class ImportOptions:
                 f"--date-format {self.date_format!r} has no strftime codes",
                 hint="for example --date-format %d/%m/%Y or --date-format '%d/%m/%Y %H:%M'",
             )
-        if self.errors_path and os.path.exists(self.errors_path) and os.path.exists(self.path):
-            if os.path.samefile(self.errors_path, self.path):
-                raise UsageError("--errors names the file being imported", hint="write the rejected rows elsewhere")
+        if (self.errors_path and os.path.exists(self.errors_path) and os.path.exists(self.path)
+                and os.path.samefile(self.errors_path, self.path)):
+            raise UsageError("--errors names the file being imported", hint="write the rejected rows elsewhere")
 
 
 @dataclass
@@ -417,7 +417,7 @@ class _BatchWriter:
         existing = self.store.existing([s.sample_id for s in samples]) if self.look_up else {}
         creates: list[dict[str, Any]] = []
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        entries: list[dict[str, Any]] = []
+        entries: list[Mapping[str, Any]] = []
         stamp = {"updated_at": self.now, "updated_by": self.user}
         for sample in samples:
             new = record_of(sample)
@@ -468,7 +468,7 @@ def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | N
         return None
     kind: type[SamplectlError] = ValidationFailed if report.invalid_rows else Conflict
     n, read = report.rejected, report.read
-    rows = "row" if n == 1 else "rows"
+    rows = "rows" if read != 1 else "row"
     if report.invalid_rows:
         what = f"{n} of {read} {rows} {'is' if n == 1 else 'are'} invalid"
     elif options.on_conflict == "update":

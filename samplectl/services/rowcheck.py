@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.sample import SampleInput, problems_of
-from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.domain.vocab import INPUT_FIELDS, SAMPLE_TYPES, STATUSES
 
 REQUIRED_COLUMNS = ("sample_type", "subject_id", "collection_date", "storage_location")
 COLUMN_LIST = ",".join(INPUT_FIELDS)
@@ -133,14 +133,20 @@ class RowChecker:
             if fitted is None:
                 return None, [self._width_problem(line)], None
             cells = fitted
-        data = dict(zip(self.fields, cells))
+        data = dict(zip(self.fields, cells, strict=True))
         if self.drop_ignored:
             data.pop(None, None)  # type: ignore[call-overload]
         given = cells[self.id_at].strip() or None if self.id_at is not None else None
         if given is None:
             data["sample_id"] = self.make_id(line)
-        if self.has_status and not data["status"].strip():
-            del data["status"]  # an empty cell means "not given": the default applies
+        if self.has_status and data["status"] not in STATUSES:
+            status = data["status"].strip()
+            if status:
+                data["status"] = status  # the model trims text fields but not its fixed choices
+            else:
+                del data["status"]  # an empty cell means "not given": the default applies
+        if data["sample_type"] not in SAMPLE_TYPES:
+            data["sample_type"] = data["sample_type"].strip()
         try:
             # The model's validator itself: model_validate adds nothing but a Python call.
             return self._validate(data, context=self.context), None, given
@@ -205,7 +211,7 @@ class SeenIds:
         import tempfile
 
         if self.files is None:
-            self.files = [tempfile.TemporaryFile(prefix="samplectl-ids-") for _ in range(self.BUCKETS)]
+            self.files = [tempfile.TemporaryFile(prefix="samplectl-ids-") for _ in range(self.BUCKETS)]  # noqa: SIM115
         for bucket, fh in zip(self.buckets, self.files, strict=True):
             bucket.tofile(fh)
             del bucket[:]

@@ -81,6 +81,7 @@ class SampleService:
         self.identity.require("technician", "creating samples")
         now = _to_millisecond(self.clock())
         sample = validate_sample(fields, tz=self.tz, now=now)
+        self.store.ensure_ready()
         record = sample.model_dump()
         record.update(created_at=now, created_by=self.identity.username, updated_at=now,
                       updated_by=self.identity.username, version=1)
@@ -132,6 +133,8 @@ class SampleService:
             )
         record = dict(current)
         record.update(new, updated_at=now, updated_by=self.identity.username, version=current["version"] + 1)
+        if record["sample_id"] != current["sample_id"]:
+            self.store.ensure_ready()  # a renamed sample must not collide with another
         if not self.store.replace_if_version(current["sample_id"], current["version"], record):
             raise Conflict(
                 f"sample {current['sample_id']!r} was changed by someone else meanwhile",
