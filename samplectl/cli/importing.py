@@ -169,7 +169,8 @@ def undo(
 ) -> None:
     """Remove the samples an import batch created (admin).
 
-    Only samples nobody has changed since the import are removed. Samples changed after the import are kept and listed; samples the batch updated stay as they are.
+    Only samples nobody has changed since the import are removed; those changed after it are
+    kept and listed, and samples the batch updated stay as they are.
     Asks first on a terminal; scripts must pass --yes.
 
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"

@@ -56,8 +56,13 @@ class BatchStore:
         self.store._guard(lambda: self.batches.insert_one(doc))
 
     def update(self, batch_id: str, **fields: Any) -> None:
-        changes = self._encode(fields)
-        self.store._guard(lambda: self.batches.update_one({"batch_id": batch_id}, {"$set": changes}))
+        # Read, change, replace: the nx-27017 wire server stores dates given to $set as text.
+        # Only the batch's own process, or the one rolling it back after it died, writes to it.
+        doc = self.store._guard(lambda: self.batches.find_one({"batch_id": batch_id}))
+        if doc is None:
+            return
+        doc.update(self._encode(fields))
+        self.store._guard(lambda: self.batches.replace_one({"batch_id": batch_id}, doc))
 
     def get(self, batch_id: str) -> dict[str, Any] | None:
         return self._decode(self.store._guard(lambda: self.batches.find_one({"batch_id": batch_id})))

@@ -4,55 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-HEADER = "sample_id,sample_type,subject_id,collection_date,status,storage_location"
-SUMMARY_KEYS = {"batch_id", "read", "created", "updated", "skipped", "rejected", "seconds"}
-
-
-def row(i: int, **over: Any) -> str:
-    values = {"sample_id": f"S-{i:04d}", "sample_type": "blood", "subject_id": f"SUBJ-{i % 7}",
-              "collection_date": f"2025-01-{1 + i % 28:02d}T08:30:00Z", "status": "collected",
-              "storage_location": f"FRZ-1/R{i % 5}/B{i}"}
-    values.update(over)
-    return ",".join(values[k] for k in HEADER.split(","))
-
-
-def write(path: Path, lines: list[str], *, newline: str = "\n", encoding: str = "utf-8") -> Path:
-    path.write_bytes(newline.join(lines).encode(encoding) + newline.encode())
-    return path
-
-
-@pytest.fixture
-def store() -> Iterator[Any]:
-    """The embedded store the in-process commands write to (read it after they ran)."""
-    from samplectl.config import load_settings
-    from samplectl.stores.engines import open_embedded
-    from samplectl.stores.samples import SampleStore
-
-    database = open_embedded(load_settings())
-    yield SampleStore(database.db, database.dialect)
-    database.close()
-
-
-def stored(store: Any) -> dict[str, dict[str, Any]]:
-    from samplectl.domain.criteria import Criteria, Sort
-
-    return {r["sample_id"]: r for r in store.find(Criteria(), Sort("sample_id", False), None)}
-
-
-def summary(outcome: Any) -> dict[str, Any]:
-    data = json.loads(outcome.stdout)
-    assert set(data) >= SUMMARY_KEYS
-    return data
-
-
-def envelope(outcome: Any) -> dict[str, Any]:
-    return json.loads(outcome.stderr.strip().splitlines()[-1])["error"]
+from tests.cli.csvfiles import HEADER, envelope, row, stored, summary, write
 
 
 # -- the happy path and the summary ---------------------------------------------------------------

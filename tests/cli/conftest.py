@@ -1,0 +1,20 @@
+"""Fixtures for the command tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def store() -> Iterator[Any]:
+    """The embedded store the in-process commands write to (read it after they ran)."""
+    from samplectl.config import load_settings
+    from samplectl.stores.engines import open_embedded
+    from samplectl.stores.samples import SampleStore
+
+    database = open_embedded(load_settings())
+    yield SampleStore(database.db, database.dialect)
+    database.close()

@@ -1,0 +1,140 @@
+"""The import service on every store backend: writes, batches, undo, and rolling back a broken batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from samplectl.domain.errors import Conflict
+from samplectl.domain.identity import Identity
+from samplectl.services.batchundo import BatchUndo
+from samplectl.services.importing import ImportOptions, ImportService
+from samplectl.stores.audit import AuditLog
+from samplectl.stores.batches import ROLLED_BACK, RUNNING, BatchStore
+from samplectl.stores.samples import SampleStore
+from tests.cli.csvfiles import HEADER, row, write
+
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def parts(sample_db: Any) -> Iterator[dict[str, Any]]:
+    store = SampleStore(sample_db.db, sample_db.dialect)
+    yield {"store": store, "audit": AuditLog(store), "batches": BatchStore(store), "kind": sample_db.kind}
+
+
+def service(parts: dict[str, Any], user: str = "tina", role: str = "technician") -> ImportService:
+    from zoneinfo import ZoneInfo
+
+    return ImportService(store=parts["store"], audit=parts["audit"], batches=parts["batches"],
+                         identity=Identity(user, role), tz=ZoneInfo("UTC"), clock=lambda: NOW)
+
+
+def undoer(parts: dict[str, Any]) -> BatchUndo:
+    return BatchUndo(parts["store"], parts["audit"], parts["batches"], Identity("ada", "admin"), lambda: NOW)
+
+
+def ids(store: SampleStore) -> list[str]:
+    from samplectl.domain.criteria import Criteria, Sort
+
+    return [r["sample_id"] for r in store.find(Criteria(), Sort("sample_id", False), None)]
+
+
+def test_import_update_and_undo_on_every_backend(parts, tmp_path: Path) -> None:
+    store = parts["store"]
+    first = service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, *(row(i) for i in range(5))]))))
+    assert first.error is None and first.created == 5
+    assert store.get("S-0001")["import_batch"] == first.batch_id
+    assert parts["batches"].get(first.batch_id)["counts"]["created"] == 5
+    second = service(parts).run(ImportOptions(
+        path=str(write(tmp_path / "b.csv", [HEADER, row(1, status="archived"), row(9)])), on_conflict="update"))
+    assert (second.created, second.updated) == (1, 1)
+    assert store.get("S-0001")["version"] == 2
+    result = undoer(parts).undo(first.batch_id)
+    assert result.removed == 4 and result.kept == ["S-0001"]
+    assert ids(store) == ["S-0001", "S-0009"]
+
+
+def test_many_rows_across_chunks(parts, tmp_path: Path, monkeypatch) -> None:
+    import samplectl.services.importing as importing
+
+    monkeypatch.setattr(importing, "CHUNK", 7)
+    lines = [HEADER, *(row(i) for i in range(40)), row(40, sample_id="S-0003")]
+    report = service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", lines)), partial=True))
+    assert (report.created, report.rejected) == (40, 1)
+    assert report.problems[0]["line"] == 42
+    assert len(ids(parts["store"])) == 40
+
+
+def test_store_bulk_lookups(parts) -> None:
+    store = parts["store"]
+    store.ensure_indexes()
+    base = {"sample_type": "blood", "subject_id": "S", "collection_date": NOW, "status": "collected",
+            "storage_location": "L", "created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
+    store.insert_many([{**base, "sample_id": f"X{i}", "version": 1 + i % 2, "import_batch": "B"} for i in range(6)])
+    assert sorted(store.existing(["X1", "X2", "nope"])) == ["X1", "X2"]
+    assert [r["sample_id"] for r in store.find_by_batch("B", page_size=2)] == [f"X{i}" for i in range(6)]
+    assert store.delete_unchanged(["X0", "X1", "X2"]) == 2  # X1 is at version 2
+    assert ids(store) == ["X1", "X3", "X4", "X5"]
+    with pytest.raises(Conflict):
+        store.insert_many([{**base, "sample_id": "X3", "version": 1}])
+
+
+def test_a_failed_write_leaves_nothing_and_the_batch_rolled_back(parts, tmp_path: Path, monkeypatch) -> None:
+    """A fault after the first chunk was written: on every backend the batch is taken back."""
+    import samplectl.services.importing as importing
+
+    service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1), row(2)]))))
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    calls = {"n": 0}
+    real = parts["audit"].append_many
+
+    def failing(entries: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the server went away")
+        real(entries)
+
+    monkeypatch.setattr(parts["audit"], "append_many", failing)
+    lines = [HEADER, row(1, status="processing"), *(row(i) for i in range(10, 20))]
+    with pytest.raises(RuntimeError):
+        service(parts).run(ImportOptions(path=str(write(tmp_path / "b.csv", lines)), on_conflict="update"))
+    store = parts["store"]
+    assert ids(store) == ["S-0001", "S-0002"]
+    restored = store.get("S-0001")
+    assert restored["status"] == "collected"
+    (batch,) = [b for b in parts["batches"].recent(5) if b["state"] != "complete"]
+    assert batch["state"] == ROLLED_BACK
+
+
+def test_an_interrupted_batch_is_rolled_back_by_the_next_import(parts, tmp_path: Path) -> None:
+    """What a killed process leaves on a store without transactions: a running batch, half written."""
+    store, batches = parts["store"], parts["batches"]
+    store.ensure_indexes()
+    batches.start({"batch_id": "B-dead", "user": "tina", "started_at": NOW, "heartbeat_at": NOW, "file": "x.csv",
+                   "sha256": "0" * 64, "host": "elsewhere.example", "pid": 1})
+    base = {"sample_type": "blood", "subject_id": "S", "collection_date": NOW, "status": "collected",
+            "storage_location": "L", "created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t"}
+    store.insert_many([{**base, "sample_id": f"H{i}", "version": 1, "import_batch": "B-dead"} for i in range(3)])
+    report = service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1)]))))
+    assert report.error is None
+    assert any("B-dead" in n and "rolled back" in n and "3 samples" in n for n in report.notices)
+    assert ids(store) == ["S-0001"]
+    assert batches.get("B-dead")["state"] == ROLLED_BACK
+    assert [e["action"] for e in parts["audit"].for_sample("H0")] == ["undo"]
+
+
+def test_a_running_batch_of_a_live_process_is_left_alone(parts, tmp_path: Path) -> None:
+    import os
+    import socket
+
+    parts["batches"].start({"batch_id": "B-live", "user": "tina", "started_at": NOW, "file": "x.csv",
+                            "sha256": "1" * 64, "host": socket.gethostname(), "pid": os.getppid()})
+    service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1)]))))
+    assert parts["batches"].get("B-live")["state"] == RUNNING
+    with pytest.raises(Conflict):
+        undoer(parts).undo("B-live")
