@@ -38,7 +38,7 @@ def export(
 
     The CSV has exactly the columns `import` reads, so an export imports elsewhere unchanged.
     Criteria are those of `filter`: repeat a flag for OR, combine flags for AND; every matching
-    sample is written (no --limit), in the order of `list` unless --sort says otherwise.
+    sample is written (no --limit), in the order the store keeps them unless --sort is given.
 
     Example: samplectl export --status collected -o csv --file collected.csv
     """
@@ -62,7 +62,9 @@ def export(
     order = Sort.parse(sort)
     service = app_ctx.sample_service()
     service.identity.require("viewer", "exporting samples")
-    records: Iterable[Mapping[str, Any]] = service.find(criteria, order, None)
+    # Without --sort, samples come in the order the store keeps them: read straight through, that is
+    # several times faster than walking an index on a large store.
+    records: Iterable[Mapping[str, Any]] = service.find(criteria, order, None) if sort else service.stream(criteria)
     # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
     if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
         records = _with_progress(app_ctx, records, service.count(criteria))

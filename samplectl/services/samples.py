@@ -57,6 +57,10 @@ class SampleService:
     def find(self, criteria: Criteria, sort: Sort, limit: int | None) -> Iterator[dict[str, Any]]:
         return self.store.find(criteria, sort, limit)
 
+    def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
+        """Every matching sample, in no particular order (exports)."""
+        return self.store.stream(criteria)
+
     def count(self, criteria: Criteria) -> int:
         return self.store.count(criteria)
 

@@ -200,7 +200,9 @@ class EmbeddedDialect:
             order_by = ", ".join(f"{_json_path(f)} {'DESC' if d < 0 else 'ASC'}" for f, d in order)
         except _NotTranslatable:
             return None
-        sql = f"SELECT data FROM {_quote(collection.name)} WHERE {where} ORDER BY {order_by}"
+        sql = f"SELECT data FROM {_quote(collection.name)} WHERE {where}"
+        if order_by:  # no order: the table's own, read straight through
+            sql += f" ORDER BY {order_by}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

@@ -193,6 +193,18 @@ class SampleStore:
             if remaining is not None:
                 remaining -= len(page)
 
+    def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
+        """Every matching sample in the order the store keeps them: the fastest way to read them all.
+
+        One cursor (MongoDB hands it over in batches) or one SQL statement, never a page twice.
+        """
+        query = self.query(criteria)
+        docs = self._guard(lambda: self.dialect.find_sorted(self.samples, query, [], None))
+        if docs is None:
+            docs = iter(self._guard(lambda: self.samples.find(query).batch_size(PAGE_SIZE)))
+        for doc in self._guarded(docs):
+            yield self._decode(doc)
+
     def _after(self, base: dict[str, Any], sort: Sort, last: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The queries, in order, for what follows ``last``: its ties on the sort field, then the rest.
 
