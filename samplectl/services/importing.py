@@ -367,7 +367,7 @@ class ImportService:
         report.batch_id = batch_id
         writer = _BatchWriter(self, options, batch_id, now, report)
         try:
-            with self.store.transaction(), self.store.bulk_load(report.valid):
+            with self.store.transaction(), self.store.bulk_load(report.valid, lookups=writer.look_up):
                 self.progress.phase("importing", source.size)
                 with source.read() as csv_pass:
                     self._checker(csv_pass, options, now, checker.make_id)

@@ -94,7 +94,7 @@ class MongoDialect:
     def count(self, collection: Any, query: Mapping[str, Any]) -> int:
         return int(collection.count_documents(query))
 
-    def bulk_load(self, collection: Any, incoming: int) -> contextlib.AbstractContextManager[None]:
+    def bulk_load(self, collection: Any, incoming: int, *, lookups: bool = True) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
 
@@ -217,14 +217,16 @@ class EmbeddedDialect:
                    .fetchone()[0])
 
     @contextlib.contextmanager
-    def bulk_load(self, collection: Any, incoming: int) -> Iterator[None]:
-        """Build a table's plain indexes once after a large load instead of row by row.
+    def bulk_load(self, collection: Any, incoming: int, *, lookups: bool = True) -> Iterator[None]:
+        """Build a table's indexes once after a large load instead of row by row.
 
         Each expression index re-parses the document's JSON on every insert (about 5 µs per
-        index and row); dropping them and building them again after the load sorts once. Only
-        worth it when the load is large next to what is already there. Unique indexes stay, so
-        duplicates are still refused on insert. Must run inside ``transaction``: DDL is
-        transactional in SQLite, so a crash or an error leaves the indexes as they were.
+        index and row, more once the index outgrows the cache); dropping them and building
+        them again after the load sorts once. Only worth it when the load is large next to what
+        is already there. Unique indexes stay while the loader still ``lookups`` ids; otherwise
+        they go too and duplicates are refused when they are rebuilt (an IntegrityError that
+        rolls everything back). Must run inside ``transaction``, which holds the write lock: DDL
+        is transactional in SQLite, so a crash or an error leaves the indexes as they were.
         """
         conn = collection.db
         table = collection.name
@@ -238,7 +240,7 @@ class EmbeddedDialect:
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
                 (table,),
             )
-            if not sql.lstrip().upper().startswith("CREATE UNIQUE")
+            if not lookups and "json_extract" in sql or not sql.lstrip().upper().startswith("CREATE UNIQUE")
         ]
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {_quote(name)}")

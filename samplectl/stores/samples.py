@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,7 +38,7 @@ class Dialect(Protocol):
         self, collection: Any, query: Mapping[str, Any], order: list[tuple[str, int]], limit: int | None
     ) -> Iterator[dict[str, Any]] | None: ...
     def count(self, collection: Any, query: Mapping[str, Any]) -> int: ...
-    def bulk_load(self, collection: Any, incoming: int) -> AbstractContextManager[None]: ...
+    def bulk_load(self, collection: Any, incoming: int, *, lookups: bool = True) -> AbstractContextManager[None]: ...
 
 
 class SampleStore:
@@ -283,9 +283,23 @@ class SampleStore:
         """All-or-nothing where the engine has transactions; a plain block where it has not."""
         return self.dialect.transaction(self.db)
 
-    def bulk_load(self, incoming: int) -> AbstractContextManager[None]:
-        """Around a load of ``incoming`` samples: lets the engine defer index upkeep (in a transaction)."""
-        return self.dialect.bulk_load(self.samples, incoming)
+    @contextmanager
+    def bulk_load(self, incoming: int, *, lookups: bool = True) -> Iterator[None]:
+        """Around a load of ``incoming`` samples: lets the engine defer index upkeep (in a transaction).
+
+        ``lookups`` says whether the loader still looks samples up by id meanwhile; if not, even
+        the unique index may wait, and a duplicate surfaces at the end as a Conflict.
+        """
+        try:
+            with self.dialect.bulk_load(self.samples, incoming, lookups=lookups):
+                yield
+        except Exception as exc:
+            if self.dialect.is_duplicate_key(exc):
+                raise Conflict(
+                    "a sample being imported was created by someone else meanwhile; nothing was imported",
+                    hint="run the import again (with --on-conflict skip to leave that sample alone)",
+                ) from None
+            raise
 
     def existing(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored samples among ``sample_ids``, by id (one query per few hundred ids)."""

@@ -138,3 +138,29 @@ def test_a_running_batch_of_a_live_process_is_left_alone(parts, tmp_path: Path) 
     assert parts["batches"].get("B-live")["state"] == RUNNING
     with pytest.raises(Conflict):
         undoer(parts).undo("B-live")
+
+
+def index_sql(store: SampleStore) -> set[str]:
+    conn = store.db.connection.db
+    return {sql for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'samples' AND sql IS NOT NULL")}
+
+
+@pytest.mark.parametrize("sample_db", ["embedded"], indirect=True)
+def test_a_bulk_load_rebuilds_every_index_and_refuses_duplicates_at_the_end(parts, monkeypatch) -> None:
+    import samplectl.stores.engines as engines
+
+    monkeypatch.setattr(engines, "_BULK_LOAD_MIN_ROWS", 1)
+    store = parts["store"]
+    store.ensure_indexes()
+    before = index_sql(store)
+    base = {"sample_type": "blood", "subject_id": "S", "collection_date": NOW, "status": "collected",
+            "storage_location": "L", "created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t",
+            "version": 1}
+    with store.transaction(), store.bulk_load(10, lookups=False):
+        assert index_sql(store) < before  # the expression indexes wait for the end
+        store.insert_many([{**base, "sample_id": f"X{i}"} for i in range(10)])
+    assert index_sql(store) == before and len(ids(store)) == 10
+    with pytest.raises(Conflict), store.transaction(), store.bulk_load(10, lookups=False):
+        store.insert_many([{**base, "sample_id": "X1"}])  # only found when the unique index is rebuilt
+    assert index_sql(store) == before and len(ids(store)) == 10
