@@ -145,11 +145,9 @@ def import_file(
     store = app_ctx.sample_store()
     service = ImportService(
         store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=app_ctx.identity(),
-        tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx),
+        tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
     )
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
-    for notice in report.notices:
-        app_ctx.warn(notice)
     if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
                        table=app_ctx.io.stderr_is_tty, color=app_ctx.color("stderr"))

@@ -162,6 +162,7 @@ class ImportService:
     tz: tzinfo
     clock: Callable[[], datetime] = utc_now
     progress: Progress = field(default_factory=NoProgress)
+    notify: Callable[[str], None] = lambda message: None  # warnings for the person, as they happen
 
     # -- the whole import -------------------------------------------------------------------
     def run(self, options: ImportOptions, stdin: IO[bytes] | None = None) -> ImportReport:
@@ -197,6 +198,7 @@ class ImportService:
                 f"by {batch.get('user')}) was interrupted; rolled back"
                 + (f", removing the {removed} samples it had written" if removed else ": nothing of it was kept")
             )
+            self.notify(notices[-1])  # now: the import that follows may fail for reasons of its own
         return notices
 
     # -- pass 1: check ----------------------------------------------------------------------

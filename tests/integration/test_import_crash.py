@@ -62,3 +62,19 @@ def test_an_import_killed_while_writing_leaves_nothing_and_the_next_run_finishes
     assert json.loads(again.stdout)["created"] == ROWS
     ids = samples_in(db)
     assert len(ids) == ROWS and len(set(ids)) == ROWS  # every row exactly once
+
+
+def peak_mb(args: list[str], env: dict[str, str]) -> float:
+    proc = subprocess.Popen([sys.executable, "-m", "samplectl", *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_maxrss / 1024
+
+
+def test_memory_does_not_grow_with_the_file(tmp_path: Path, process_env: dict[str, str]) -> None:
+    small = write(tmp_path / "small.csv", [HEADER, *(row(i) for i in range(5_000))])
+    large = write(tmp_path / "large.csv", [HEADER, *(row(i) for i in range(100_000))])
+    grown = peak_mb(["import", str(large), "--dry-run"], process_env) - peak_mb(["import", str(small), "--dry-run"],
+                                                                                 process_env)
+    assert grown < 12, f"a file 20 times larger took {grown:.0f} MB more"
