@@ -155,9 +155,9 @@ def root(
 
 
 def _register() -> None:
-    from samplectl.cli import init, samples
+    from samplectl.cli import auth, init, samples, users
 
-    for module in (init, samples):
+    for module in (init, auth, samples, users):
         module.register(app)
 
 
