@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 
 from samplectl.domain import dates
 from samplectl.domain.errors import ValidationFailed
@@ -54,6 +55,10 @@ def check_new_password(password: str) -> str:
     return password
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Stores hand back naive UTC (SQLite) or aware times (PostgreSQL): make both aware UTC."""
     return None if value is None else dates.as_utc(value)

@@ -70,6 +70,11 @@ def _account(row: Any) -> Account:
     )
 
 
+def _is_duplicate(exc: sa.exc.IntegrityError) -> bool:
+    # 23505 unique_violation (PostgreSQL); SQLite says "UNIQUE constraint failed".
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE" in str(exc.orig)
+
+
 class UserStore:
     def __init__(self, engine: sa.Engine, database: UsersDatabase) -> None:
         self.engine = engine
@@ -159,7 +164,9 @@ class UserStore:
                       failed_logins=0, locked_until=None, password_changed_at=now)
         try:
             self._run(lambda conn: conn.execute(users.insert().values(**values)))
-        except sa.exc.IntegrityError:
+        except sa.exc.IntegrityError as exc:
+            if not _is_duplicate(exc):
+                raise
             raise Conflict(f"user {username!r} already exists (usernames ignore case)",
                            hint="choose another name, or see `samplectl users list`") from None
         return Account(**values)  # type: ignore[arg-type]
@@ -217,7 +224,8 @@ def open_user_store(database: UsersDatabase, timeout_ms: int = 3000) -> UserStor
     else:
         connect_args = {"connect_timeout": max(1, timeout_ms // 1000), "application_name": "samplectl"}
     # A command opens one connection and exits: no pool to keep warm.
-    engine = sa.create_engine(database.url, poolclass=NullPool, connect_args=connect_args)
+    # hide_parameters: an error message must never carry a password hash or a token id.
+    engine = sa.create_engine(database.url, poolclass=NullPool, connect_args=connect_args, hide_parameters=True)
     return UserStore(engine, database)
 
 
