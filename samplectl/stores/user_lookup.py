@@ -14,7 +14,7 @@ from typing import Any
 
 from samplectl.domain.accounts import Account, as_utc
 from samplectl.domain.errors import DatabaseUnavailable
-from samplectl.stores.userdb import UsersDatabase, is_schema_problem, not_set_up
+from samplectl.stores.userdb import UsersDatabase, is_permission_problem, is_schema_problem, not_set_up, refused
 
 SETTINGS_SQL = "SELECT name, value FROM auth_settings WHERE name IN ('jwt_secret', 'instance_id')"
 ACCOUNT_SQL = (
@@ -85,6 +85,8 @@ class IdentityLookup:
         except Exception as exc:  # noqa: BLE001 - sqlite3 and psycopg errors, translated below
             if is_schema_problem(exc):
                 raise not_set_up(self.database.shown) from None
+            if is_permission_problem(exc):
+                raise refused(self.database.shown) from None
             if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ == "OperationalError":
                 raise DatabaseUnavailable(f"cannot read the users database at {self.database.shown}: "
                                           f"{str(exc).splitlines()[0][:200]}") from None

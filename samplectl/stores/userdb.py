@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from samplectl.config import Settings, mask_uri
-from samplectl.domain.errors import AuthError, ValidationFailed
+from samplectl.domain.errors import AuthError, DatabaseUnavailable, ValidationFailed
 
 POSTGRES_SCHEMES = ("postgresql+psycopg", "postgresql", "postgres")
 
@@ -80,3 +80,15 @@ def is_schema_problem(exc: BaseException) -> bool:
         return True
     text = str(orig)
     return "no such table" in text or "no such column" in text
+
+
+def is_permission_problem(exc: BaseException) -> bool:
+    """The database user may not do this (PostgreSQL 42501), e.g. an everyday role running init."""
+    return getattr(getattr(exc, "orig", exc), "sqlstate", None) == "42501"
+
+
+def refused(where: str) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"the users database at {where} refused this operation to its database user (permission denied)",
+        hint="`samplectl init` needs the schema owner's credentials; see the README's threat model for the grants",
+    )

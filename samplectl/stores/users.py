@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from samplectl.domain.accounts import Account, as_utc
 from samplectl.domain.errors import Conflict, DatabaseUnavailable
-from samplectl.stores.userdb import UsersDatabase, is_schema_problem, not_set_up
+from samplectl.stores.userdb import UsersDatabase, is_permission_problem, is_schema_problem, not_set_up, refused
 
 VERSION_TABLE = "samplectl_users_schema"
 SIGNING_SECRET = "jwt_secret"
@@ -91,6 +91,8 @@ class UserStore:
         except sa.exc.DBAPIError as exc:
             if is_schema_problem(exc):
                 raise not_set_up(self.database.shown) from None
+            if is_permission_problem(exc):
+                raise refused(self.database.shown) from None
             if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
                 # The driver's first line names host and reason, never the password.
                 reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]

@@ -140,3 +140,43 @@ def test_each_users_database_has_its_own_keyring_entry(real_keyring: Any, tmp_pa
     assert samplectl("logout", **other).returncode == 0
     assert samplectl("list").returncode == 0  # the default database's login is untouched
     assert samplectl("list", **other).returncode == 3
+
+
+@pytest.mark.postgres
+def test_everyday_use_works_with_the_least_privileged_database_role(postgres_url: str) -> None:
+    """The grants the README's threat model recommends are enough for everything but `init`."""
+    import uuid
+
+    import psycopg
+
+    assert samplectl("init", "--admin", "admin", "--password-stdin", stdin=ADMIN_PW + "\n",
+                     SAMPLECTL_DATABASE_URL=postgres_url).returncode == 0
+    role, secret = "app_" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+    owner = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'")
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON users TO {role}")
+        conn.execute(f"GRANT USAGE ON SEQUENCE users_id_seq TO {role}")
+        conn.execute(f"GRANT SELECT, INSERT, DELETE ON revoked_tokens TO {role}")
+        conn.execute(f"GRANT SELECT ON auth_settings TO {role}")
+    try:
+        host_db = postgres_url.split("@", 1)[1]
+        app = {"SAMPLECTL_DATABASE_URL": f"postgresql+psycopg://{role}:{secret}@{host_db}"}
+        assert samplectl("login", "-u", "admin", "--password-stdin", stdin=ADMIN_PW + "\n", **app).returncode == 0
+        for args in (["users", "add", "alice", "--role", "technician", "--password-stdin"],
+                     ["users", "passwd", "alice", "--password-stdin"]):
+            done = samplectl(*args, stdin=ALICE_PW + "\n", **app)
+            assert done.returncode == 0, done.stderr
+        assert samplectl("login", "-u", "alice", "--password-stdin", stdin="wrong-password\n", **app).returncode == 3
+        assert samplectl("users", "disable", "alice", **app).returncode == 0
+        assert samplectl("create", *BLOOD, **app).returncode == 0
+        assert samplectl("logout", **app).returncode == 0
+        assert samplectl("list", **app).returncode == 3
+        # What it may not do: change the schema.
+        refused = samplectl("init", **app)
+        assert refused.returncode == 8 and "permission denied" in refused.stderr
+        assert secret not in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
