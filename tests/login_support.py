@@ -53,8 +53,8 @@ def stored_secret() -> tuple[str, str]:
 
 def good_claims(sub: str = "admin", role: str = "admin", **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC).timestamp()
-    claims = {"sub": sub, "role": role, "iat": now, "exp": now + 3600, "jti": uuid.uuid4().hex,
-              "aud": stored_secret()[1]}
+    claims = {"sub": sub, "role": role, "iat": int(now), "exp": int(now) + 3600, "jti": uuid.uuid4().hex,
+              "aud": stored_secret()[1], "pwd": 0}
     claims.update(overrides)
     return claims
 

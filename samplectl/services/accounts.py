@@ -142,7 +142,7 @@ class AccountService:
             fresh["password_hash"] = hash_password(password, rounds)
         if fresh:
             self.store.update(account.username, **fresh)
-        token, claims = tokens.issue(account.username, account.role, key, now,
+        token, claims = tokens.issue(account.username, account.role, account.password_changed_at, key, now,
                                      timedelta(hours=self.settings.token_lifetime_hours))
         self._record("login", account.username, at=now)
         return Login(token, claims, account)

@@ -52,7 +52,7 @@ def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str |
     if not account.active:
         raise _refuse(f"account {account.username!r} is disabled", cached,
                       hint=f"ask a lab admin: samplectl users enable {account.username}")
-    if claims.iat < tokens.to_millisecond(account.password_changed_at):
+    if claims.pwd != tokens.password_stamp(account.password_changed_at):
         raise _refuse(f"the password of {account.username!r} was changed after this login", cached)
     # The role is read now, not from the token: a changed role takes effect on the next command.
     return Session(Identity(account.username, account.role), claims, cached.where)

@@ -3,6 +3,11 @@
 The algorithm is pinned when a token is read, so a token claiming another algorithm (or none) is
 refused. The audience is the users database's own id, so a token from one users database is
 refused by another even when both were given the same SAMPLECTL_JWT_SECRET.
+
+``pwd`` records when the account's password was last changed, as the users table says: a token
+whose ``pwd`` no longer matches was issued before a password change. Comparing the stored value
+rather than ``iat`` with the change time keeps this exact when the lab's machines' clocks differ
+(a PostgreSQL users database is shared by many PCs), and within the same second.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import jwt
 from samplectl.domain.errors import AuthError, ValidationFailed
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "aud"]
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "aud", "pwd"]
+# A SAMPLECTL_TOKEN made on another PC may carry an iat a little ahead of this PC's clock.
+CLOCK_LEEWAY = timedelta(seconds=60)
 MIN_SECRET_BYTES = 32  # RFC 7518: an HS256 key at least as long as the hash
 
 
@@ -31,13 +38,10 @@ class SigningKey:
 class Claims:
     sub: str
     role: str
-    iat: float
-    exp: float
+    iat: int
+    exp: int
     jti: str
-
-    @property
-    def issued_at(self) -> datetime:
-        return datetime.fromtimestamp(self.iat, UTC)
+    pwd: int  # the password change time the token was issued under, in microseconds since 1970
 
     @property
     def expires_at(self) -> datetime:
@@ -60,18 +64,21 @@ def signing_key(env_secret: str | None, stored: dict[str, str], where: str) -> S
     return SigningKey(secret, audience)
 
 
-def to_millisecond(moment: datetime) -> float:
-    # iat carries milliseconds so that a password changed in the same second as an older login
-    # still ends that login (RFC 7519 NumericDate may be fractional).
-    return math.floor(moment.timestamp() * 1000) / 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def issue(username: str, role: str, key: SigningKey, now: datetime, lifetime: timedelta) -> tuple[str, Claims]:
-    iat = to_millisecond(now)
+def password_stamp(password_changed_at: datetime) -> int:
+    """The ``pwd`` claim: exact to the microsecond, as both SQLite and PostgreSQL keep it."""
+    return (password_changed_at - EPOCH) // timedelta(microseconds=1)
+
+
+def issue(username: str, role: str, password_changed_at: datetime, key: SigningKey, now: datetime,
+          lifetime: timedelta) -> tuple[str, Claims]:
+    iat = math.floor(now.timestamp())
     claims = Claims(sub=username, role=role, iat=iat, exp=math.floor(iat + lifetime.total_seconds()),
-                    jti=uuid.uuid4().hex)
+                    jti=uuid.uuid4().hex, pwd=password_stamp(password_changed_at))
     payload = {"sub": claims.sub, "role": claims.role, "iat": claims.iat, "exp": claims.exp, "jti": claims.jti,
-               "aud": key.audience}
+               "aud": key.audience, "pwd": claims.pwd}
     return jwt.encode(payload, key.secret, algorithm=ALGORITHM), claims
 
 
@@ -79,9 +86,9 @@ def read(token: str, key: SigningKey) -> Claims:
     """The token's claims, once its signature, algorithm, audience and expiry are checked."""
     try:
         payload = jwt.decode(token, key.secret, algorithms=[ALGORITHM], audience=key.audience,
-                             options={"require": REQUIRED_CLAIMS})
-        return Claims(sub=str(payload["sub"]), role=str(payload["role"]), iat=float(payload["iat"]),
-                      exp=float(payload["exp"]), jti=str(payload["jti"]))
+                             options={"require": REQUIRED_CLAIMS}, leeway=CLOCK_LEEWAY)
+        return Claims(sub=str(payload["sub"]), role=str(payload["role"]), iat=int(payload["iat"]),
+                      exp=int(payload["exp"]), jti=str(payload["jti"]), pwd=int(payload["pwd"]))
     except jwt.ExpiredSignatureError:
         raise AuthError("your login has expired") from None
     except jwt.InvalidAudienceError:

@@ -290,8 +290,7 @@ def attack_token(cli: CliRun, attack: str) -> str:
     secret, _ = stored_secret()
     claims = claims_of(token)
     if attack == "expired":
-        return forge(good_claims("alice", "technician", iat=claims["iat"] - 9 * 3600, exp=claims["iat"] - 3600),
-                     secret)
+        return forge({**claims, "iat": claims["iat"] - 9 * 3600, "exp": claims["iat"] - 3600}, secret)
     if attack == "tampered payload":
         header, _, signature = token.split(".")
         return f"{header}.{b64({**claims, 'role': 'admin'})}.{signature}"

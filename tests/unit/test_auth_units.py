@@ -19,19 +19,24 @@ KEY = tokens.SigningKey(secret="s" * 64, audience="db-1")
 NOW = datetime.now(UTC)
 
 
+CHANGED = datetime(2025, 3, 14, 9, 30, 0, 123456, tzinfo=UTC)
+
+
 def issue() -> str:
-    token, _ = tokens.issue("alice", "technician", KEY, NOW, timedelta(hours=8))
+    token, _ = tokens.issue("alice", "technician", CHANGED, KEY, NOW, timedelta(hours=8))
     return token
 
 
 def test_a_token_carries_sub_role_iat_exp_jti_and_reads_back() -> None:
-    token, claims = tokens.issue("alice", "technician", KEY, NOW, timedelta(hours=8))
+    token, claims = tokens.issue("alice", "technician", CHANGED, KEY, NOW, timedelta(hours=8))
     payload = claims_of(token)
-    assert set(payload) == {"sub", "role", "iat", "exp", "jti", "aud"}
+    assert set(payload) == {"sub", "role", "iat", "exp", "jti", "aud", "pwd"}
+    assert isinstance(payload["iat"], int) and isinstance(payload["exp"], int)
     read = tokens.read(token, KEY)
     assert (read.sub, read.role, read.jti) == ("alice", "technician", claims.jti)
-    assert read.exp - read.iat == pytest.approx(8 * 3600, abs=1)
-    assert tokens.issue("alice", "technician", KEY, NOW, timedelta(hours=8))[1].jti != claims.jti
+    assert read.exp - read.iat == 8 * 3600
+    assert read.pwd == tokens.password_stamp(CHANGED) != tokens.password_stamp(CHANGED + timedelta(microseconds=1))
+    assert tokens.issue("alice", "technician", CHANGED, KEY, NOW, timedelta(hours=8))[1].jti != claims.jti
 
 
 @pytest.mark.parametrize(
@@ -51,7 +56,7 @@ def test_token_attacks_are_refused(attack: str) -> None:
     good = issue()
     claims = claims_of(good)
     if attack == "expired":
-        token = forge({**claims, "iat": NOW.timestamp() - 7200, "exp": NOW.timestamp() - 60}, KEY.secret)
+        token = forge({**claims, "iat": NOW.timestamp() - 7200, "exp": NOW.timestamp() - 600}, KEY.secret)
     elif attack == "tampered payload":
         header, _, signature = good.split(".")
         token = f"{header}.{b64({**claims, 'role': 'admin'})}.{signature}"
@@ -166,3 +171,13 @@ def test_samplectl_token_wins_over_a_cached_one(tmp_path: Path) -> None:
     TokenCache("k", tmp_path).save("cached")
     loaded = TokenCache("k", tmp_path, env_token="from-env").load()
     assert loaded is not None and (loaded.token, loaded.source) == ("from-env", "environment")
+
+
+def test_a_little_clock_skew_is_tolerated_but_not_more() -> None:
+    claims = claims_of(issue())
+    ahead = forge({**claims, "iat": claims["iat"] + 30}, KEY.secret)
+    assert tokens.read(ahead, KEY).sub == "alice"
+    with pytest.raises(AuthError):
+        tokens.read(forge({**claims, "iat": claims["iat"] + 600}, KEY.secret), KEY)
+    with pytest.raises(AuthError, match="expired"):
+        tokens.read(forge({**claims, "exp": NOW.timestamp() - 61}, KEY.secret), KEY)
