@@ -1,8 +1,8 @@
 """The read-only look-up every command makes to check its token, straight through the DB-API driver.
 
 Every samplectl command checks its token against the users database. Going through SQLAlchemy
-would add ~120 ms of imports to each command; these three read-only queries over sqlite3 or
-psycopg cost ~2 ms on SQLite (see the README's figures). They read the tables that
+would add ~140 ms of imports to each command; these three read-only queries over sqlite3 or
+psycopg take ~0.5 ms on SQLite once imported (see the README's figures). They read the tables that
 ``stores.users`` (SQLAlchemy) writes, and the tests run both against the same databases.
 """
 

@@ -180,3 +180,11 @@ def test_everyday_use_works_with_the_least_privileged_database_role(postgres_url
         with psycopg.connect(owner, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_the_per_command_check_does_not_import_sqlalchemy(process_env: dict[str, str]) -> None:
+    probe = ("import sys; from samplectl.cli.context import AppContext; who = AppContext().identity(); "
+             "print(who.username, who.role, 'sqlalchemy' in sys.modules, 'alembic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, **process_env}, timeout=60, check=False)
+    assert result.stdout.split() == ["admin", "admin", "False", "False"], result.stderr
