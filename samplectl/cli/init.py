@@ -17,7 +17,9 @@ def init(
     ] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Create or migrate the users database and the sample store's indexes (safe to run twice).
+    """Create or migrate the schema and indexes; safe to run twice.
+
+    The users database (schema by Alembic) and the sample store's indexes.
 
     Run it with the database credentials. With --admin NAME it also creates the first admin; once
     an admin exists, admins add users with `samplectl users add`.
