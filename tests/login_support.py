@@ -110,6 +110,26 @@ def fresh_postgres_database() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def postgres_database_owned_by_a_role(password: str) -> Iterator[str]:
+    """A fresh database owned by a fresh login role with this password (as deploy/ sets one up)."""
+    import psycopg
+
+    admin = _admin_url()
+    name = "t_" + uuid.uuid4().hex[:16]
+    libpq = admin.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {name}')
+    host_port = admin.split("@", 1)[1].rpartition("/")[0]
+    try:
+        yield f"postgresql+psycopg://{name}:{password}@{host_port}/{name}"
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE IF EXISTS {name}")
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     with fresh_postgres_database() as url:

@@ -48,9 +48,9 @@ def login(
         bool, typer.Option("--print-token", help="Print the token on stdout instead of keeping it (for SAMPLECTL_TOKEN).")
     ] = False,
 ) -> None:
-    """Log in: check your password and keep a login token for the following commands.
+    """Log in and keep a token for the next commands.
 
-    The token lasts token_lifetime_hours (8 by default, a shift). It is kept in the OS keyring, or
+    Checks your password. The token lasts token_lifetime_hours (8 by default, a shift). It is kept in the OS keyring, or
     where there is none, in a file only you can read. After 5 wrong passwords in a row the account
     is locked for 15 minutes.
 
@@ -84,7 +84,9 @@ def login(
 
 
 def logout(ctx: typer.Context) -> None:
-    """Log out: forget the token kept here and revoke it, so that it stops working everywhere.
+    """Forget the kept token and revoke it.
+
+    The token stops working everywhere, not only here.
 
     Example: samplectl logout
     """
@@ -118,7 +120,9 @@ WHOAMI_FIELDS = ("username", "role", "expires_at", "token_stored_in", "users_dat
 
 
 def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
-    """Show who you are logged in as: username, role, when the login expires, where the token is kept.
+    """Show who is logged in, until when, and where.
+
+    Username, role, when the login expires, and where its token is kept.
 
     Example: samplectl whoami -o json
     """

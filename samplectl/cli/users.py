@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 users_app = typer.Typer(
     name="users",
-    help="Manage lab accounts (admins; anyone may change their own password).",
+    help="Manage lab accounts (admins).\n\nAnyone may change their own password with `samplectl users passwd`.\n\n"
+    "Example: samplectl users add alice --role technician",
     no_args_is_help=True,
 )
 
@@ -36,7 +37,9 @@ def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, 
 @users_app.command("add")
 def add(ctx: typer.Context, name: Name, role: opt.RoleOption, password_stdin: PasswordStdin = False,
         output: opt.Output = None) -> None:
-    """Add an account with a role: viewer, technician or admin (the password is asked for twice).
+    """Add an account with a role.
+
+    ROLE is viewer, technician or admin; the password is asked for twice.
 
     Example: samplectl users add alice --role technician
 
@@ -54,7 +57,7 @@ def add(ctx: typer.Context, name: Name, role: opt.RoleOption, password_stdin: Pa
 
 @users_app.command("list")
 def list_users(ctx: typer.Context, output: opt.Output = None) -> None:
-    """List every account with its role, state and failed logins.
+    """List every account with its role and state.
 
     Example: samplectl users list -o json
     """
@@ -64,7 +67,9 @@ def list_users(ctx: typer.Context, output: opt.Output = None) -> None:
 
 @users_app.command("disable")
 def disable(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
-    """Disable an account: its logins stop working at once. The account and its history stay.
+    """Disable an account; its logins end at once.
+
+    The account and its history stay; `samplectl users enable` undoes it.
 
     Example: samplectl users disable alice
     """
@@ -93,7 +98,9 @@ def set_role(
     role: Annotated[str, typer.Argument(metavar="ROLE", help="viewer, technician or admin.")],
     output: opt.Output = None,
 ) -> None:
-    """Change an account's role; it applies from the user's next command.
+    """Change an account's role.
+
+    It applies from the user's next command.
 
     Example: samplectl users set-role alice admin
     """
@@ -105,7 +112,9 @@ def set_role(
 
 @users_app.command("unlock")
 def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
-    """Unlock an account locked after too many failed logins (and reset its count).
+    """Unlock an account locked by failed logins.
+
+    Also resets its count of failed logins.
 
     Example: samplectl users unlock alice
     """
@@ -121,7 +130,9 @@ def passwd(
     name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Whose password (default: yours).")] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Change your own password, or (admins) set anyone's. Logins made with the old one end at once.
+    """Change your password, or (admins) anyone's.
+
+    Logins made with the old password end at once.
 
     Your own: the current password, then the new one twice. With --password-stdin: the current
     password on the first line and the new one on the second (an admin setting someone else's
