@@ -119,9 +119,9 @@ def root(
 
 
 def _register() -> None:
-    from samplectl.cli import init, samples
+    from samplectl.cli import audit, changes, init, samples
 
-    for module in (init, samples):
+    for module in (init, samples, changes, audit):
         module.register(app)
 
 
