@@ -67,22 +67,32 @@ def write_entries(
     return count
 
 
+# A table is for reading at a terminal: a deleted sample's full last state is in -o json.
+_TABLE_HIDDEN = ("created_at", "created_by", "updated_at", "updated_by")
+
+
 def _table(entries: Iterable[Mapping[str, Any]], out: IO[str], *, color: bool, with_seq: bool) -> int:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(header_style="bold", show_lines=True)
-    columns = (["seq"] if with_seq else []) + ["at", "user", "action", "sample id", "changes", "reason"]
-    for name in columns:
-        table.add_column(name, overflow="fold")
+    if with_seq:
+        table.add_column("seq", no_wrap=True)
+    table.add_column("at (UTC)")
+    table.add_column("user", overflow="fold")
+    table.add_column("action")
+    table.add_column("sample id", overflow="fold")
+    table.add_column("changes", overflow="fold")
+    table.add_column("reason", overflow="fold")
     count = 0
     for entry in entries:
         action = str(entry.get("action"))
         if entry.get("forced"):
             action += " (forced)"
-        row = [str(entry.get("at") or ""), str(entry.get("user") or ""), action,
-               str(entry.get("sample_id") or ""), describe_changes(entry.get("changes") or {}),
-               str(entry.get("reason") or "")]
+        changes = {k: v for k, v in (entry.get("changes") or {}).items() if k not in _TABLE_HIDDEN}
+        at = str(entry.get("at") or "")
+        row = [at[:19].replace("T", " "), str(entry.get("user") or ""), action,
+               str(entry.get("sample_id") or ""), describe_changes(changes), str(entry.get("reason") or "")]
         table.add_row(*(([str(entry.get("seq"))] if with_seq else []) + row))
         count += 1
     console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
