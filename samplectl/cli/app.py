@@ -17,21 +17,46 @@ from samplectl.domain.errors import ExitCode, SamplectlError
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # always handled here: errors become exit codes below
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         from typer import _click
+        from typer.exceptions import Abort
 
-        extra.pop("standalone_mode", None)
         app_ctx = AppContext()
         extra.setdefault("obj", app_ctx)
         app_ctx = extra["obj"]
         try:
-            result = super().main(args=args, prog_name=prog_name or "samplectl", standalone_mode=False, **extra)
+            result = super().main(
+                args=args,
+                prog_name=prog_name or "samplectl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
             code = result if isinstance(result, int) else 0
         except SamplectlError as exc:
             code = report(app_ctx, exc)
-        except _click.exceptions.Abort:
+        except Abort:
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            # `samplectl` (or a group) alone: typer has already shown the help; usage exit 2.
+            if exc.format_message().strip():
+                app_ctx.io.stderr.write(exc.format_message() + "\n")
+            code = int(ExitCode.USAGE)
+        except _click.exceptions.BadParameter as exc:
+            # A value that fails conversion (`--limit abc`) is invalid input (6), as the contract says;
+            # a missing argument is the command line's shape (2).
+            command = exc.ctx.command_path if exc.ctx else "samplectl"
+            code = report(app_ctx, _bad_value(exc, command))
         except _click.exceptions.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "samplectl"
             code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))
@@ -60,6 +85,17 @@ def _usage(message: str, hint: str | None) -> SamplectlError:
     from samplectl.domain.errors import UsageError
 
     return UsageError(message, hint=hint)
+
+
+def _bad_value(exc: Exception, command: str) -> SamplectlError:
+    from typer import _click
+
+    from samplectl.domain.errors import UsageError, ValidationFailed
+
+    hint = f"see `{command} --help`"
+    if isinstance(exc, _click.exceptions.MissingParameter):
+        return UsageError(exc.format_message(), hint=hint)
+    return ValidationFailed(exc.format_message(), hint=hint)  # type: ignore[attr-defined]
 
 
 def report(app_ctx: AppContext, exc: SamplectlError) -> int:

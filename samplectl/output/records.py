@@ -75,7 +75,8 @@ def write_table(
 
     table = Table(title=title, header_style="bold", show_lines=False)
     for name in fields:
-        table.add_column(name.replace("_", " "), overflow="fold")
+        # Ids stay on one line so that they can be copied from the terminal.
+        table.add_column(name.replace("_", " "), overflow="fold", no_wrap=name == "sample_id")
     count = 0
     for record in records:
         row = public(record, fields)

@@ -178,6 +178,7 @@ class SampleService:
         self.changes.settle_stale()
         now = self.now()
         sample = validate_sample(fields, tz=self.tz, now=now)
+        self.store.ensure_ready()
         record = sample.model_dump()
         record.update(created_at=now, created_by=self.identity.username, updated_at=now,
                       updated_by=self.identity.username, version=1)
@@ -207,6 +208,8 @@ class SampleService:
         change = self.plan_update(current, changes, reason=reason, force=force, now=self.now())
         if change is None:
             return {k: v for k, v in current.items() if k != "pending"}, {}
+        if change.renames:
+            self.store.ensure_ready()  # a renamed sample must not collide with another
         self._apply_one(change)
         assert change.after is not None
         return dict(change.after), change.entry["changes"]

@@ -5,13 +5,16 @@ Engine quirks live here and nowhere else (see ``Dialect`` in ``stores.samples``)
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from samplectl.config import Settings, mask_uri
 from samplectl.domain.errors import DatabaseUnavailable
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MongoDialect:
@@ -39,7 +42,12 @@ class MongoDialect:
         return False
 
     def translate(self, exc: BaseException) -> BaseException | None:
-        from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
+        from pymongo.errors import (
+            ConfigurationError,
+            ConnectionFailure,
+            OperationFailure,
+            ServerSelectionTimeoutError,
+        )
 
         if isinstance(exc, ServerSelectionTimeoutError | ConnectionFailure):
             return DatabaseUnavailable(
@@ -59,8 +67,9 @@ class MongoDialect:
 class EmbeddedDialect:
     """neosqlite: documents as JSON in SQLite.
 
-    Dates are kept as fixed-width UTC ISO strings: they sort and compare correctly as text,
-    which is how SQLite's JSON functions compare them, and they read back unambiguously.
+    Dates are kept as integer microseconds since the Unix epoch (UTC). neosqlite wraps anything
+    that looks like an ISO date in SQLite's datetime(), which drops fractions of a second and
+    defeats the indexes; integers compare exactly and use them.
     """
 
     name = "embedded"
@@ -69,12 +78,13 @@ class EmbeddedDialect:
         self.where = where
 
     def encode_date(self, value: datetime) -> Any:
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        delta = value.astimezone(UTC) - EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
     def decode_date(self, value: Any) -> datetime:
         if isinstance(value, datetime):
             return value
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return EPOCH + timedelta(microseconds=int(value))
 
     def is_duplicate_key(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
@@ -99,10 +109,9 @@ class SampleDatabase:
 
     def close(self) -> None:
         for close in self.closers:
-            try:
+            # Closing must never mask the real outcome of a command.
+            with contextlib.suppress(Exception):
                 close()
-            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
-                pass
 
 
 def open_sample_database(settings: Settings) -> SampleDatabase:

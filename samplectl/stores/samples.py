@@ -57,6 +57,20 @@ class SampleStore:
             names.append(options["name"])
         return names
 
+    def ensure_ready(self) -> None:
+        """Before a write: make sure the unique index on sample_id exists.
+
+        Without it duplicates could slip in on a store where nobody ran `samplectl init`; creating
+        the indexes here keeps the zero-configuration promise and costs one index listing.
+        """
+        info = self._guard(lambda: self.samples.index_information())
+        for spec in info.values():
+            key = spec.get("key")
+            fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
+            if spec.get("unique") and fields == ["sample_id"]:
+                return
+        self.ensure_indexes()
+
     # -- encoding ---------------------------------------------------------------------------
     def _encode(self, record: Mapping[str, Any]) -> dict[str, Any]:
         doc = dict(record)
@@ -87,29 +101,36 @@ class SampleStore:
         return None if doc is None else self._decode(doc)
 
     def query(self, criteria: Criteria) -> dict[str, Any]:
-        """The MongoDB query for criteria. Prefixes are regex-escaped: filter values are data."""
-        clauses: list[dict[str, Any]] = []
-        for field, values in (
+        """The MongoDB query for criteria, as one flat document.
+
+        Flat on purpose: neosqlite translates flat field conditions to indexed SQL but evaluates
+        $or/$and in Python over every document. Repeated values become $in, several location
+        prefixes one anchored alternation. Prefixes are regex-escaped: filter values are data.
+        """
+        query: dict[str, Any] = {}
+        for name, values in (
             ("sample_type", criteria.sample_types),
             ("status", criteria.statuses),
             ("subject_id", criteria.subject_ids),
         ):
-            if values:
-                clauses.append({field: {"$in": list(values)}})
+            if len(values) == 1:
+                query[name] = values[0]
+            elif values:
+                query[name] = {"$in": list(values)}
         if criteria.location_prefixes:
-            clauses.append(
-                {"$or": [{"storage_location": {"$regex": "^" + re.escape(p)}} for p in criteria.location_prefixes]}
-            )
+            alternatives = "|".join(re.escape(p) for p in criteria.location_prefixes)
+            query["storage_location"] = {"$regex": f"^(?:{alternatives})"}
         enc = self.dialect.encode_date
+        when: dict[str, Any] = {}
         if criteria.collected_from is not None:
-            clauses.append({"collection_date": {"$gte": enc(criteria.collected_from)}})
+            when["$gte"] = enc(criteria.collected_from)
         if criteria.collected_before is not None:
-            clauses.append({"collection_date": {"$lt": enc(criteria.collected_before)}})
+            when["$lt"] = enc(criteria.collected_before)
         if criteria.collected_to is not None:
-            clauses.append({"collection_date": {"$lte": enc(criteria.collected_to)}})
-        if not clauses:
-            return {}
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+            when["$lte"] = enc(criteria.collected_to)
+        if when:
+            query["collection_date"] = when
+        return query
 
     def count(self, criteria: Criteria) -> int:
         query = self.query(criteria)
@@ -119,7 +140,7 @@ class SampleStore:
         """Stream matching samples in sort order, a page at a time.
 
         Pages continue from the last key seen (keyset paging), never with skip, so reading every
-        sample costs the same per page at any collection size and a page is never read twice.
+        sample costs the same per page at any collection size and no sample is read twice.
         """
         base = self.query(criteria)
         direction = -1 if sort.descending else 1
@@ -128,8 +149,11 @@ class SampleStore:
         last: dict[str, Any] | None = None
         while remaining is None or remaining > 0:
             page_size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-            query = base if last is None else self._after(base, sort, last)
-            page = self._guard(lambda q=query, n=page_size: list(self.samples.find(q).sort(order).limit(n)))
+            page: list[Any] = []
+            for query in [base] if last is None else self._after(base, sort, last):
+                wanted = page_size - len(page)
+                if wanted:
+                    page += self._guard(lambda q=query, n=wanted: list(self.samples.find(q).sort(order).limit(n)))
             for doc in page:
                 yield self._decode(doc)
             if len(page) < page_size:
@@ -138,19 +162,28 @@ class SampleStore:
             if remaining is not None:
                 remaining -= len(page)
 
-    def _after(self, base: dict[str, Any], sort: Sort, last: Mapping[str, Any]) -> dict[str, Any]:
+    def _after(self, base: dict[str, Any], sort: Sort, last: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The queries, in order, for what follows ``last``: its ties on the sort field, then the rest.
+
+        Two flat queries instead of one $or, for the reason given in ``query``. The last value came
+        from a matching sample, so an equality on the sort field can replace base conditions on it.
+        """
         past = "$lt" if sort.descending else "$gt"
         if sort.field == "sample_id":
-            after: dict[str, Any] = {"sample_id": {past: last["sample_id"]}}
-        else:
-            value = last[sort.field]
-            after = {
-                "$or": [
-                    {sort.field: {past: value}},
-                    {"$and": [{sort.field: value}, {"sample_id": {"$gt": last["sample_id"]}}]},
-                ]
-            }
-        return after if not base else {"$and": [base, after]}
+            return [{**base, "sample_id": self._merge(base.get("sample_id"), {"$gt": last["sample_id"]})}]
+        value = last[sort.field]
+        ties = {**base, sort.field: value, "sample_id": self._merge(base.get("sample_id"), {"$gt": last["sample_id"]})}
+        rest = {**base, sort.field: self._merge(base.get(sort.field), {past: value})}
+        return [ties, rest]
+
+    @staticmethod
+    def _merge(condition: Any, extra: dict[str, Any]) -> dict[str, Any]:
+        """Add operators to an existing condition on one field (plain values become $eq)."""
+        if condition is None:
+            return extra
+        if isinstance(condition, dict):
+            return {**condition, **extra}
+        return {"$eq": condition, **extra}
 
     # -- writes -----------------------------------------------------------------------------
     def insert(self, record: Mapping[str, Any]) -> None:

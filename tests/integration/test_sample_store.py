@@ -133,3 +133,33 @@ def test_delete_if_version(store: SampleStore) -> None:
     assert store.get("S-1") is not None
     assert store.delete_if_version("S-1", 1)
     assert store.get("S-1") is None
+
+
+def test_ensure_ready_creates_the_unique_index_on_a_fresh_store(sample_db: Any) -> None:
+    store = SampleStore(sample_db.db, sample_db.dialect)
+    store.ensure_ready()
+    store.insert(record("S-1"))
+    with pytest.raises(Conflict):
+        store.insert(record("S-1"))
+
+
+@pytest.mark.parametrize("sort", [Sort(), Sort("collection_date", False), Sort("storage_location", False),
+                                  Sort("status", True), Sort("sample_id", True)])
+def test_paging_with_criteria_matches_an_unpaged_reference(store: SampleStore, monkeypatch, sort: Sort) -> None:
+    import samplectl.stores.samples as module
+
+    monkeypatch.setattr(module, "PAGE_SIZE", 4)
+    for i in range(30):
+        store.insert(record(f"S-{i:02d}", minutes=i % 6, status=("collected", "processing")[i % 2],
+                            storage_location=f"FRZ-{i % 3}/R{i % 4}"))
+    crit = Criteria(statuses=("collected",), location_prefixes=("FRZ-0", "FRZ-1/R1"),
+                    collected_from=T0 + timedelta(minutes=1))
+    everything = list(store.find(Criteria(), Sort("sample_id", False), None))
+    matching = [r for r in everything if r["status"] == "collected"
+                and r["storage_location"].startswith(("FRZ-0", "FRZ-1/R1"))
+                and r["collection_date"] >= T0 + timedelta(minutes=1)]
+    # Ties on the sort field go by ascending sample_id in either direction (sorted() is stable with reverse).
+    by_id = sorted(matching, key=lambda r: r["sample_id"])
+    expected = sorted(by_id, key=lambda r: r[sort.field], reverse=sort.descending)
+    assert ids(store.find(crit, sort, None)) == ids(expected)
+    assert store.count(crit) == len(expected)
