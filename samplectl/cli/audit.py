@@ -40,12 +40,15 @@ def history(
 
     Example: samplectl history 3f2c9a1e-... -o json
     """
+    from samplectl.domain.audit import ENTRY_FIELDS
     from samplectl.output.audit import write_entries
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     entries = audit_service(app_ctx).history(sample_id)
     fmt = app_ctx.choose_output(output)
+    if fmt != "table":  # scripts get exactly the contract's entry; the table also marks forced changes
+        entries = [{name: entry[name] for name in ENTRY_FIELDS} for entry in entries]
     write_entries(entries, fmt, app_ctx.io.stdout, color=app_ctx.color("stdout"))
 
 

@@ -36,13 +36,9 @@ IfVersion = Annotated[
 ]
 
 
-def _one(flag: str, values: list[str] | None) -> str | None:
-    if not values:
-        return None
-    if len(values) > 1:
-        raise UsageError(f"{flag} can be given once when changing one sample",
-                         hint="to select several values, use --where")
-    return values[0]
+def _one(values: list[str] | None) -> str | None:
+    # For one sample a flag holds one value; given twice, the last counts (as for any single option).
+    return values[-1] if values else None
 
 
 def update(
@@ -108,10 +104,10 @@ def update(
                  if value is not None]
     if misplaced:
         raise UsageError(f"{misplaced[0]} selects samples and needs --where", hint="use --collected for the new date")
-    new_status, new_location = _one("--status", status), _one("--location", location)
+    new_status, new_location = _one(status), _one(location)
     if set_status is not None and new_status is not None or set_location is not None and new_location is not None:
         raise UsageError("give --status or --set-status (--location or --set-location), not both")
-    changes = {"sample_id": new_id, "sample_type": _one("--type", sample_type), "subject_id": _one("--subject", subject),
+    changes = {"sample_id": new_id, "sample_type": _one(sample_type), "subject_id": _one(subject),
                "collection_date": collected, "status": new_status or set_status,
                "storage_location": new_location or set_location}
     if all(v is None for v in changes.values()):

@@ -136,15 +136,18 @@ def check_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
     expected_seq, prev_hash = 1, GENESIS
     for record in records:
         seq = record.get("seq")
-        at = record.get("at")
-        where = {
-            "record_id": None if record.get("_id") is None else str(record.get("_id")),
-            "at": time_text(at) if isinstance(at, datetime) else at,
-            "action": record.get("action"),
-            "sample_id": record.get("sample_id"),
-        }
+
+        def where(record: Mapping[str, Any] = record) -> dict[str, Any]:
+            at = record.get("at")
+            return {
+                "record_id": None if record.get("_id") is None else str(record.get("_id")),
+                "at": time_text(at) if isinstance(at, datetime) else at,
+                "action": record.get("action"),
+                "sample_id": record.get("sample_id"),
+            }
+
         if not isinstance(seq, int) or isinstance(seq, bool):
-            report.problem = ChainProblem(expected_seq, problem=f"record has no valid seq ({seq!r})", **where)
+            report.problem = ChainProblem(expected_seq, problem=f"record has no valid seq ({seq!r})", **where())
             return report
         if seq != expected_seq:
             problem = (
@@ -152,18 +155,18 @@ def check_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
                 if seq > expected_seq
                 else f"seq {seq} is out of order (expected {expected_seq})"
             )
-            report.problem = ChainProblem(seq, problem=problem, **where)
+            report.problem = ChainProblem(seq, problem=problem, **where())
             return report
         if record.get("prev_hash") != prev_hash:
             report.problem = ChainProblem(
                 seq, problem="prev_hash does not match the hash of the record before it "
-                "(a record before it was changed, removed or re-hashed)", **where
+                "(a record before it was changed, removed or re-hashed)", **where()
             )
             return report
         actual = record_hash(record)
         if record.get("hash") != actual:
             report.problem = ChainProblem(
-                seq, problem="content does not match its hash (the record was changed)", **where
+                seq, problem="content does not match its hash (the record was changed)", **where()
             )
             return report
         report.checked += 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from samplectl.domain.audit import ChainReport, audit_entry, check_chain, history_entry
+from samplectl.domain.audit import ChainReport, audit_entry, check_chain
 from samplectl.domain.dates import day_end, parse_when
 from samplectl.domain.errors import NotFound, ValidationFailed
 from samplectl.domain.identity import Identity
@@ -70,10 +70,14 @@ class AuditService:
     writer: TransactionalWriter | IntentWriter
 
     def history(self, sample_id: str) -> list[dict[str, Any]]:
-        """One sample's trail, oldest first; exit 5 for an id that never existed."""
+        """One sample's trail, oldest first; exit 5 for an id that never existed.
+
+        Entries carry what else was recorded (seq, forced, ...); `history_entry` trims one to the
+        contract's shape, which is what scripts get.
+        """
         self.identity.require("viewer", "reading the history of samples")
         sample_id = sample_id.strip()
-        entries = [history_entry(r) for r in self.audit.for_sample(sample_id)]
+        entries = [audit_entry(r) for r in self.audit.for_sample(sample_id)]
         if not entries and self.store.get(sample_id) is None:
             raise NotFound(
                 f"sample {sample_id!r} has never existed (no sample and no audit record has that id)",

@@ -9,6 +9,7 @@ links again. On the embedded store the read and the insert also happen under SQL
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -22,7 +23,6 @@ from samplectl.domain.audit import (
     GENESIS,
     canonical,
     digest,
-    parse_time_text,
     plain,
     plain_changes,
     time_text,
@@ -62,12 +62,15 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 class _Stamp:
-    """Per-call helpers for append_many: the text of a repeated ``at`` is computed once, and record
-    ids are one random prefix plus a counter (unique, and cheaper than a UUID per record)."""
+    """Per-call helpers for append_many: a repeated ``at`` is converted once (to its canonical text
+    and to the stored form), and record ids are one random prefix plus a counter (unique, and
+    cheaper than a UUID per record)."""
 
-    def __init__(self) -> None:
+    def __init__(self, encode: Any) -> None:
+        self._encode = encode
         self._at: Any = None
         self._text = ""
+        self.stored: dict[str, Any] = {}  # canonical text -> the value the store keeps
         self._prefix = uuid.uuid4().hex[:22]
         self._count = 0
 
@@ -76,6 +79,8 @@ class _Stamp:
             at = utc_now()
         if at is not self._at:
             self._at, self._text = at, time_text(at)
+            if self._text not in self.stored:
+                self.stored[self._text] = self._encode(to_millisecond(at))
         return self._text
 
     def new_id(self) -> str:
@@ -103,10 +108,13 @@ class AuditLog:
         specs: list[tuple[Any, list[tuple[str, int]], dict[str, Any]]] = [
             # The unique seq is what makes concurrent appends safe: never drop it.
             (self.records, [("seq", 1)], {"unique": True, "name": "seq_unique"}),
-            (self.records, [("sample_id", 1), ("seq", 1)], {"name": "by_sample"}),
+            # Single-field indexes: neosqlite only turns a condition into indexed SQL when the field
+            # has an index of its own (a compound one is ignored).
+            (self.records, [("sample_id", 1)], {"name": "by_sample"}),
             (self.records, [("renamed_from", 1)], {"name": "by_renamed_from"}),
             (self.records, [("at", 1)], {"name": "by_time"}),
-            (self.records, [("user", 1), ("seq", 1)], {"name": "by_user"}),
+            (self.records, [("user", 1)], {"name": "by_user"}),
+            (self.records, [("action", 1)], {"name": "by_action"}),
             (self.store.samples, [("pending.at", 1)], {"name": "by_pending_change"}),
         ]
         for collection, keys, options in specs:
@@ -121,21 +129,18 @@ class AuditLog:
 
     # -- encoding -------------------------------------------------------------------------
     def encode_at(self, value: datetime) -> Any:
-        """``at`` as stored: a BSON date on MongoDB, the canonical text on the embedded store."""
-        if self.embedded:
-            return time_text(value)
-        return to_millisecond(value).replace(tzinfo=None)
+        """``at`` as stored: the dialect's date (a BSON date; integer microseconds on the embedded
+        store, which neosqlite compares exactly and through its indexes). Always whole milliseconds."""
+        return self.store.dialect.encode_date(to_millisecond(value))
 
     def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(doc)
         at = record.get("at")
-        if isinstance(at, str):
-            try:
-                record["at"] = parse_time_text(at)
-            except ValueError:
-                pass  # not samplectl's writing: left as found, so verify reports it as changed
-        elif isinstance(at, datetime):
+        if isinstance(at, datetime):
             record["at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        elif isinstance(at, int) and not isinstance(at, bool) and self.embedded:
+            record["at"] = self.store.dialect.decode_date(at)
+        # Anything else is not samplectl's writing: left as found, so verify reports it as changed.
         return record
 
     # -- appending ------------------------------------------------------------------------
@@ -145,16 +150,16 @@ class AuditLog:
 
     def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
         """Append records in order, in one insert (imports write thousands per call); returns their ids."""
-        stamp = _Stamp()
+        stamp = _Stamp(self.store.dialect.encode_date)
         contents = [self._content(entry, stamp) for entry in entries]
         if not contents:
             return []
         self._ready()
         if self.embedded:
             with embedded_transaction(self.store.db):
-                self._insert_embedded(contents, self._head())
+                self._insert_embedded(contents, self._head(), stamp.stored)
         else:
-            self._insert_racing(contents)
+            self._insert_racing(contents, stamp.stored)
         return [content["_id"] for content in contents]
 
     @staticmethod
@@ -200,23 +205,23 @@ class AuditLog:
             linked.append((content, text, prev))
         return linked
 
-    def _insert_embedded(self, contents: list[dict[str, Any]], head: tuple[int, str]) -> None:
-        # One executemany straight into neosqlite's table (its own layout: JSON text in `data`, the
-        # id in `_id`), the same rows its insert_many writes, without per-document Python overhead
-        # that would otherwise dominate an import.
-        rows = [(text[:-1] + ',"hash":"' + hashed + '"}', content["_id"])
-                for content, text, hashed in self._link(contents, head)]
+    def _insert_embedded(self, contents: list[dict[str, Any]], head: tuple[int, str], stored: dict[str, Any]) -> None:
+        # One executemany straight into neosqlite's table (its own layout: the document as JSON text
+        # in `data`, its id in `_id`), the rows its insert_many writes, without the per-document
+        # Python overhead that would otherwise dominate an import.
+        rows = []
+        for content, _text, hashed in self._link(contents, head):
+            doc = dict(content, hash=hashed, at=stored[content["at"]])
+            rows.append((json.dumps(doc, ensure_ascii=False, separators=(",", ":")), content["_id"]))
         sqlite = self.store.db.db
         self.store._guard(lambda: sqlite.executemany('INSERT INTO "audit"(data, _id) VALUES (?, ?)', rows))
 
-    def _insert_racing(self, contents: list[dict[str, Any]]) -> None:
+    def _insert_racing(self, contents: list[dict[str, Any]], stored: dict[str, Any]) -> None:
         remaining = contents
         for attempt in range(MAX_ATTEMPTS):
             docs = []
             for content, _text, hashed in self._link(remaining, self._head()):
-                doc = dict(content, hash=hashed)
-                doc["at"] = self.encode_at(parse_time_text(content["at"]))
-                docs.append(doc)
+                docs.append(dict(content, hash=hashed, at=stored[content["at"]]))
             try:
                 self.store._guard(lambda d=docs: self.records.insert_many(d, ordered=True))
                 return
@@ -225,8 +230,8 @@ class AuditLog:
                     raise
             # Another writer took one of our seqs. What got in before the clash stays (it is a valid
             # continuation of the chain); the rest is linked again after the new head.
-            stored = self.existing_ids([c["_id"] for c in remaining])
-            remaining = [c for c in remaining if c["_id"] not in stored]
+            landed = self.existing_ids([c["_id"] for c in remaining])
+            remaining = [c for c in remaining if c["_id"] not in landed]
             if not remaining:
                 return
             time.sleep(random.uniform(0, 0.002) * min(attempt + 1, 10))
@@ -278,17 +283,22 @@ class AuditLog:
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Records matching every given criterion, oldest first; with ``limit``, the newest ``limit``."""
-        clauses: list[dict[str, Any]] = []
-        for field, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
-            if values:
-                clauses.append({field: {"$in": list(values)}})
+        # Flat on purpose: neosqlite runs $and/$or in Python over every record (see stores.samples).
+        base: dict[str, Any] = {}
+        for name, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
+            if len(values) == 1:
+                base[name] = values[0]
+            elif values:
+                base[name] = {"$in": list(values)}
+        when: dict[str, Any] = {}
         if since is not None:
-            clauses.append({"at": {"$gte": self.encode_at(since)}})
+            when["$gte"] = self.encode_at(since)
         if before is not None:
-            clauses.append({"at": {"$lt": self.encode_at(before)}})
+            when["$lt"] = self.encode_at(before)
         if until is not None:
-            clauses.append({"at": {"$lte": self.encode_at(until)}})
-        base: dict[str, Any] = {} if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+            when["$lte"] = self.encode_at(until)
+        if when:
+            base["at"] = when
         if limit is not None:
             docs = self.store._guard(lambda: list(self.records.find(base).sort([("seq", -1)]).limit(limit)))
             for doc in reversed(docs):
@@ -300,8 +310,7 @@ class AuditLog:
         """Every (matching) record in seq order, a page at a time (keyset paging on seq)."""
         last = 0
         while True:
-            after = {"seq": {"$gt": last}}
-            query = after if not base else {"$and": [base, after]}
+            query = {**(base or {}), "seq": {"$gt": last}}
             page = self.store._guard(
                 lambda q=query: list(self.records.find(q).sort([("seq", 1)]).limit(PAGE_SIZE))
             )
@@ -318,5 +327,7 @@ class AuditLog:
 
     def ever_named(self, sample_id: str) -> bool:
         """Whether any record names this sample id (as its sample or as a rename's old id)."""
-        query = {"$or": [{"sample_id": sample_id}, {"renamed_from": sample_id}]}
-        return self.store._guard(lambda: self.records.find_one(query)) is not None
+        return any(
+            self.store._guard(lambda q=query: self.records.find_one(q)) is not None
+            for query in ({"sample_id": sample_id}, {"renamed_from": sample_id})
+        )
