@@ -122,8 +122,9 @@ class TransactionalWriter:
 class IntentWriter:
     """MongoDB: prepare markers, append the audit record, finish (see the module docstring)."""
 
-    def __init__(self, store: SampleStore, audit: AuditLog, clock: Callable[[], datetime] = utc_now) -> None:
-        self.store, self.audit, self.clock = store, audit, clock
+    def __init__(self, store: SampleStore, audit: AuditLog, clock: Callable[[], datetime] | None = None) -> None:
+        self.store, self.audit = store, audit
+        self.clock = clock or (lambda: utc_now())  # looked up per call, so tests can move time on
         self.samples = store.samples
 
     # -- the three steps ------------------------------------------------------------------
