@@ -34,9 +34,9 @@ def history(
 ) -> None:
     """Show the audit trail of one sample, oldest first: who changed what, when, and why.
 
-    Keeps working after the sample is deleted (the delete record holds its last state); an id
-    that never existed exits 5. Each JSON entry is
-    {"at", "user", "action", "sample_id", "changes": {FIELD: {"before", "after"}}, "reason"}.
+    Works after the sample is deleted (the delete record holds its last state); an id that never existed exits 5.
+
+    Each JSON entry is {"at", "user", "action", "sample_id", "changes": {FIELD: {"before", "after"}}, "reason"}.
 
     Example: samplectl history 3f2c9a1e-... -o json
     """
@@ -87,8 +87,9 @@ def audit(
 ) -> None:
     """Query the whole audit trail (admin): sample changes, imports, user administration, logins.
 
-    Different flags AND, a repeated flag ORs. Shows the newest 50 matching records, oldest first,
-    unless --limit or --all. `samplectl audit verify` checks the trail has not been tampered with.
+    Different flags AND, a repeated flag ORs. Shows the newest 50 matching records, oldest first, unless --limit or --all.
+
+    `samplectl audit verify` checks that the trail has not been tampered with.
 
     Example: samplectl audit --user alice --action update --since 2025-03-01 -o json
     """
@@ -117,9 +118,9 @@ def audit(
 def verify(ctx: typer.Context, output: opt.Output = None) -> None:
     """Check the audit trail's hash chain from the first record to the last (admin).
 
-    Reports the first record that was changed, removed or moved, and exits 6 (the stored trail
-    failed validation); exits 0 when every record matches. Note the head hash it prints somewhere
-    safe: a later run showing the same record at that seq proves nothing was cut off the end.
+    Reports the first record that was changed, removed or moved and exits 6 (the stored trail failed validation); 0 if intact.
+
+    Keep the head (seq and hash) it prints somewhere safe: a later run still showing it proves nothing was cut off the end.
 
     Example: samplectl audit verify -o json
     """

@@ -27,6 +27,7 @@ LocationOption = Annotated[
     list[str] | None,
     typer.Option("--location", help="New storage location; with --where: select by location prefix."),
 ]
+NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames the sample; its history follows).")]
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
 SetStatus = Annotated[str | None, typer.Option("--set-status", help="With --where: the new status.")]
 SetLocation = Annotated[str | None, typer.Option("--set-location", help="With --where: the new storage location.")]
@@ -45,7 +46,7 @@ def update(
     ctx: typer.Context,
     sample_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The sample to change.")] = None,
     where: Where = False,
-    new_id: opt.SampleIdFlag = None,
+    new_id: NewId = None,
     sample_type: TypeOption = None,
     subject: SubjectOption = None,
     collected: opt.CollectedFlag = None,
@@ -63,17 +64,15 @@ def update(
 ) -> None:
     """Change one sample, or every sample a selection matches; status changes follow the lifecycle.
 
-    Lifecycle: collected -> processing -> archived, and collected -> archived; anything else needs
-    an admin's --force with --reason. Every change is checked against the version that was read,
-    so a concurrent change is never overwritten (exit 7), and is recorded in the audit trail.
+    Lifecycle: collected -> processing -> archived, and collected -> archived. Anything else needs an admin's --force --reason.
 
-    One sample: `update ID` with the new values (--type, --subject, --collected, --status,
-    --location, --id); --if-version N refuses unless the sample is still at version N.
+    Each change is checked against the version that was read (a concurrent change is never overwritten: exit 7) and is audited.
 
-    A selection: `update --where` with the criteria flags of `filter` (--type, --status, --subject,
-    --location prefix, --collected-from, --collected-to) and --set-status / --set-location. It shows how
-    many samples match and asks first on a terminal (--yes otherwise), applies what it can, prints a
-    summary, and exits 7 listing the samples it refused.
+    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --id); --if-version N insists.
+
+    A selection: `update --where` with the criteria flags of `filter` and --set-status / --set-location.
+
+    It shows how many samples match, asks on a terminal (--yes otherwise), applies what it can, and exits 7 listing refusals.
 
     Example: samplectl update 3f2c9a1e-... --status processing --reason "aliquoted"
 

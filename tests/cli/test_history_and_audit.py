@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from tests.support.audit_helpers import append_audit, audit_records, raw_database
 
 SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30",

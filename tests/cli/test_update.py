@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+
 from tests.support.audit_helpers import audit_records, seed_samples
 
 SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30",
