@@ -85,21 +85,16 @@ class TransactionalWriter:
     def apply(self, changes: list[Change]) -> None:
         if not changes:
             return
-        sqlite = self.store.db.db
         with embedded_transaction(self.store.db):
             applied = []
-            for number, change in enumerate(changes):
-                # A savepoint per change: a refused change (stale, duplicate id) leaves no trace,
-                # the others go ahead.
-                savepoint = f"samplectl_change_{number}"
-                sqlite.execute(f"SAVEPOINT {savepoint}")
+            for change in changes:
+                # Each change is one statement here (insert, conditional replace or delete): a refused
+                # one (stale version, taken id) wrote nothing, and the others go ahead.
                 outcome = self._write(change)
                 if outcome == APPLIED:
                     applied.append(change)
                 else:
-                    sqlite.execute(f"ROLLBACK TO {savepoint}")
                     change.refuse(outcome)
-                sqlite.execute(f"RELEASE {savepoint}")
             if applied:
                 self.audit.append_many([c.entry for c in applied])
         for change in applied:
