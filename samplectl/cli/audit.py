@@ -101,10 +101,12 @@ def audit(
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
+    service = audit_service(app_ctx)
+    service.identity.require("admin", "reading the audit trail")
     if limit < 1:
         raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
     span = parse_range(since, until, app_ctx.settings.tzinfo())
-    entries = audit_service(app_ctx).query(
+    entries = service.query(
         users=users or [], actions=actions or [], sample_ids=samples or [], span=span,
         limit=None if all_ else limit,
     )

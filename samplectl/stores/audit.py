@@ -122,10 +122,22 @@ class AuditLog:
         self._indexed = True
         return [options["name"] for _, _, options in specs]
 
-    def _ready(self) -> None:
-        # Appending without the unique seq index could fork the chain: make sure it exists.
-        if not self._indexed:
-            self.ensure_indexes()
+    def ready(self) -> None:
+        """Before appending: make sure the unique index on seq exists (one index listing per process).
+
+        Without it two writers could both append seq N and fork the chain, on a store where nobody
+        ran `samplectl init`; creating the indexes here keeps the zero-configuration promise.
+        """
+        if self._indexed:
+            return
+        info = self.store._guard(lambda: self.records.index_information())
+        for spec in info.values():
+            key = spec.get("key")
+            fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
+            if spec.get("unique") and fields == ["seq"]:
+                self._indexed = True
+                return
+        self.ensure_indexes()
 
     # -- encoding -------------------------------------------------------------------------
     def encode_at(self, value: datetime) -> Any:
@@ -154,7 +166,7 @@ class AuditLog:
         contents = [self._content(entry, stamp) for entry in entries]
         if not contents:
             return []
-        self._ready()
+        self.ready()
         if self.embedded:
             with embedded_transaction(self.store.db):
                 self._insert_embedded(contents, self._head(), stamp.stored)

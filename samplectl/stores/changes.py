@@ -85,6 +85,7 @@ class TransactionalWriter:
     def apply(self, changes: list[Change]) -> None:
         if not changes:
             return
+        self.audit.ready()  # schema work before the write lock is taken, not inside it
         with embedded_transaction(self.store.db):
             applied = []
             for change in changes:

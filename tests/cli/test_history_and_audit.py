@@ -190,3 +190,31 @@ def test_history_reads_nothing_samplectl_did_not_write(cli) -> None:
     ok(cli("delete", "S-1", "--yes"))
     after = audit_records()
     assert after[: len(first)] == first and len(after) == 3
+
+
+def test_roles_are_checked_before_the_flags(cli, act_as) -> None:
+    act_as("tess", "technician")
+    assert cli("audit", "--since", "not a date").exit_code == 4
+
+
+def test_history_of_a_sample_recorded_before_the_trail_existed_is_empty(cli) -> None:
+    from datetime import UTC, datetime
+
+    from samplectl.stores.samples import SampleStore
+
+    with raw_database() as database:
+        when = datetime(2025, 1, 1, tzinfo=UTC)
+        SampleStore(database.db, database.dialect).insert({
+            "sample_id": "LEGACY-1", "sample_type": "blood", "subject_id": "S", "collection_date": when,
+            "status": "collected", "storage_location": "L", "created_at": when, "created_by": "old",
+            "updated_at": when, "updated_by": "old", "version": 1})
+    out = ok(cli("history", "LEGACY-1", "-o", "json"))
+    assert out.json() == []
+    assert "no audit records" in ok(cli("history", "LEGACY-1", tty="stdout")).stdout
+
+
+def test_an_empty_trail_verifies(cli) -> None:
+    report = ok(cli("audit", "verify", "-o", "json")).json()
+    assert report == {"ok": True, "records": 0, "head": {"seq": 0, "hash": "0" * 64}, "problem": None,
+                      "unfinished_changes": 0}
+    assert "no audit records" in ok(cli("audit", tty="stdout")).stdout

@@ -254,3 +254,11 @@ def backend_for_bulk(request: pytest.FixtureRequest) -> str:
     if request.param == "wire":
         request.getfixturevalue("wire_env")
     return str(request.param)
+
+
+def test_where_shows_progress_on_a_terminal_without_disturbing_stdout(cli) -> None:
+    for n in range(3):
+        create(cli, f"S-{n}")
+    out = ok(cli("update", "--where", "--status", "collected", "--set-status", "archived", "--yes", "-o", "json",
+                 tty="stderr"))
+    assert out.json()["changed"] == 3

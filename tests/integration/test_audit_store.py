@@ -184,3 +184,12 @@ def test_a_record_edited_and_rehashed_is_detected_at_the_next(five: AuditLog, sa
     audit.update_one({"seq": 3}, {"$set": {"hash": record_hash({k: v for k, v in edited.items()})}})
     problem = tampered(five)
     assert problem.seq == 4 and "prev_hash" in problem.problem
+
+
+def test_the_first_append_on_a_store_nobody_initialised_creates_the_unique_seq_index(sample_db: Any) -> None:
+    log = AuditLog(SampleStore(sample_db.db, sample_db.dialect))
+    log.append(entry(1))
+    unique = [spec for spec in sample_db.db["audit"].index_information().values() if spec.get("unique")]
+    keys = [list(spec["key"]) if isinstance(spec["key"], dict) else [k for k, _ in spec["key"]] for spec in unique]
+    assert ["seq"] in keys
+    assert AuditLog(log.store).append(entry(2)) and [r["seq"] for r in log.walk()] == [1, 2]
