@@ -1,4 +1,4 @@
-from samplectl.cli.app import main
+from samplectl.cli.entry import main
 
 if __name__ == "__main__":
     main()

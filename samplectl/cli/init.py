@@ -8,7 +8,7 @@ from samplectl.cli.context import AppContext
 
 
 def init(ctx: typer.Context) -> None:
-    """Create or migrate the sample store's indexes (safe to run twice).
+    """Create or migrate the schema and indexes; safe to run twice.
 
     Example: samplectl init
     """

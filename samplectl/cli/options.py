@@ -21,6 +21,7 @@ Output = Annotated[
     typer.Option(
         "--output",
         "-o",
+        metavar="FORMAT",
         help="table, json, jsonl or csv. Default: a table on a terminal, JSON in a pipe.",
         autocompletion=_complete(OUTPUT_FORMATS),
         show_default=False,
@@ -28,47 +29,60 @@ Output = Annotated[
 ]
 
 # Criteria (filter, export, update --where). Values are validated by the domain (exit 6), not by
-# typer choices (exit 2), as the contract asks.
+# typer choices (exit 2), as the contract asks. Metavars name what a technician types, not Python types.
 TypeCriteria = Annotated[
     list[str] | None,
-    typer.Option("--type", help="Sample type (repeat for OR).", autocompletion=_complete(SAMPLE_TYPES)),
+    typer.Option("--type", metavar="TYPE", help="Sample type (repeat for OR).", autocompletion=_complete(SAMPLE_TYPES)),
 ]
 StatusCriteria = Annotated[
     list[str] | None,
-    typer.Option("--status", help="Status (repeat for OR).", autocompletion=_complete(STATUSES)),
+    typer.Option("--status", metavar="STATUS", help="Status (repeat for OR).", autocompletion=_complete(STATUSES)),
 ]
-SubjectCriteria = Annotated[list[str] | None, typer.Option("--subject", help="Subject id, exact (repeat for OR).")]
+SubjectCriteria = Annotated[
+    list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).")
+]
 LocationCriteria = Annotated[
-    list[str] | None, typer.Option("--location", help="Storage location prefix, case-sensitive (repeat for OR).")
+    list[str] | None,
+    typer.Option("--location", metavar="PREFIX", help="Storage location prefix, case-sensitive (repeat for OR)."),
 ]
 CollectedFrom = Annotated[
-    str | None, typer.Option("--collected-from", help="Collected on or after this date or date-time.")
+    str | None, typer.Option("--collected-from", metavar="DATE", help="Collected on or after this date or date-time.")
 ]
 CollectedTo = Annotated[
-    str | None, typer.Option("--collected-to", help="Collected on or before this date (whole day) or date-time.")
+    str | None,
+    typer.Option("--collected-to", metavar="DATE", help="Collected on or before this date (whole day) or date-time."),
 ]
 SortOption = Annotated[
     str | None,
-    typer.Option("--sort", help="Sort by FIELD ascending or -FIELD descending. Default: -collection_date."),
+    typer.Option(
+        "--sort", metavar="FIELD", help="Sort by FIELD ascending or -FIELD descending. Default: -collection_date."
+    ),
 ]
 
 # Sample fields as flags (create, update).
-SampleIdFlag = Annotated[str | None, typer.Option("--id", help="Sample id (generated when left out).")]
+SampleIdFlag = Annotated[str | None, typer.Option("--id", metavar="ID", help="Sample id (generated when left out).")]
 TypeFlag = Annotated[
     str | None,
-    typer.Option("--type", help="blood, saliva or tissue.", autocompletion=_complete(SAMPLE_TYPES)),
+    typer.Option("--type", metavar="TYPE", help="blood, saliva or tissue.", autocompletion=_complete(SAMPLE_TYPES)),
 ]
-SubjectFlag = Annotated[str | None, typer.Option("--subject", help="Trial subject id.")]
+SubjectFlag = Annotated[str | None, typer.Option("--subject", metavar="SUBJECT", help="Trial subject id.")]
 CollectedFlag = Annotated[
-    str | None, typer.Option("--collected", help="Collection date or date-time, ISO 8601 (local time unless an offset).")
+    str | None,
+    typer.Option(
+        "--collected", metavar="DATE", help="Collection date or date-time, ISO 8601 (local time unless an offset)."
+    ),
 ]
 StatusFlag = Annotated[
     str | None,
-    typer.Option("--status", help="collected, processing or archived.", autocompletion=_complete(STATUSES)),
+    typer.Option(
+        "--status", metavar="STATUS", help="collected, processing or archived.", autocompletion=_complete(STATUSES)
+    ),
 ]
-LocationFlag = Annotated[str | None, typer.Option("--location", help="Storage location, e.g. FRZ-2/R3/B14.")]
-Reason = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit trail.")]
+LocationFlag = Annotated[
+    str | None, typer.Option("--location", metavar="LOCATION", help="Storage location, e.g. FRZ-2/R3/B14.")
+]
+Reason = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RoleOption = Annotated[
-    str, typer.Option("--role", help="viewer, technician or admin.", autocompletion=_complete(ROLES))
+    str, typer.Option("--role", metavar="ROLE", help="viewer, technician or admin.", autocompletion=_complete(ROLES))
 ]

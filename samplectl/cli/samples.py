@@ -67,10 +67,12 @@ def create(
 
 def get(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="One or more sample ids.")],
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")],
     output: opt.Output = None,
 ) -> None:
-    """Show one or more samples by id (one id: a JSON object; several: an array).
+    """Show one or more samples by id.
+
+    One id prints a JSON object; several print an array.
 
     Example: samplectl get 3f2c9a1e-... -o json
     """
@@ -143,7 +145,9 @@ def filter_samples(
     sort: opt.SortOption = None,
     output: opt.Output = None,
 ) -> None:
-    """Find samples matching criteria: repeat a flag for OR, combine flags for AND.
+    """Find samples matching criteria.
+
+    Repeat a flag for OR (--status collected --status processing); different flags combine with AND.
 
     Example: samplectl filter --status collected --type blood --collected-from 2025-01-01
     """
@@ -157,11 +161,13 @@ def filter_samples(
 
 def delete(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="The samples to delete.")],
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.")],
     yes: opt.Yes = False,
     reason: opt.Reason = None,
 ) -> None:
-    """Delete samples (admin). Asks first on a terminal; scripts must pass --yes.
+    """Delete samples (admin).
+
+    Asks first on a terminal; scripts must pass --yes.
 
     Example: samplectl delete 3f2c9a1e-... --yes --reason "registered twice"
     """

@@ -6,6 +6,7 @@ Engine quirks live here and nowhere else (see ``Dialect`` in ``stores.samples``)
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 from samplectl.config import Settings, mask_uri
 from samplectl.domain.errors import DatabaseUnavailable
 
+log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -124,6 +126,7 @@ def open_embedded(settings: Settings) -> SampleDatabase:
     import neosqlite
 
     path = settings.samples_path
+    log.info("opening the embedded sample store at %s", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A generous busy timeout lets concurrent samplectl processes queue for SQLite's write lock
@@ -142,6 +145,7 @@ def open_mongodb(uri: str, db_name: str, timeout_ms: int) -> SampleDatabase:
     from pymongo.errors import ConfigurationError, InvalidURI
 
     where = mask_uri(uri)
+    log.info("connecting to MongoDB at %s, database %s (timeout %d ms)", where, db_name, timeout_ms)
     try:
         client: Any = MongoClient(
             uri,

@@ -1,0 +1,1 @@
+complete --command samplectl --no-files --arguments "(env _SAMPLECTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) samplectl)" --condition "env _SAMPLECTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) samplectl"

@@ -1,0 +1,138 @@
+"""No secret reaches stdout, stderr or a log file, even at the highest verbosity with --debug.
+
+`run_and_scan` runs samplectl as a real process with `--debug -vvv --log-file` and fails if any of
+SECRETS shows up anywhere. To cover a new command (login, import...), add its secrets to SECRETS (or
+pass extra ones) and call `run_and_scan` with its arguments and input.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+MONGO_PASSWORD = "Mongo-Pw-9f3k2"
+PG_PASSWORD = "Pg-Pw-77aa1"
+CONFIG_PASSWORD = "Config-Pw-31x8"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ2ZXJhIiwicm9sZSI6ImFkbWluIn0.dG9rZW4tc2lnbmF0dXJlLWJ5dGVz"
+JWT_SECRET = "jwt-signing-secret-5521"
+SECRETS = (MONGO_PASSWORD, PG_PASSWORD, CONFIG_PASSWORD, TOKEN, JWT_SECRET)
+
+# Secrets every scenario carries in its environment, as a script on a lab machine would.
+SECRET_ENV = {
+    "SAMPLECTL_TOKEN": TOKEN,
+    "SAMPLECTL_JWT_SECRET": JWT_SECRET,
+    "SAMPLECTL_DATABASE_URL": f"postgresql+psycopg://samplectl:{PG_PASSWORD}@127.0.0.1:{free_port()}/samplectl",
+}
+
+
+def run_and_scan(tmp_path: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None,
+                 secrets: tuple[str, ...] = SECRETS) -> subprocess.CompletedProcess[str]:
+    """samplectl --debug -vvv --log-file LOG ARGS, as a process; assert no secret in stdout, stderr or LOG."""
+    log_file = tmp_path / "scan.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "samplectl", "--debug", "-vvv", "--log-file", str(log_file), *args],
+        input=input, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, **SECRET_ENV, **(env or {})},
+    )
+    logged = log_file.read_text() if log_file.exists() else ""
+    for secret in secrets:
+        for where, text in (("stdout", done.stdout), ("stderr", done.stderr), ("log file", logged)):
+            assert secret not in text, f"`samplectl {' '.join(args)}` leaked {secret!r} on {where}:\n{text}"
+    assert logged, "the run wrote no log at all: the scan proved nothing"
+    return done
+
+
+@pytest.mark.wire
+def test_every_sample_command_against_mongodb_keeps_secrets(tmp_path: Path, wire_env: str) -> None:
+    # The wire server takes no password, so the happy path runs here with the drivers' debug logs on.
+    run_and_scan(tmp_path, "init")
+    created = run_and_scan(tmp_path, "create", "--type", "blood", "--subject", "S-1", "--collected", "2025-01-02",
+                           "--location", "FRZ-1/R1", "-o", "json")
+    assert created.returncode == 0, created.stderr
+    sample_id = created.stdout.split('"sample_id": "')[1].split('"')[0]
+    for args in (("get", sample_id), ("list",), ("filter", "--status", "collected", "--count"),
+                 ("update", sample_id, "--status", "processing", "--reason", "aliquoted"),
+                 ("delete", sample_id, "--yes", "--reason", "test")):
+        done = run_and_scan(tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+
+
+def test_embedded_store_commands_keep_secrets(tmp_path: Path) -> None:
+    assert run_and_scan(tmp_path, "init").returncode == 0
+    assert run_and_scan(tmp_path, "list", "-o", "jsonl").returncode == 0
+    assert run_and_scan(tmp_path, "get", "missing").returncode == 5
+
+
+def test_unreachable_mongodb_with_a_password_in_the_uri(tmp_path: Path) -> None:
+    uri = f"mongodb://samplectl:{MONGO_PASSWORD}@127.0.0.1:{free_port()}/?authSource=samplectl"
+    done = run_and_scan(tmp_path, "list", env={"SAMPLECTL_MONGODB_URI": uri, "SAMPLECTL_SERVER_TIMEOUT_MS": "300"})
+    assert done.returncode == 8
+    assert "mongodb://samplectl:***@127.0.0.1" in done.stderr
+
+
+def test_a_password_in_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'mongodb_uri = "mongodb://lab:{CONFIG_PASSWORD}@127.0.0.1:{free_port()}/"\n')
+    done = run_and_scan(tmp_path, "get", "S-1",
+                        env={"SAMPLECTL_CONFIG": str(config), "SAMPLECTL_SERVER_TIMEOUT_MS": "300"})
+    assert done.returncode == 8
+
+
+def test_a_malformed_uri_with_a_password(tmp_path: Path) -> None:
+    # pymongo's own error message would quote the URI: it must not reach the user or the log.
+    done = run_and_scan(tmp_path, "list",
+                        env={"SAMPLECTL_MONGODB_URI": f"mongodb://u:{MONGO_PASSWORD}@host:notaport/"})
+    assert done.returncode == 8
+
+
+def test_debug_traceback_of_an_unexpected_error_is_redacted(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from samplectl.services.samples import SampleService
+
+    uri = f"mongodb://lab:{MONGO_PASSWORD}@db.lab:27017/"
+
+    def explode(self: object, sample_id: str) -> None:
+        raise RuntimeError(f"driver failed talking to {uri} with token {TOKEN}")
+
+    monkeypatch.setattr(SampleService, "get", explode)
+    for flags in (("--debug",), ()):
+        out = cli(*flags, "-vv", "get", "S-1")
+        assert out.exit_code == 1
+        assert MONGO_PASSWORD not in out.stderr and TOKEN not in out.stderr
+        assert "mongodb://lab:***@db.lab:27017/" in out.stderr
+    assert "Traceback" in cli("--debug", "get", "S-1").stderr
+
+
+def test_a_driver_logging_secrets_is_masked_on_the_terminal_and_in_the_file(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Drivers log what they like at -vvv; the handlers samplectl installs mask it before writing.
+    import logging
+
+    from samplectl.services.samples import SampleService
+
+    def chatty(self: object, sample_id: str) -> dict[str, str]:
+        logging.getLogger("pymongo.command").debug(
+            "connecting to %s, auth %s", f"mongodb://lab:{MONGO_PASSWORD}@db.lab/", {"password": PG_PASSWORD})
+        logging.getLogger("sqlalchemy.engine").info("token=%s secret %s", TOKEN, JWT_SECRET)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(SampleService, "get", chatty)
+    log_file = tmp_path / "x.jsonl"
+    out = cli("-vvv", "--log-file", str(log_file), "get", "S-1", env=SECRET_ENV)
+    logged = log_file.read_text()
+    assert "pymongo.command" in out.stderr and "sqlalchemy.engine" in logged
+    for secret in SECRETS[:2] + SECRETS[3:]:
+        assert secret not in out.stderr and secret not in logged
+
+
+def test_masking_does_not_garble_an_ordinary_error_about_a_token_setting(cli) -> None:
+    out = cli("list", env={"SAMPLECTL_TOKEN_LIFETIME_HOURS": "abc"})
+    assert out.exit_code == 6
+    assert out.stderr.splitlines()[0] == (
+        "error: environment SAMPLECTL_TOKEN_LIFETIME_HOURS: token_lifetime_hours = 'abc' is not a valid number")
