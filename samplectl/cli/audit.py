@@ -32,7 +32,9 @@ def history(
     sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample (also a deleted one).")],
     output: opt.Output = None,
 ) -> None:
-    """Show the audit trail of one sample, oldest first: who changed what, when, and why.
+    """Show the audit trail of one sample, oldest first.
+
+    Who changed what, when, and why.
 
     Works after the sample is deleted (the delete record holds its last state); an id that never existed exits 5.
 
@@ -85,7 +87,9 @@ def audit(
     all_: All = False,
     output: opt.Output = None,
 ) -> None:
-    """Query the whole audit trail (admin): sample changes, imports, user administration, logins.
+    """Query the whole audit trail (admin).
+
+    Sample changes, imports, user administration and logins.
 
     Different flags AND, a repeated flag ORs. Shows the newest 50 matching records, oldest first, unless --limit or --all.
 
@@ -118,7 +122,9 @@ def audit(
 
 @audit_app.command("verify")
 def verify(ctx: typer.Context, output: opt.Output = None) -> None:
-    """Check the audit trail's hash chain from the first record to the last (admin).
+    """Check the audit trail has not been tampered with (admin).
+
+    Walks the hash chain from the first record to the last.
 
     Reports the first record that was changed, removed or moved and exits 6 (the stored trail failed validation); 0 if intact.
 

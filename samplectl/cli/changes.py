@@ -10,18 +10,21 @@ from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
 from samplectl.domain.errors import UsageError
+from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
 
 # In `update ID` these flags give the new value; with --where they select samples, like `filter`.
 TypeOption = Annotated[
     list[str] | None,
-    typer.Option("--type", help="New sample type; with --where: select by type (repeat for OR)."),
+    typer.Option("--type", help="New sample type; with --where: select by type (repeat for OR).",
+                 autocompletion=opt._complete(SAMPLE_TYPES)),
 ]
 SubjectOption = Annotated[
     list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).")
 ]
 StatusOption = Annotated[
     list[str] | None,
-    typer.Option("--status", help="New status (lifecycle applies); with --where: select by status."),
+    typer.Option("--status", help="New status (lifecycle applies); with --where: select by status.",
+                 autocompletion=opt._complete(STATUSES)),
 ]
 LocationOption = Annotated[
     list[str] | None,
@@ -29,7 +32,10 @@ LocationOption = Annotated[
 ]
 NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames the sample; its history follows).")]
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
-SetStatus = Annotated[str | None, typer.Option("--set-status", help="With --where: the new status.")]
+SetStatus = Annotated[
+    str | None,
+    typer.Option("--set-status", help="With --where: the new status.", autocompletion=opt._complete(STATUSES)),
+]
 SetLocation = Annotated[str | None, typer.Option("--set-location", help="With --where: the new storage location.")]
 Force = Annotated[bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")]
 IfVersion = Annotated[
@@ -62,7 +68,7 @@ def update(
     yes: opt.Yes = False,
     output: opt.Output = None,
 ) -> None:
-    """Change one sample, or every sample a selection matches; status changes follow the lifecycle.
+    """Change one sample, or every sample a selection matches.
 
     Lifecycle: collected -> processing -> archived, and collected -> archived. Anything else needs an admin's --force --reason.
 
