@@ -24,6 +24,7 @@ A change stands only if its audit record exists. Two ways to get there, chosen b
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,7 +127,17 @@ class IntentWriter:
     # -- the three steps ------------------------------------------------------------------
     def apply(self, changes: list[Change]) -> None:
         started = self.clock()
-        prepared = [c for c in changes if self._prepare(c, started)]
+        prepared: list[Change] = []
+        try:
+            for change in changes:
+                if self._prepare(change, started):
+                    prepared.append(change)
+        except Exception:
+            # Nothing is recorded yet: take the markers back now rather than leave them for the lease.
+            with contextlib.suppress(Exception):
+                for change in prepared:
+                    self._settle_change(change, committed=False)
+            raise
         if not prepared:
             return
         try:

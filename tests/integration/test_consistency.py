@@ -238,3 +238,37 @@ def test_the_audit_record_describes_the_change(service: SampleService) -> None:
     assert record["changes"] == {"status": {"before": "collected", "after": "processing"},
                                  "storage_location": {"before": "FRZ-1/R1", "after": "FRZ-2"}}
     assert record["version"] == 2 and "forced" not in record
+
+
+def test_a_failure_while_preparing_a_bulk_change_leaves_nothing_behind(service: SampleService, monkeypatch) -> None:
+    for n in range(3):
+        new_sample(service, f"S-{n}")
+    reads = [service.store.get(f"S-{n}") for n in range(3)]
+    planned = [service.plan_update(r, {"storage_location": "FRZ-2"}, reason=None, force=False, now=service.now())
+               for r in reads]
+    if service.store.dialect.name == "embedded":
+        real = service.store.replace_if_version
+        calls: list[int] = []
+
+        def flaky(*args: Any) -> bool:
+            calls.append(1)
+            if len(calls) == 3:
+                raise ConnectionError("lost the database")
+            return real(*args)
+
+        monkeypatch.setattr(service.store, "replace_if_version", flaky)
+    else:
+        real_mark = changes_module.IntentWriter._mark
+        calls = []
+
+        def flaky_mark(self: Any, before: Any, marker: Any) -> str:
+            calls.append(1)
+            if len(calls) == 3:
+                raise ConnectionError("lost the database")
+            return real_mark(self, before, marker)
+
+        monkeypatch.setattr(changes_module.IntentWriter, "_mark", flaky_mark)
+    with pytest.raises(ConnectionError):
+        service.changes.apply(planned)
+    assert [visible(service, f"S-{n}")["storage_location"] for n in range(3)] == ["FRZ-1/R1"] * 3
+    assert service.changes.unfinished() == [] and service.audit.count() == 3
