@@ -211,9 +211,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import auth, init, samples, users
+    from samplectl.cli import audit, auth, changes, init, samples, users
 
-    for module in (init, auth, samples, users):
+    for module in (init, auth, samples, changes, audit, users):
         module.register(app)
 
 
