@@ -23,6 +23,7 @@ from samplectl.stores.audit import AuditLog
 from samplectl.stores.users import INSTANCE_ID, SIGNING_SECRET, UserStore
 
 WRONG_CREDENTIALS = "wrong username or password"
+UNKNOWN_USER = "(unknown)"  # the audit's user for a failed login under no known name; no username looks like it
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class AccountService:
     clock: Callable[[], datetime] = utc_now
 
     # -- audit ------------------------------------------------------------------------------
-    def _record(self, action: str, user: str | None, *, account: str | None = None,
+    def _record(self, action: str, user: str, *, account: str | None = None,
                 changes: dict[str, Any] | None = None, reason: str | None = None, at: datetime | None = None) -> None:
         # Times inside changes are kept as JSON prints them, as sample changes are.
         plain = {name: {side: iso_z(value) if isinstance(value, datetime) else value for side, value in change.items()}
@@ -116,7 +117,7 @@ class AccountService:
         if account is None:
             spend_time(password, rounds)
             # The name typed is not recorded: people sometimes type their password there.
-            self._record("login_failed", None, reason="unknown username", at=now)
+            self._record("login_failed", UNKNOWN_USER, reason="unknown username", at=now)
             raise AuthError(WRONG_CREDENTIALS, hint="check both and try again")
         if account.locked(now):
             spend_time(password, rounds)

@@ -440,7 +440,7 @@ def test_logins_and_user_changes_are_audited_without_passwords(cli: CliRun, logg
         assert set(entry) >= {"at", "user", "action", "sample_id", "changes", "reason", "samplectl_version"}
         assert entry["sample_id"] is None
     failed = [e for e in entries if e["action"] == "login_failed"]
-    assert [(e["user"], e["reason"]) for e in failed] == [("alice", "wrong password"), (None, "unknown username")]
+    assert [(e["user"], e["reason"]) for e in failed] == [("alice", "wrong password"), ("(unknown)", "unknown username")]
     role = next(e for e in entries if e["action"] == "user_set_role")
     assert (role["user"], role["account"], role["changes"]) == (
         "admin", "alice", {"role": {"before": "viewer", "after": "technician"}})
