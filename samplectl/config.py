@@ -27,6 +27,8 @@ class Settings:
     token: str | None = None
     jwt_secret: str | None = None
     server_timeout_ms: int = 3000
+    # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see the README.
+    bcrypt_rounds: int = 12
     config_file: Path | None = None
 
     @property
@@ -60,7 +62,7 @@ FILE_KEYS: dict[str, type] = {
     "log_file": str,
     "home": str,
 }
-ENV_KEYS = dict(FILE_KEYS, token=str, jwt_secret=str, server_timeout_ms=int)
+ENV_KEYS = dict(FILE_KEYS, token=str, jwt_secret=str, server_timeout_ms=int, bcrypt_rounds=int)
 
 
 def default_home(env: dict[str, str]) -> Path:

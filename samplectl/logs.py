@@ -188,6 +188,11 @@ def levels_for(verbose: int, quiet: bool) -> tuple[int, int, int]:
     return stderr, file, drivers
 
 
+# Drivers that set their own logger's level when imported (SQLAlchemy: WARNING, unless already set);
+# -vvv must reach past that, so the session sets and restores it like the root's.
+SELF_LEVELLED_DRIVERS = ("sqlalchemy",)
+
+
 class LogSession:
     """The handlers one samplectl run installed, so that they are removed when it ends.
 
@@ -205,7 +210,10 @@ class LogSession:
         root = logging.getLogger()
         ours = logging.getLogger(LOGGER_NAME)
         self.saved_levels = {"": root.level, LOGGER_NAME: ours.level}
+        self.saved_levels.update({name: logging.getLogger(name).level for name in SELF_LEVELLED_DRIVERS})
         root.setLevel(driver_level)
+        for name in SELF_LEVELLED_DRIVERS:
+            logging.getLogger(name).setLevel(driver_level)
         wanted = [stderr_level] + ([file_level] if log_file else [])
         ours.setLevel(min(wanted))
         _install_silent_fallback(root)

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Fixtures of the login, users and roles tests (users_backend, postgres_url, real_keyring, ...).
+pytest_plugins = ["tests.login_support"]
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +34,16 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SAMPLECTL_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("SAMPLECTL_TIMEZONE", "UTC")
+    # bcrypt at its minimum cost keeps logins fast in tests (the default, 12, costs ~0.25 s each).
+    monkeypatch.setenv("SAMPLECTL_BCRYPT_ROUNDS", "4")
+    # No test touches the keyring of the person running them: tests that want a real one use the
+    # real_keyring fixture; the others see "no keyring" and exercise the token-file fallback.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    if "keyring.core" in sys.modules:
+        import keyring
+        from keyring.backends import fail
+
+        keyring.set_keyring(fail.Keyring())
     return tmp_path
 
 
@@ -185,10 +197,18 @@ def act_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
     return set_identity
 
 
+ADMIN_PASSWORD = "admin-pass-123"
+
+
 @pytest.fixture
 def process_env() -> dict[str, str]:
-    """Environment for samplectl run as a separate process (run_samplectl), already authorised.
+    """Environment for samplectl run as a separate process (run_samplectl), authorised for real.
 
-    Until login lands, a process acts as the OS user with the admin role, so this is empty.
+    Sets up the users database with an admin "admin", logs in as real processes do, and returns
+    {"SAMPLECTL_TOKEN": ...} for run_samplectl(..., env=process_env).
     """
-    return {}
+    made = run_samplectl("init", "--admin", "admin", "--password-stdin", input=ADMIN_PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    login = run_samplectl("login", "-u", "admin", "--password-stdin", "--print-token", input=ADMIN_PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    return {"SAMPLECTL_TOKEN": login.stdout.strip()}

@@ -6,7 +6,6 @@ that touch a database, and tests swap streams and settings in one place.
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,10 +16,15 @@ from samplectl.domain.errors import UsageError
 if TYPE_CHECKING:
     from samplectl.config import Settings
     from samplectl.domain.identity import Identity
+    from samplectl.services.accounts import AccountService
     from samplectl.services.samples import SampleService
+    from samplectl.services.sessions import Session
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
+    from samplectl.stores.tokens import TokenCache
+    from samplectl.stores.userdb import UsersDatabase
+    from samplectl.stores.users import UserStore
 
 
 def _forced_tty() -> set[str]:
@@ -64,8 +68,9 @@ class AppContext:
     io: IOStreams = field(default_factory=IOStreams)
     output: str | None = None  # the format the running command prints in, once chosen
     _settings: Settings | None = None
-    _identity: Identity | None = None
+    _session: Session | None = None
     _database: SampleDatabase | None = None
+    _user_store: UserStore | None = None
 
     # -- presentation ---------------------------------------------------------------------
     def color(self, stream: str = "stdout") -> bool:
@@ -105,16 +110,33 @@ class AppContext:
         return self._settings
 
     def identity(self) -> Identity:
-        """Who runs this command. The one place identity is resolved (login plugs in here)."""
-        if self._identity is None:
-            from samplectl.domain.identity import Identity
+        """Who runs this command. The one place identity is resolved: see session()."""
+        return self.session().identity
 
-            try:
-                user = getpass.getuser()
-            except (KeyError, OSError):
-                user = "unknown"
-            self._identity = Identity(username=user, role="admin")
-        return self._identity
+    def session(self) -> Session:
+        """The login token checked now: signature, expiry, algorithm, revocation, account (else exit 3)."""
+        if self._session is None:
+            from samplectl.services.sessions import check_session, not_logged_in
+            from samplectl.stores.user_lookup import IdentityLookup
+
+            cache = self.token_cache()
+            cached = cache.load()
+            if cached is None:
+                raise not_logged_in(None if cache.no_keyring else cache.problem)
+            with IdentityLookup(self.users_database, self.settings.server_timeout_ms) as lookup:
+                self._session = check_session(cached, lookup, self.settings.jwt_secret)
+        return self._session
+
+    @property
+    def users_database(self) -> UsersDatabase:
+        from samplectl.stores.userdb import locate_users_database
+
+        return locate_users_database(self.settings)
+
+    def token_cache(self) -> TokenCache:
+        from samplectl.stores.tokens import TokenCache
+
+        return TokenCache(self.users_database.key, self.settings.home, env_token=self.settings.token)
 
     # -- stores and services --------------------------------------------------------------
     @property
@@ -142,7 +164,25 @@ class AppContext:
         return SampleService(store=store, audit=self.audit_log(store), identity=self.identity(),
                              tz=self.settings.tzinfo())
 
+    def user_store(self) -> UserStore:
+        if self._user_store is None:
+            from samplectl.stores.users import open_user_store
+
+            self._user_store = open_user_store(self.users_database, self.settings.server_timeout_ms)
+        return self._user_store
+
+    def account_service(self, *, logged_in: bool = True) -> AccountService:
+        """Accounts as the logged-in user (user management), or as nobody yet (init, login)."""
+        from samplectl.services.accounts import AccountService
+
+        actor = self.identity() if logged_in else None
+        return AccountService(store=self.user_store(), settings=self.settings, audit=self.audit_log,
+                              actor=actor)
+
     def close(self) -> None:
+        if self._user_store is not None:
+            self._user_store.close()
+            self._user_store = None
         if self._database is not None:
             self._database.close()
             self._database = None

@@ -1,22 +1,57 @@
-"""samplectl init: create or migrate the schema and indexes."""
+"""samplectl init: create or migrate the users database and the sample store's indexes."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from samplectl.cli.auth import PasswordStdin, need_password_source, read_password
 from samplectl.cli.context import AppContext
 
 
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    admin: Annotated[
+        str | None, typer.Option("--admin", metavar="NAME", help="Create the first admin account (password asked twice).")
+    ] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
     """Create or migrate the schema and indexes; safe to run twice.
 
-    Example: samplectl init
+    The users database (schema by Alembic) and the sample store's indexes.
+
+    Run it with the database credentials. With --admin NAME it also creates the first admin; once
+    an admin exists, admins add users with `samplectl users add`.
+
+    Example: samplectl init --admin admin
+
+    Example (scripts): printf '%s\\n' "$PW" | samplectl init --admin admin --password-stdin
     """
+    from samplectl.domain.errors import UsageError
+
     app_ctx = ctx.ensure_object(AppContext)
+    if password_stdin and not admin:
+        raise UsageError("--password-stdin is for the first admin's password", hint="add --admin NAME")
+    if admin:
+        need_password_source(app_ctx, password_stdin, "init --admin")
+    accounts = app_ctx.account_service(logged_in=False)
+    revision, generated = accounts.set_up()
+    app_ctx.say(f"users database ready ({app_ctx.users_database.shown}; schema {revision})")
+    if generated:
+        app_ctx.say("generated a token signing secret, kept in the users database")
     store = app_ctx.sample_store()
     indexes = store.ensure_indexes() + app_ctx.audit_log(store).ensure_indexes()
     where = "embedded store " + str(app_ctx.settings.samples_path) if app_ctx.settings.embedded else "MongoDB"
     app_ctx.say(f"sample store ready ({where}; {len(indexes)} indexes)")
+    if admin:
+        existing = accounts.existing_first_admin(admin)
+        if existing is not None:
+            app_ctx.say(f"admin {existing.username} already exists; unchanged")
+            return
+        password = read_password(app_ctx, from_stdin=password_stdin, prompt=f"Password for {admin}", confirm=True)
+        account = accounts.create_first_admin(admin, password)
+        app_ctx.say(f"created admin {account.username}; log in with: samplectl login -u {account.username}")
 
 
 def register(app: typer.Typer) -> None:

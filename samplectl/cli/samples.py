@@ -1,4 +1,4 @@
-"""Sample commands: create, get, list, filter, update, delete."""
+"""Sample commands: create, get, list, filter, delete (`update` is in cli/changes.py)."""
 
 from __future__ import annotations
 
@@ -159,48 +159,6 @@ def filter_samples(
     _listing(app_ctx, criteria, sort, limit, all_, output, count=count)
 
 
-def update(
-    ctx: typer.Context,
-    sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample to change.")],
-    new_id: opt.SampleIdFlag = None,
-    sample_type: opt.TypeFlag = None,
-    subject: opt.SubjectFlag = None,
-    collected: opt.CollectedFlag = None,
-    status: opt.StatusFlag = None,
-    location: opt.LocationFlag = None,
-    reason: opt.Reason = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")
-    ] = False,
-    if_version: Annotated[
-        int | None, typer.Option("--if-version", help="Refuse unless the sample is still at this version.")
-    ] = None,
-    output: opt.Output = None,
-) -> None:
-    """Change fields of one sample (status follows the lifecycle).
-
-    Lifecycle: collected -> processing -> archived, and collected -> archived.
-
-    Example: samplectl update 3f2c9a1e-... --status processing --reason "aliquoted"
-    """
-    from samplectl.domain.errors import UsageError
-
-    app_ctx = _ctx(ctx)
-    check_output(app_ctx, output)
-    if force and not reason:
-        raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden: --reason TEXT")
-    changes = {"sample_id": new_id, "sample_type": sample_type, "subject_id": subject,
-               "collection_date": collected, "status": status, "storage_location": location}
-    if all(v is None for v in changes.values()):
-        raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
-                         "--status, --location, --id")
-    record, changed = app_ctx.sample_service().update(
-        sample_id, changes, reason=reason, force=force, if_version=if_version
-    )
-    app_ctx.say(f"updated {record['sample_id']}: {', '.join(changed)}" if changed else "nothing changed")
-    print_records(app_ctx, [record], output, single=True)
-
-
 def delete(
     ctx: typer.Context,
     sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.")],
@@ -234,5 +192,4 @@ def register(app: typer.Typer) -> None:
     app.command("get")(get)
     app.command("list")(list_samples)
     app.command("filter")(filter_samples)
-    app.command("update")(update)
     app.command("delete")(delete)

@@ -1,9 +1,14 @@
-"""Create, read, change and delete samples, each change recorded in the audit trail."""
+"""Create, read, change and delete samples, each change recorded in the audit trail.
+
+Every write goes through a ``ChangeWriter`` (``stores.changes``): the sample write is conditional on
+the version that was read, and it stands only together with its audit record.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -13,8 +18,9 @@ from samplectl.domain.dates import iso_z, utc_now
 from samplectl.domain.errors import Conflict, NotFound, UsageError
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, transition_allowed, validate_sample
-from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.stores.audit import AuditLog
+from samplectl.stores.changes import APPLIED, Change, IntentWriter, TransactionalWriter, writer_for
 from samplectl.stores.samples import SampleStore
 
 
@@ -29,14 +35,44 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
     return changes
 
 
-def _plain(value: Any) -> Any:
+def last_state(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every field of a deleted sample, so that its delete record holds the full last state."""
+    return {name: {"before": _plain(record.get(name), name), "after": None} for name in RECORD_FIELDS}
+
+
+def _plain(value: Any, name: str = "collection_date") -> Any:
     # Audit values are stored as the JSON output shows them, identically on every backend.
-    return iso_z(value, seconds_only=True) if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        return iso_z(value, seconds_only=name == "collection_date")
+    return value
 
 
 def _to_millisecond(value: datetime) -> datetime:
     # MongoDB keeps milliseconds: what `create` prints must be what `get` prints later.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+# The contract's lifecycle (vocab.NEXT_STATUSES), as people read it.
+LIFECYCLE = "collected -> processing -> archived, and collected -> archived"
+
+
+def refused_transition(before: str, after: str) -> Conflict:
+    """A status change outside the lifecycle: exit 7, naming the states allowed from ``before``."""
+    allowed = allowed_next(before)
+    named = ", ".join(allowed) if allowed else f"none ({before} is final)"
+    return Conflict(
+        f"status cannot change from {before} to {after}; allowed from {before}: {named}",
+        hint=f"the lifecycle is {LIFECYCLE}; an admin may override with --force --reason",
+    )
+
+
+def _busy(record: Mapping[str, Any]) -> Conflict:
+    marker = record.get("pending") or {}
+    who = f" by {marker['user']}" if marker.get("user") else ""
+    return Conflict(
+        f"sample {record['sample_id']!r} is being changed{who} right now",
+        hint="try again in a moment",
+    )
 
 
 @dataclass
@@ -46,6 +82,16 @@ class SampleService:
     identity: Identity
     tz: tzinfo
     clock: Callable[[], datetime] = utc_now
+    writer: TransactionalWriter | IntentWriter | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.writer is None:
+            self.writer = writer_for(self.store, self.audit)
+
+    @property
+    def changes(self) -> TransactionalWriter | IntentWriter:
+        assert self.writer is not None
+        return self.writer
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, sample_id: str) -> dict[str, Any]:
@@ -64,33 +110,84 @@ class SampleService:
     def count(self, criteria: Criteria) -> int:
         return self.store.count(criteria)
 
-    # -- writes -----------------------------------------------------------------------------
-    def _record_audit(
-        self, action: str, sample_id: str, changes: dict[str, Any], at: datetime, reason: str | None, **extra: Any
-    ) -> None:
-        self.audit.append(
-            {
-                "at": at,
-                "user": self.identity.username,
-                "action": action,
-                "sample_id": sample_id,
-                "changes": changes,
-                "reason": reason,
-                "samplectl_version": __version__,
-                **extra,
-            }
-        )
+    # -- building changes -------------------------------------------------------------------
+    def now(self) -> datetime:
+        return _to_millisecond(self.clock())
 
+    def entry(
+        self, action: str, sample_id: str, changes: dict[str, Any], at: datetime, reason: str | None, **extra: Any
+    ) -> dict[str, Any]:
+        """An audit entry for a sample change; its id is also the change's id in the writer."""
+        return {
+            "_id": uuid.uuid4().hex,
+            "at": at,
+            "user": self.identity.username,
+            "action": action,
+            "sample_id": sample_id,
+            "changes": changes,
+            "reason": reason,
+            "samplectl_version": __version__,
+            **extra,
+        }
+
+    def plan_update(
+        self, current: Mapping[str, Any], changes: Mapping[str, Any], *, reason: str | None, force: bool,
+        now: datetime,
+    ) -> Change | None:
+        """The change that applying ``changes`` to ``current`` makes (None when nothing differs).
+
+        Raises ValidationFailed (6) for bad values and Conflict (7) for a refused status change.
+        """
+        if current.get("pending"):
+            raise _busy(current)
+        merged = {name: current[name] for name in INPUT_FIELDS}
+        merged.update({k: v for k, v in changes.items() if v is not None})
+        new = validate_sample(merged, tz=self.tz, now=now).model_dump()
+        field_changes = diff(current, new)
+        if not field_changes:
+            return None
+        before_status, after_status = current["status"], new["status"]
+        forced = not transition_allowed(before_status, after_status)
+        if forced and not force:
+            raise refused_transition(before_status, after_status)
+        record = {k: v for k, v in current.items() if k != "pending"}
+        record.update(new, updated_at=now, updated_by=self.identity.username, version=current["version"] + 1)
+        extra: dict[str, Any] = {"version": record["version"]}
+        if forced:
+            extra["forced"] = True
+        if record["sample_id"] != current["sample_id"]:
+            extra["renamed_from"] = current["sample_id"]
+        entry = self.entry("update", record["sample_id"], field_changes, now, reason, **extra)
+        return Change(before=current, after=record, entry=entry)
+
+    def check_force(self, force: bool, reason: str | None) -> None:
+        if force:
+            if not reason:
+                raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden")
+            self.identity.require("admin", "overriding the lifecycle with --force")
+
+    def _apply_one(self, change: Change) -> None:
+        self.changes.apply([change])
+        if change.outcome != APPLIED:
+            hint = (
+                "choose another --id, or leave it out to generate one"
+                if change.outcome == "duplicate"
+                else "read it again with `samplectl get` and retry"
+            )
+            raise Conflict(change.message, hint=hint)
+
+    # -- writes -----------------------------------------------------------------------------
     def create(self, fields: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
         self.identity.require("technician", "creating samples")
-        now = _to_millisecond(self.clock())
+        self.changes.settle_stale()
+        now = self.now()
         sample = validate_sample(fields, tz=self.tz, now=now)
         self.store.ensure_ready()
         record = sample.model_dump()
         record.update(created_at=now, created_by=self.identity.username, updated_at=now,
                       updated_by=self.identity.username, version=1)
-        self.store.insert(record)
-        self._record_audit("create", record["sample_id"], diff(None, record), now, reason)
+        entry = self.entry("create", record["sample_id"], diff(None, record), now, reason, version=1)
+        self._apply_one(Change(before=None, after=record, entry=entry))
         return record
 
     def update(
@@ -104,58 +201,31 @@ class SampleService:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Apply ``changes``; returns the resulting record and the field changes made."""
         self.identity.require("technician", "updating samples")
-        if force:
-            if not reason:
-                raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden")
-            self.identity.require("admin", "overriding the lifecycle with --force")
+        self.check_force(force, reason)
+        self.changes.settle_stale()
         current = self.get(sample_id)
         if if_version is not None and current["version"] != if_version:
             raise Conflict(
                 f"sample {current['sample_id']!r} is at version {current['version']}, not {if_version}",
                 hint="read it again with `samplectl get` and decide on the current values",
             )
-        now = _to_millisecond(self.clock())
-        merged = {name: current[name] for name in INPUT_FIELDS}
-        merged["collection_date"] = current["collection_date"]
-        merged.update({k: v for k, v in changes.items() if v is not None})
-        sample = validate_sample(merged, tz=self.tz, now=now)
-        new = sample.model_dump()
-        field_changes = diff(current, new)
-        if not field_changes:
-            return current, {}
-        before_status, after_status = current["status"], new["status"]
-        if not transition_allowed(before_status, after_status) and not force:
-            allowed = allowed_next(before_status)
-            raise Conflict(
-                f"status cannot change from {before_status} to {after_status}",
-                hint=(
-                    f"from {before_status} the next status can be: {', '.join(allowed)}"
-                    if allowed
-                    else f"{before_status} is final"
-                )
-                + "; an admin may override with --force --reason",
-            )
-        record = dict(current)
-        record.update(new, updated_at=now, updated_by=self.identity.username, version=current["version"] + 1)
-        if record["sample_id"] != current["sample_id"]:
+        change = self.plan_update(current, changes, reason=reason, force=force, now=self.now())
+        if change is None:
+            return {k: v for k, v in current.items() if k != "pending"}, {}
+        if change.renames:
             self.store.ensure_ready()  # a renamed sample must not collide with another
-        if not self.store.replace_if_version(current["sample_id"], current["version"], record):
-            raise Conflict(
-                f"sample {current['sample_id']!r} was changed by someone else meanwhile",
-                hint="read it again with `samplectl get` and retry",
-            )
-        extra = {"forced": True} if force and not transition_allowed(before_status, after_status) else {}
-        self._record_audit("update", record["sample_id"], field_changes, now, reason, **extra)
-        return record, field_changes
+        self._apply_one(change)
+        assert change.after is not None
+        return dict(change.after), change.entry["changes"]
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")
+        self.changes.settle_stale()
         current = self.get(sample_id)
-        now = _to_millisecond(self.clock())
-        if not self.store.delete_if_version(current["sample_id"], current["version"]):
-            raise Conflict(
-                f"sample {current['sample_id']!r} was changed by someone else meanwhile",
-                hint="check it with `samplectl get` and retry",
-            )
-        self._record_audit("delete", current["sample_id"], diff(current, None), now, reason)
+        if current.get("pending"):
+            raise _busy(current)
+        current = {k: v for k, v in current.items() if k != "pending"}
+        entry = self.entry("delete", current["sample_id"], last_state(current), self.now(), reason,
+                           version=current["version"])
+        self._apply_one(Change(before=current, after=None, entry=entry))
         return current

@@ -241,12 +241,18 @@ class SampleStore:
                 ) from None
             raise
 
+    @staticmethod
+    def _exact(sample_id: str, version: int) -> dict[str, Any]:
+        # Explicit $eq: for replace_one/delete_one with two plain values neosqlite emits array-aware
+        # SQL that bypasses the sample_id index (a full scan per update); $eq keeps it indexed.
+        return {"sample_id": {"$eq": sample_id}, "version": {"$eq": version}}
+
     def replace_if_version(self, sample_id: str, version: int, record: Mapping[str, Any]) -> bool:
         """Write ``record`` only if the stored sample still has ``version``; False if it changed."""
         doc = self._encode(record)
         try:
             result = self._guard(
-                lambda: self.samples.replace_one({"sample_id": sample_id, "version": version}, doc)
+                lambda: self.samples.replace_one(self._exact(sample_id, version), doc)
             )
         except Exception as exc:
             if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
@@ -255,7 +261,7 @@ class SampleStore:
         return bool(result.matched_count)
 
     def delete_if_version(self, sample_id: str, version: int) -> bool:
-        result = self._guard(lambda: self.samples.delete_one({"sample_id": sample_id, "version": version}))
+        result = self._guard(lambda: self.samples.delete_one(self._exact(sample_id, version)))
         return bool(result.deleted_count)
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ MONGO_PASSWORD = "Mongo-Pw-9f3k2"
 PG_PASSWORD = "Pg-Pw-77aa1"
 CONFIG_PASSWORD = "Config-Pw-31x8"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ2ZXJhIiwicm9sZSI6ImFkbWluIn0.dG9rZW4tc2lnbmF0dXJlLWJ5dGVz"
-JWT_SECRET = "jwt-signing-secret-5521"
+JWT_SECRET = "jwt-signing-secret-5521-kept-out-of-logs"  # at least 32 bytes, as samplectl requires
+ADMIN_PASSWORD = "Admin-Pw-4q8z1"
 SECRETS = (MONGO_PASSWORD, PG_PASSWORD, CONFIG_PASSWORD, TOKEN, JWT_SECRET)
 
 # Secrets every scenario carries in its environment, as a script on a lab machine would.
@@ -48,25 +50,64 @@ def run_and_scan(tmp_path: Path, *args: str, env: dict[str, str] | None = None, 
     return done
 
 
+@pytest.fixture
+def users_database(tmp_path: Path) -> Iterator[str]:
+    """A users database the happy paths can log in to: on PostgreSQL (when the suite has one), through a
+    role whose password is PG_PASSWORD, so that password travels in every real connection; else SQLite."""
+    if not os.environ.get("SAMPLECTL_TEST_DATABASE_URL"):
+        yield f"sqlite:///{tmp_path / 'users.db'}"
+        return
+    from tests.login_support import postgres_database_owned_by_a_role
+
+    with postgres_database_owned_by_a_role(PG_PASSWORD) as url:
+        yield url
+
+
+def logged_in(tmp_path: Path, users_url: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """`init --admin` and `login`, scanned; the environment and secrets for the commands that follow."""
+    env = {"SAMPLECTL_DATABASE_URL": users_url}
+    secrets = SECRETS + (ADMIN_PASSWORD,)
+    for args in (("init", "--admin", "admin", "--password-stdin"), ("login", "-u", "admin", "--password-stdin")):
+        done = run_and_scan(tmp_path, *args, env=env, input=ADMIN_PASSWORD + "\n", secrets=secrets)
+        assert done.returncode == 0, done.stderr
+    # The token itself comes from --print-token (which prints it on purpose, so is not scanned).
+    token = subprocess.run([sys.executable, "-m", "samplectl", "login", "-u", "admin", "--password-stdin",
+                            "--print-token"], input=ADMIN_PASSWORD + "\n", capture_output=True, text=True,
+                           env={**os.environ, **SECRET_ENV, **env}, timeout=60, check=True).stdout.strip()
+    return {**env, "SAMPLECTL_TOKEN": token}, secrets + (token,)
+
+
 @pytest.mark.wire
-def test_every_sample_command_against_mongodb_keeps_secrets(tmp_path: Path, wire_env: str) -> None:
+def test_every_sample_command_against_mongodb_keeps_secrets(tmp_path: Path, wire_env: str, users_database: str) -> None:
     # The wire server takes no password, so the happy path runs here with the drivers' debug logs on.
-    run_and_scan(tmp_path, "init")
+    env, secrets = logged_in(tmp_path, users_database)
     created = run_and_scan(tmp_path, "create", "--type", "blood", "--subject", "S-1", "--collected", "2025-01-02",
-                           "--location", "FRZ-1/R1", "-o", "json")
+                           "--location", "FRZ-1/R1", "-o", "json", env=env, secrets=secrets)
     assert created.returncode == 0, created.stderr
     sample_id = created.stdout.split('"sample_id": "')[1].split('"')[0]
     for args in (("get", sample_id), ("list",), ("filter", "--status", "collected", "--count"),
                  ("update", sample_id, "--status", "processing", "--reason", "aliquoted"),
-                 ("delete", sample_id, "--yes", "--reason", "test")):
-        done = run_and_scan(tmp_path, *args)
+                 ("delete", sample_id, "--yes", "--reason", "test"), ("whoami",), ("users", "list"), ("logout",)):
+        done = run_and_scan(tmp_path, *args, env=env, secrets=secrets)
         assert done.returncode == 0, done.stderr
 
 
-def test_embedded_store_commands_keep_secrets(tmp_path: Path) -> None:
-    assert run_and_scan(tmp_path, "init").returncode == 0
-    assert run_and_scan(tmp_path, "list", "-o", "jsonl").returncode == 0
-    assert run_and_scan(tmp_path, "get", "missing").returncode == 5
+def test_embedded_store_commands_keep_secrets(tmp_path: Path, users_database: str) -> None:
+    env, secrets = logged_in(tmp_path, users_database)
+    assert run_and_scan(tmp_path, "list", "-o", "jsonl", env=env, secrets=secrets).returncode == 0
+    assert run_and_scan(tmp_path, "get", "missing", env=env, secrets=secrets).returncode == 5
+    added = run_and_scan(tmp_path, "users", "add", "alice", "--role", "viewer", "--password-stdin", env=env,
+                         input="Alice-Pw-0k2m9\n", secrets=secrets + ("Alice-Pw-0k2m9",))
+    assert added.returncode == 0, added.stderr
+    wrong = run_and_scan(tmp_path, "login", "-u", "alice", "--password-stdin", env=env, input="Typo-Pw-3v7c1\n",
+                         secrets=secrets + ("Typo-Pw-3v7c1",))
+    assert wrong.returncode == 3
+
+
+def test_a_bad_token_is_refused_without_echoing_it(tmp_path: Path, users_database: str) -> None:
+    env, secrets = logged_in(tmp_path, users_database)
+    done = run_and_scan(tmp_path, "list", env={**env, "SAMPLECTL_TOKEN": TOKEN}, secrets=secrets)
+    assert done.returncode == 3
 
 
 def test_unreachable_mongodb_with_a_password_in_the_uri(tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ def test_parallel_cli_creates_lose_nothing(process_env: dict[str, str]) -> None:
     assert len(listed.stdout.splitlines()) == 30
 
 
-def test_a_writer_killed_mid_write_leaves_a_readable_store_with_every_acknowledged_sample() -> None:
+def test_a_writer_killed_mid_write_leaves_a_readable_store_with_every_acknowledged_sample(
+    process_env: dict[str, str],
+) -> None:
     assert run_samplectl("init").returncode == 0
     proc = writer("K", 100000)
     acknowledged: list[str] = []
@@ -85,5 +87,5 @@ def test_a_writer_killed_mid_write_leaves_a_readable_store_with_every_acknowledg
     assert len(stored - set(acknowledged)) <= 1
     # The store still takes writes and keeps ids unique after the crash.
     assert run_samplectl("create", "--id", acknowledged[0], "--type", "blood", "--subject", "K",
-                         "--collected", "2025-01-01", "--location", "L").returncode == 7
+                         "--collected", "2025-01-01", "--location", "L", env=process_env).returncode == 7
     assert Path(load_settings().samples_path).exists()

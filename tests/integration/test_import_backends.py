@@ -93,11 +93,11 @@ def test_a_failed_write_leaves_nothing_and_the_batch_rolled_back(parts, tmp_path
     calls = {"n": 0}
     real = parts["audit"].append_many
 
-    def failing(entries: Any) -> None:
+    def failing(entries: Any) -> list[str]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("the server went away")
-        real(entries)
+        return real(entries)
 
     monkeypatch.setattr(parts["audit"], "append_many", failing)
     lines = [HEADER, row(1, status="processing"), *(row(i) for i in range(10, 20))]

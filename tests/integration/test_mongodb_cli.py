@@ -30,10 +30,10 @@ def test_acceptance_walkthrough_over_the_wire(cli: CliRun, wire_env: str) -> Non
     assert cli("get", sample_id).exit_code == 5
 
 
-def test_unreachable_mongodb_exits_8_quickly_with_the_password_masked() -> None:
+def test_unreachable_mongodb_exits_8_quickly_with_the_password_masked(process_env: dict[str, str]) -> None:
     uri = f"mongodb://labapp:Sup3rSecret@127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=60000"
     started = time.monotonic()
-    result = run_samplectl("list", env={"SAMPLECTL_MONGODB_URI": uri, "SAMPLECTL_SERVER_TIMEOUT_MS": "1500"})
+    result = run_samplectl("list", env={**process_env, "SAMPLECTL_MONGODB_URI": uri, "SAMPLECTL_SERVER_TIMEOUT_MS": "1500"})
     elapsed = time.monotonic() - started
     assert result.returncode == 8
     assert result.stdout == ""

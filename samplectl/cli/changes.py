@@ -1,0 +1,207 @@
+"""`samplectl update`: change one sample (`update ID`) or a selection (`update --where ...`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from samplectl.cli import options as opt
+from samplectl.cli.context import AppContext
+from samplectl.cli.render import check_output, print_records
+from samplectl.domain.errors import UsageError
+from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
+
+# In `update ID` these flags give the new value; with --where they select samples, like `filter`.
+TypeOption = Annotated[
+    list[str] | None,
+    typer.Option("--type", help="New sample type; with --where: select by type (repeat for OR).",
+                 autocompletion=opt._complete(SAMPLE_TYPES)),
+]
+SubjectOption = Annotated[
+    list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).")
+]
+StatusOption = Annotated[
+    list[str] | None,
+    typer.Option("--status", help="New status (lifecycle applies); with --where: select by status.",
+                 autocompletion=opt._complete(STATUSES)),
+]
+LocationOption = Annotated[
+    list[str] | None,
+    typer.Option("--location", help="New storage location; with --where: select by location prefix."),
+]
+NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames the sample; its history follows).")]
+Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
+SetStatus = Annotated[
+    str | None,
+    typer.Option("--set-status", help="With --where: the new status.", autocompletion=opt._complete(STATUSES)),
+]
+SetLocation = Annotated[str | None, typer.Option("--set-location", help="With --where: the new storage location.")]
+Force = Annotated[bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")]
+IfVersion = Annotated[
+    int | None, typer.Option("--if-version", help="Refuse unless the sample is still at this version.")
+]
+
+
+def _one(values: list[str] | None) -> str | None:
+    # For one sample a flag holds one value; given twice, the last counts (as for any single option).
+    return values[-1] if values else None
+
+
+def update(
+    ctx: typer.Context,
+    sample_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The sample to change.")] = None,
+    where: Where = False,
+    new_id: NewId = None,
+    sample_type: TypeOption = None,
+    subject: SubjectOption = None,
+    collected: opt.CollectedFlag = None,
+    status: StatusOption = None,
+    location: LocationOption = None,
+    collected_from: opt.CollectedFrom = None,
+    collected_to: opt.CollectedTo = None,
+    set_status: SetStatus = None,
+    set_location: SetLocation = None,
+    reason: opt.Reason = None,
+    force: Force = False,
+    if_version: IfVersion = None,
+    yes: opt.Yes = False,
+    output: opt.Output = None,
+) -> None:
+    """Change one sample, or every sample a selection matches.
+
+    Lifecycle: collected -> processing -> archived, and collected -> archived. Anything else needs an admin's --force --reason.
+
+    Each change is checked against the version that was read (a concurrent change is never overwritten: exit 7) and is audited.
+
+    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --id); --if-version N insists.
+
+    A selection: `update --where` with the criteria flags of `filter` and --set-status / --set-location.
+
+    It shows how many samples match, asks on a terminal (--yes otherwise), applies what it can, and exits 7 listing refusals.
+
+    Example: samplectl update 3f2c9a1e-... --status processing --reason "aliquoted"
+
+    Example: samplectl update --where --location FRZ-1/R3/ --set-location FRZ-2/R1/ --yes
+    """
+    app_ctx = ctx.ensure_object(AppContext)
+    check_output(app_ctx, output)
+    if force and not reason:
+        raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden: --reason TEXT")
+    if where:
+        if sample_id is not None:
+            raise UsageError("give either ID or --where, not both",
+                             hint="`update ID` changes one sample; `update --where` a selection")
+        misplaced = [flag for flag, value in (("--id", new_id), ("--collected", collected),
+                                              ("--if-version", if_version)) if value is not None]
+        if misplaced:
+            raise UsageError(f"{misplaced[0]} cannot be used with --where",
+                             hint="--where changes only --set-status and --set-location")
+        _update_where(app_ctx, sample_types=sample_type, statuses=status, subject_ids=subject,
+                      location_prefixes=location, collected_from=collected_from, collected_to=collected_to,
+                      set_status=set_status, set_location=set_location, reason=reason, force=force, yes=yes,
+                      output=output)
+        return
+    if sample_id is None:
+        raise UsageError("missing ID (or --where)", hint="`samplectl update ID --status processing`, "
+                         "or `samplectl update --where --status collected --set-status processing`")
+    misplaced = [flag for flag, value in (("--collected-from", collected_from), ("--collected-to", collected_to))
+                 if value is not None]
+    if misplaced:
+        raise UsageError(f"{misplaced[0]} selects samples and needs --where", hint="use --collected for the new date")
+    new_status, new_location = _one(status), _one(location)
+    if set_status is not None and new_status is not None or set_location is not None and new_location is not None:
+        raise UsageError("give --status or --set-status (--location or --set-location), not both")
+    changes = {"sample_id": new_id, "sample_type": _one(sample_type), "subject_id": _one(subject),
+               "collection_date": collected, "status": new_status or set_status,
+               "storage_location": new_location or set_location}
+    if all(v is None for v in changes.values()):
+        raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
+                         "--status, --location, --id")
+    record, changed = app_ctx.sample_service().update(
+        sample_id, changes, reason=reason, force=force, if_version=if_version
+    )
+    app_ctx.say(f"updated {record['sample_id']}: {', '.join(changed)}" if changed else "nothing changed")
+    print_records(app_ctx, [record], output, single=True)
+
+
+def _update_where(
+    app_ctx: AppContext, *, set_status: str | None, set_location: str | None, reason: str | None, force: bool,
+    yes: bool, output: str | None, **criteria_flags: Any,
+) -> None:
+    from samplectl.domain.criteria import build_criteria
+    from samplectl.domain.errors import Conflict
+    from samplectl.output.audit import write_report
+    from samplectl.services.bulk import check_new_values, update_where
+
+    values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
+    if not values:
+        raise UsageError("--where needs --set-status and/or --set-location", hint="say what to change")
+    criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
+    if criteria.is_empty:
+        # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
+        raise UsageError("--where needs at least one criterion",
+                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
+    service = app_ctx.sample_service()
+    service.identity.require("technician", "updating samples")
+    service.check_force(force, reason)
+    check_new_values(service, values)
+    matching = service.count(criteria)
+    what = " and ".join(f"{name} to {value!r}" for name, value in values.items())
+    app_ctx.say(f"{matching} sample{'s' if matching != 1 else ''} match")
+    if matching and not yes:
+        app_ctx.require_terminal_or("--yes", "update --where")
+        if not typer.confirm(f"Set {what} on {matching} samples?", default=False, err=True):
+            raise typer.Abort()
+    progress = _progress(app_ctx, matching)
+    try:
+        outcome = update_where(service, criteria, values, reason=reason, force=force, progress=progress)
+    finally:
+        if progress is not None:
+            progress.stop()
+    summary = outcome.as_dict()
+    rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.items())), ("matched", outcome.matched),
+            ("changed", outcome.changed), ("unchanged", outcome.unchanged), ("refused", len(outcome.refused)),
+            ("seconds", summary["seconds"])]
+    write_report(summary, app_ctx.choose_output(output), app_ctx.io.stdout, color=app_ctx.color("stdout"),
+                 rows=rows)
+    if outcome.refused:
+        for refused in outcome.refused:
+            app_ctx.io.stderr.write(f"refused {refused['sample_id']}: {refused['message']}\n")
+        raise Conflict(
+            f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "
+            f"{outcome.changed} changed",
+            hint="see why above; a status change outside the lifecycle needs an admin's --force --reason, "
+            "a sample changed meanwhile can be retried",
+            details=outcome.refused,
+        )
+
+
+class _Progress:
+    """A Rich progress bar on stderr (terminal only, not with --quiet); a no-op otherwise."""
+
+    def __init__(self, app_ctx: AppContext, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        console = Console(file=app_ctx.io.stderr, no_color=not app_ctx.color("stderr"))
+        self.bar = Progress(TextColumn("updating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=console, transient=True)
+        self.task = self.bar.add_task("update", total=total)
+        self.bar.start()
+
+    def __call__(self, done: int) -> None:
+        self.bar.advance(self.task, done)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _progress(app_ctx: AppContext, total: int) -> Any:
+    if app_ctx.quiet or not app_ctx.io.stderr_is_tty or total < 2:
+        return None
+    return _Progress(app_ctx, total)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("update")(update)

@@ -1,0 +1,109 @@
+"""Reading the audit trail: one sample's history, queries over the whole trail, and verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from samplectl.domain.audit import ChainReport, audit_entry, check_chain
+from samplectl.domain.dates import day_end, parse_when
+from samplectl.domain.errors import NotFound, ValidationFailed
+from samplectl.domain.identity import Identity
+from samplectl.stores.audit import AuditLog
+from samplectl.stores.changes import IntentWriter, TransactionalWriter
+from samplectl.stores.samples import SampleStore
+
+
+@dataclass
+class TimeRange:
+    since: datetime | None = None  # inclusive
+    before: datetime | None = None  # exclusive (an --until date covers its whole day)
+    until: datetime | None = None  # inclusive (an --until date-time)
+
+
+def parse_range(since: str | None, until: str | None, tz: tzinfo) -> TimeRange:
+    """--since/--until as the criteria flags read dates: local time unless an offset, whole days."""
+    found = TimeRange()
+    for flag, text in (("--since", since), ("--until", until)):
+        if not text:
+            continue
+        try:
+            when, bare = parse_when(text, tz)
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"{flag} {text!r} {exc}",
+                hint="use a date like 2025-03-14 or a date-time like 2025-03-14T09:30",
+                details=[{"column": flag, "value": text, "message": str(exc)}],
+            ) from None
+        if flag == "--since":
+            found.since = when
+        elif bare:
+            found.before = day_end(when, tz)
+        else:
+            found.until = when
+    return found
+
+
+@dataclass
+class VerifyReport:
+    chain: ChainReport
+    unfinished: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        problem = self.chain.problem
+        return {
+            "ok": self.chain.ok,
+            "records": self.chain.checked,
+            "head": {"seq": self.chain.head_seq, "hash": self.chain.head_hash},
+            "problem": None if problem is None else problem.as_dict(),
+            "unfinished_changes": len(self.unfinished),
+        }
+
+
+@dataclass
+class AuditService:
+    store: SampleStore
+    audit: AuditLog
+    identity: Identity
+    writer: TransactionalWriter | IntentWriter
+
+    def history(self, sample_id: str) -> list[dict[str, Any]]:
+        """One sample's trail, oldest first; exit 5 for an id that never existed.
+
+        Entries carry what else was recorded (seq, forced, ...); `history_entry` trims one to the
+        contract's shape, which is what scripts get.
+        """
+        self.identity.require("viewer", "reading the history of samples")
+        sample_id = sample_id.strip()
+        entries = [audit_entry(r) for r in self.audit.for_sample(sample_id)]
+        if not entries and self.store.get(sample_id) is None:
+            raise NotFound(
+                f"sample {sample_id!r} has never existed (no sample and no audit record has that id)",
+                hint="check the id; `samplectl audit --action delete` lists deleted samples",
+            )
+        return entries
+
+    def query(
+        self,
+        *,
+        users: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        sample_ids: Sequence[str] = (),
+        span: TimeRange | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        self.identity.require("admin", "reading the audit trail")
+        span = span or TimeRange()
+        records = self.audit.query(
+            users=[u.strip() for u in users], actions=[a.strip() for a in actions],
+            sample_ids=[s.strip() for s in sample_ids], since=span.since, before=span.before,
+            until=span.until, limit=limit,
+        )
+        return (audit_entry(r) for r in records)
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole chain; also list changes still waiting for their audit record."""
+        self.identity.require("admin", "verifying the audit trail")
+        return VerifyReport(chain=check_chain(self.audit.walk()), unfinished=self.writer.unfinished())

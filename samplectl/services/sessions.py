@@ -1,0 +1,58 @@
+"""Who runs this command: the token checked against the users database, every time.
+
+A disabled account, a changed password or a logout ends a login at once, because each command
+looks them up (a few milliseconds, see the README) instead of trusting the token alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from samplectl.domain.errors import AuthError
+from samplectl.domain.identity import Identity
+from samplectl.services import tokens
+from samplectl.services.tokens import Claims
+from samplectl.stores.tokens import CachedToken
+from samplectl.stores.user_lookup import IdentityLookup
+
+LOGIN_HINT = "run samplectl login"
+ENV_HINT = "run samplectl login --print-token for a new SAMPLECTL_TOKEN, or unset it to use your own login"
+
+
+@dataclass(frozen=True)
+class Session:
+    identity: Identity
+    claims: Claims
+    stored_in: str
+
+
+def _refuse(message: str, cached: CachedToken, hint: str = LOGIN_HINT) -> AuthError:
+    if cached.source == "environment":
+        # Never fall back to a cached login: a script must learn its token is bad.
+        return AuthError(f"SAMPLECTL_TOKEN: {message}", hint=ENV_HINT)
+    return AuthError(message, hint=hint)
+
+
+def not_logged_in(keyring_problem: str | None = None) -> AuthError:
+    reason = f" ({keyring_problem})" if keyring_problem else ""
+    return AuthError(f"not logged in{reason}", hint=LOGIN_HINT)
+
+
+def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str | None) -> Session:
+    key = tokens.signing_key(env_secret, lookup.settings(), lookup.database.shown)
+    try:
+        claims = tokens.read(cached.token, key)
+    except AuthError as exc:
+        raise _refuse(exc.message, cached) from None
+    if lookup.is_revoked(claims.jti):
+        raise _refuse("this login has ended (logged out)", cached)
+    account = lookup.account(claims.sub)
+    if account is None:
+        raise _refuse(f"user {claims.sub!r} no longer exists", cached)
+    if not account.active:
+        raise _refuse(f"account {account.username!r} is disabled", cached,
+                      hint=f"ask a lab admin: samplectl users enable {account.username}")
+    if claims.pwd != tokens.password_stamp(account.password_changed_at):
+        raise _refuse(f"the password of {account.username!r} was changed after this login", cached)
+    # The role is read now, not from the token: a changed role takes effect on the next command.
+    return Session(Identity(account.username, account.role), claims, cached.where)

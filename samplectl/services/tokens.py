@@ -1,0 +1,108 @@
+"""Login tokens: JWTs signed with HS256 (PyJWT), naming the user, role, times and a unique id.
+
+The algorithm is pinned when a token is read, so a token claiming another algorithm (or none) is
+refused. The audience is the users database's own id, so a token from one users database is
+refused by another even when both were given the same SAMPLECTL_JWT_SECRET.
+
+``pwd`` records when the account's password was last changed, as the users table says: a token
+whose ``pwd`` no longer matches was issued before a password change. Comparing the stored value
+rather than ``iat`` with the change time keeps this exact when the lab's machines' clocks differ
+(a PostgreSQL users database is shared by many PCs), and within the same second.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from samplectl.domain.errors import AuthError, ValidationFailed
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "aud", "pwd"]
+# A SAMPLECTL_TOKEN made on another PC may carry an iat a little ahead of this PC's clock.
+CLOCK_LEEWAY = timedelta(seconds=60)
+MIN_SECRET_BYTES = 32  # RFC 7518: an HS256 key at least as long as the hash
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    secret: str
+    audience: str
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    role: str
+    iat: int
+    exp: int
+    jti: str
+    pwd: int  # the password change time the token was issued under, in microseconds since 1970
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.exp, UTC)
+
+
+def signing_key(env_secret: str | None, stored: dict[str, str], where: str) -> SigningKey:
+    """SAMPLECTL_JWT_SECRET when set, else the secret `init` generated and stored with the users."""
+    from samplectl.stores.userdb import not_set_up
+
+    audience = stored.get("instance_id")
+    secret = env_secret or stored.get("jwt_secret")
+    if not audience or not secret:
+        raise not_set_up(where)
+    if env_secret and len(env_secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise ValidationFailed(
+            f"SAMPLECTL_JWT_SECRET is too short (at least {MIN_SECRET_BYTES} bytes)",
+            hint="generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        )
+    return SigningKey(secret, audience)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def password_stamp(password_changed_at: datetime) -> int:
+    """The ``pwd`` claim: exact to the microsecond, as both SQLite and PostgreSQL keep it."""
+    return (password_changed_at - EPOCH) // timedelta(microseconds=1)
+
+
+def issue(username: str, role: str, password_changed_at: datetime, key: SigningKey, now: datetime,
+          lifetime: timedelta) -> tuple[str, Claims]:
+    iat = math.floor(now.timestamp())
+    claims = Claims(sub=username, role=role, iat=iat, exp=math.floor(iat + lifetime.total_seconds()),
+                    jti=uuid.uuid4().hex, pwd=password_stamp(password_changed_at))
+    payload = {"sub": claims.sub, "role": claims.role, "iat": claims.iat, "exp": claims.exp, "jti": claims.jti,
+               "aud": key.audience, "pwd": claims.pwd}
+    return jwt.encode(payload, key.secret, algorithm=ALGORITHM), claims
+
+
+def read(token: str, key: SigningKey) -> Claims:
+    """The token's claims, once its signature, algorithm, audience and expiry are checked."""
+    try:
+        payload = jwt.decode(token, key.secret, algorithms=[ALGORITHM], audience=key.audience,
+                             options={"require": REQUIRED_CLAIMS}, leeway=CLOCK_LEEWAY)
+        return Claims(sub=str(payload["sub"]), role=str(payload["role"]), iat=int(payload["iat"]),
+                      exp=int(payload["exp"]), jti=str(payload["jti"]), pwd=int(payload["pwd"]))
+    except jwt.ExpiredSignatureError:
+        raise AuthError("your login has expired") from None
+    except jwt.InvalidAudienceError:
+        raise AuthError("the token was issued for another users database") from None
+    except (jwt.InvalidTokenError, TypeError, ValueError) as exc:
+        # PyJWT's messages name the failed check, never the token's content.
+        raise AuthError(f"the token is not valid ({str(exc).rstrip('.') or type(exc).__name__})") from None
+
+
+def new_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(48)
+
+
+def new_instance_id() -> str:
+    return uuid.uuid4().hex

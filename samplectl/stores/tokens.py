@@ -1,0 +1,128 @@
+"""Where the login token is kept between commands.
+
+In order: SAMPLECTL_TOKEN (scripts, CI), else the OS keyring (service ``samplectl``, one entry per
+users database), else — where no keyring works, as on headless lab machines — a file under the
+data directory that only its owner can read (0600), as gh does. Nothing here prints the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SERVICE = "samplectl"
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    token: str
+    source: str  # "environment", "keyring" or "file"
+    where: str  # for people: which variable, keyring or file
+
+
+class TokenCache:
+    def __init__(self, database_key: str, home: Path, env_token: str | None = None, backend: Any = None) -> None:
+        self.key = database_key
+        self.env_token = env_token
+        self._backend = backend
+        digest = hashlib.sha256(database_key.encode("utf-8")).hexdigest()[:16]
+        self.file = home / "tokens" / f"{digest}.jwt"
+        self.problem: str | None = None  # why the keyring could not be used, when it could not
+        self.no_keyring = False  # no backend at all (headless): expected, not worth a word on each command
+
+    # -- the keyring ------------------------------------------------------------------------
+    def backend(self) -> Any:
+        if self._backend is None:
+            import keyring
+
+            self._backend = keyring.get_keyring()
+        return self._backend
+
+    def keyring_name(self) -> str:
+        backend = self.backend()
+        return f"OS keyring ({type(backend).__module__.rsplit('.', 1)[-1]}, service {SERVICE!r}, entry {self.key!r})"
+
+    def _keyring(self, operation: str, *args: str) -> Any:
+        """Call the keyring; on any failure remember why (for the fallback message) and give None."""
+        try:
+            return getattr(self.backend(), operation)(SERVICE, self.key, *args)
+        except Exception as exc:  # noqa: BLE001 - no backend, locked, D-Bus gone: all mean "use the file"
+            from keyring.errors import NoKeyringError
+
+            self.no_keyring = isinstance(exc, NoKeyringError)
+            self.problem = "no OS keyring is available" if self.no_keyring else (
+                f"the OS keyring failed ({type(exc).__name__})")
+            raise _KeyringUnusable from None
+
+    # -- the cache --------------------------------------------------------------------------
+    def load(self) -> CachedToken | None:
+        if self.env_token is not None:
+            return CachedToken(self.env_token.strip(), "environment", "the SAMPLECTL_TOKEN environment variable")
+        # The file exists only when login could not use the keyring: reading it first spares
+        # every command the keyring's start-up on those machines.
+        try:
+            token = self.file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            token = ""
+        except OSError as exc:
+            self.problem = f"cannot read {self.file}: {exc.strerror}"
+            token = ""
+        if token:
+            return CachedToken(token, "file", f"file {self.file}")
+        try:
+            token = self._keyring("get_password") or ""
+        except _KeyringUnusable:
+            return None
+        return CachedToken(token, "keyring", self.keyring_name()) if token else None
+
+    def save(self, token: str) -> CachedToken:
+        """Keep the token in the keyring, or in the owner-only file when the keyring fails."""
+        try:
+            self._keyring("set_password", token)
+        except _KeyringUnusable:
+            self._write_file(token)
+            return CachedToken(token, "file", f"file {self.file}")
+        self._remove_file()  # an older fallback file would shadow the keyring entry
+        return CachedToken(token, "keyring", self.keyring_name())
+
+    def forget(self) -> list[str]:
+        """Remove the cached token from the keyring and the file; says where one was removed."""
+        removed = []
+        if self._remove_file():
+            removed.append(f"file {self.file}")
+        try:
+            if self._keyring("get_password"):
+                self._keyring("delete_password")
+                removed.append(self.keyring_name())
+        except _KeyringUnusable:
+            pass
+        return removed
+
+    def _write_file(self, token: str) -> None:
+        folder = self.file.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
+        temporary = folder / f".{self.file.name}.{os.getpid()}"
+        # Created 0600 from the first byte (never world-readable, even briefly), then moved in place.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(token + "\n")
+            os.replace(temporary, self.file)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    def _remove_file(self) -> bool:
+        try:
+            self.file.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+
+class _KeyringUnusable(Exception):
+    pass

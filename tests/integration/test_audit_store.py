@@ -1,0 +1,195 @@
+"""The audit trail on every backend: appending, chaining under races, reading, and tamper evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from samplectl.domain.audit import check_chain
+from samplectl.stores.audit import AuditLog
+from samplectl.stores.samples import SampleStore
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def audit(sample_db: Any) -> AuditLog:
+    store = SampleStore(sample_db.db, sample_db.dialect)
+    store.ensure_indexes()
+    log = AuditLog(store)
+    log.ensure_indexes()
+    return log
+
+
+def entry(n: int, **extra: Any) -> dict[str, Any]:
+    base = {"at": T0 + timedelta(minutes=n), "user": "tech", "action": "update", "sample_id": f"S-{n % 4}",
+            "changes": {"status": {"before": "collected", "after": "processing"}}, "reason": None}
+    base.update(extra)
+    return base
+
+
+def seqs(log: AuditLog) -> list[int]:
+    return [r["seq"] for r in log.walk()]
+
+
+def test_records_are_numbered_chained_and_read_back_as_written(audit: AuditLog) -> None:
+    audit.append(entry(1, reason="aliquoted"))
+    audit.append_many([entry(n) for n in range(2, 6)])
+    records = list(audit.walk())
+    assert [r["seq"] for r in records] == [1, 2, 3, 4, 5]
+    assert check_chain(records).ok
+    first = records[0]
+    assert first["at"] == T0 + timedelta(minutes=1) and first["at"].tzinfo is not None
+    assert (first["user"], first["action"], first["reason"]) == ("tech", "update", "aliquoted")
+    assert first["changes"] == {"status": {"before": "collected", "after": "processing"}}
+    assert first["samplectl_version"]
+
+
+def test_login_and_user_records_have_no_sample_and_join_the_chain(audit: AuditLog) -> None:
+    audit.append({"user": "alice", "action": "login"})  # `at` defaults to now
+    audit.append({"user": "mallory", "action": "login_failed", "sample_id": None, "reason": "wrong password"})
+    audit.append({"user": "admin", "action": "user_add", "details": {"username": "bob", "role": "viewer"},
+                  "at": datetime(2025, 5, 1, 12, 0, 0, 999999, tzinfo=UTC)})
+    records = list(audit.walk())
+    assert [r["action"] for r in records] == ["login", "login_failed", "user_add"]
+    assert all(r["sample_id"] is None for r in records)
+    assert records[2]["details"] == {"username": "bob", "role": "viewer"}
+    assert records[2]["at"] == datetime(2025, 5, 1, 12, 0, 0, 999000, tzinfo=UTC)
+    assert abs(records[0]["at"] - datetime.now(UTC)) < timedelta(minutes=1)
+    assert check_chain(records).ok
+
+
+def test_an_entry_needs_a_user_and_an_action(audit: AuditLog) -> None:
+    from samplectl.domain.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        audit.append({"action": "login"})
+    assert audit.count() == 0
+
+
+def test_append_many_writes_thousands_in_one_call(audit: AuditLog) -> None:
+    ids = audit.append_many([entry(n, action="import", sample_id=f"S-{n}") for n in range(3000)])
+    assert len(set(ids)) == 3000
+    assert audit.count() == 3000
+    assert check_chain(audit.walk()).ok
+    assert [r["sample_id"] for r in audit.for_sample("S-2999")] == ["S-2999"]
+
+
+def test_a_writer_that_loses_the_race_for_a_seq_links_again(audit: AuditLog, sample_db: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process appends between our reading the head and our insert (MongoDB backends)."""
+    if sample_db.kind == "embedded":
+        pytest.skip("the embedded store reads the head under SQLite's write lock: no race to lose")
+    audit.append_many([entry(n) for n in range(3)])
+    rival = AuditLog(audit.store)
+    real_head = AuditLog._head
+    slipped: list[int] = []
+
+    def head_then_rival(self: AuditLog) -> tuple[int, str]:
+        found = real_head(self)
+        if self is audit and len(slipped) < 2:
+            slipped.append(1)
+            rival.append(entry(99, user="rival"))
+        return found
+
+    monkeypatch.setattr(AuditLog, "_head", head_then_rival)
+    audit.append_many([entry(n, user="us") for n in range(10, 15)])
+    records = list(audit.walk())
+    assert [r["seq"] for r in records] == list(range(1, 11))
+    assert [r["user"] for r in records].count("us") == 5 and [r["user"] for r in records].count("rival") == 2
+    assert check_chain(records).ok
+
+
+def test_seq_is_unique_in_the_store(audit: AuditLog, sample_db: Any) -> None:
+    audit.append(entry(1))
+    doc = dict(next(iter(sample_db.db["audit"].find({"seq": 1}))))
+    doc["_id"] = "another"
+    with pytest.raises(Exception) as caught:
+        sample_db.db["audit"].insert_one(doc)
+    assert audit.store.dialect.is_duplicate_key(caught.value)
+
+
+def test_for_sample_is_oldest_first_and_follows_a_rename(audit: AuditLog) -> None:
+    audit.append(entry(1, sample_id="OLD", action="create"))
+    audit.append(entry(2, sample_id="OTHER"))
+    audit.append(entry(3, sample_id="NEW", action="update", renamed_from="OLD",
+                       changes={"sample_id": {"before": "OLD", "after": "NEW"}}))
+    audit.append(entry(4, sample_id="NEW", action="delete"))
+    assert [r["seq"] for r in audit.for_sample("NEW")] == [1, 3, 4]
+    assert [r["seq"] for r in audit.for_sample("OLD")] == [1, 3]
+    assert list(audit.for_sample("NEVER")) == []
+    assert audit.ever_named("OLD") and not audit.ever_named("NEVER")
+
+
+def test_query_by_user_action_sample_and_time(audit: AuditLog) -> None:
+    audit.append_many([entry(n, user="alice" if n % 2 else "bob", action="create" if n < 3 else "update")
+                       for n in range(1, 9)])
+    assert [r["seq"] for r in audit.query(users=["alice"])] == [1, 3, 5, 7]
+    assert [r["seq"] for r in audit.query(users=["alice"], actions=["update"])] == [3, 5, 7]
+    assert [r["seq"] for r in audit.query(sample_ids=["S-1", "S-2"])] == [1, 2, 5, 6]
+    since, until = T0 + timedelta(minutes=3), T0 + timedelta(minutes=5)
+    assert [r["seq"] for r in audit.query(since=since, until=until)] == [3, 4, 5]
+    assert [r["seq"] for r in audit.query(before=until)] == [1, 2, 3, 4]
+    assert [r["seq"] for r in audit.query(limit=3)] == [6, 7, 8]
+
+
+# -- tamper evidence: records changed directly in the database ----------------------------------
+
+def tampered(audit: AuditLog) -> Any:
+    return check_chain(audit.walk()).problem
+
+
+@pytest.fixture
+def five(audit: AuditLog) -> AuditLog:
+    audit.append_many([entry(n) for n in range(1, 6)])
+    assert check_chain(audit.walk()).ok
+    return audit
+
+
+def test_an_edited_record_is_detected(five: AuditLog, sample_db: Any) -> None:
+    sample_db.db["audit"].update_one({"seq": 3}, {"$set": {"changes.status.after": "archived"}})
+    problem = tampered(five)
+    assert problem.seq == 3 and "changed" in problem.problem
+
+
+def test_an_edited_time_is_detected(five: AuditLog, sample_db: Any) -> None:
+    at = five.encode_at(T0 + timedelta(days=1))
+    sample_db.db["audit"].update_one({"seq": 2}, {"$set": {"at": at}})
+    assert tampered(five).seq == 2
+
+
+def test_a_deleted_record_is_detected(five: AuditLog, sample_db: Any) -> None:
+    sample_db.db["audit"].delete_one({"seq": 2})
+    problem = tampered(five)
+    assert problem.seq == 3 and "missing" in problem.problem
+
+
+def test_reordered_records_are_detected(five: AuditLog, sample_db: Any) -> None:
+    audit = sample_db.db["audit"]
+    audit.update_one({"seq": 2}, {"$set": {"seq": 1000}})
+    audit.update_one({"seq": 4}, {"$set": {"seq": 2}})
+    audit.update_one({"seq": 1000}, {"$set": {"seq": 4}})
+    problem = tampered(five)
+    assert problem.seq == 2
+
+
+def test_a_record_edited_and_rehashed_is_detected_at_the_next(five: AuditLog, sample_db: Any) -> None:
+    from samplectl.domain.audit import record_hash
+
+    audit = sample_db.db["audit"]
+    audit.update_one({"seq": 3}, {"$set": {"user": "mallory"}})
+    edited = five.decode(next(iter(audit.find({"seq": 3}))))
+    audit.update_one({"seq": 3}, {"$set": {"hash": record_hash({k: v for k, v in edited.items()})}})
+    problem = tampered(five)
+    assert problem.seq == 4 and "prev_hash" in problem.problem
+
+
+def test_the_first_append_on_a_store_nobody_initialised_creates_the_unique_seq_index(sample_db: Any) -> None:
+    log = AuditLog(SampleStore(sample_db.db, sample_db.dialect))
+    log.append(entry(1))
+    unique = [spec for spec in sample_db.db["audit"].index_information().values() if spec.get("unique")]
+    keys = [list(spec["key"]) if isinstance(spec["key"], dict) else [k for k, _ in spec["key"]] for spec in unique]
+    assert ["seq"] in keys
+    assert AuditLog(log.store).append(entry(2)) and [r["seq"] for r in log.walk()] == [1, 2]

@@ -1,0 +1,83 @@
+"""Run samplectl in its own process with a test-only pause or crash point (never in production code).
+
+  python -m tests.support.racing barrier DIR N -- ARGS...   every process waits, after reading the
+                                                         sample and before writing, until N are there
+  python -m tests.support.racing crash-before -- ARGS...  die (exit 137) before the audit record
+  python -m tests.support.racing crash-after -- ARGS...   die right after the audit record is written
+  python -m tests.support.racing append PREFIX COUNT      append COUNT audit records in small batches
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def barrier(directory: str, parties: int) -> None:
+    from samplectl.services.samples import SampleService
+
+    real = SampleService.plan_update
+
+    def plan_then_wait(self: SampleService, *args: Any, **kwargs: Any) -> Any:
+        change = real(self, *args, **kwargs)
+        Path(directory, str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(os.listdir(directory)) < parties and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return change
+
+    SampleService.plan_update = plan_then_wait  # type: ignore[method-assign]
+
+
+def crash(after_writing: bool) -> None:
+    from samplectl.stores.audit import AuditLog
+
+    real = AuditLog.append_many
+
+    def append_then_die(self: AuditLog, entries: Any) -> Any:
+        if after_writing:
+            real(self, entries)
+        os._exit(137)
+
+    AuditLog.append_many = append_then_die  # type: ignore[method-assign]
+
+
+def append(prefix: str, count: int) -> None:
+    from samplectl.config import load_settings
+    from samplectl.stores.audit import AuditLog
+    from samplectl.stores.engines import open_sample_database
+    from samplectl.stores.samples import SampleStore
+
+    database = open_sample_database(load_settings())
+    log = AuditLog(SampleStore(database.db, database.dialect))
+    written = 0
+    while written < count:
+        size = min(1 + written % 7, count - written)  # singles and small batches, as commands write
+        log.append_many([{"user": prefix, "action": "login", "reason": f"{prefix}-{written + i}"}
+                         for i in range(size)])
+        written += size
+    database.close()
+
+
+def main(argv: list[str]) -> None:
+    mode, rest = argv[0], argv[1:]
+    if mode == "append":
+        append(rest[0], int(rest[1]))
+        return
+    cut = rest.index("--")
+    options, args = rest[:cut], rest[cut + 1:]
+    if mode == "barrier":
+        barrier(options[0], int(options[1]))
+    elif mode in ("crash-before", "crash-after"):
+        crash(after_writing=mode == "crash-after")
+    from samplectl.cli.app import app
+
+    sys.argv = ["samplectl", *args]
+    app(prog_name="samplectl")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
