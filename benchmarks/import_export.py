@@ -67,6 +67,17 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     return seconds, usage.ru_maxrss / 1024, proc.returncode
 
 
+def logged_in(env: dict[str, str]) -> dict[str, str]:
+    """An admin "bench" in this home's users database, and its token (as scripts use samplectl)."""
+    password = "bench-password-1\n"
+    exe = [sys.executable, "-m", "samplectl"]
+    subprocess.run([*exe, "init", "--admin", "bench", "--password-stdin"], env=env, input=password, text=True,
+                   capture_output=True, check=True)
+    token = subprocess.run([*exe, "login", "-u", "bench", "--password-stdin", "--print-token"], env=env,
+                           input=password, text=True, capture_output=True, check=True).stdout.strip()
+    return dict(env, SAMPLECTL_TOKEN=token)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -101,6 +112,7 @@ def main() -> None:
             generate(data, n)
             env = {k: v for k, v in os.environ.items() if not k.startswith("SAMPLECTL_")}
             env.update(SAMPLECTL_TIMEZONE="UTC", SAMPLECTL_HOME=str(base / f"home-{n}"))
+            env = logged_in(env)
             results = {}
             if "dry-run" in opts.only:
                 results["dry-run"] = run(["import", str(data), "--dry-run", "-o", "json"], env)
