@@ -19,17 +19,17 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import IO, Any, Protocol
 
-from samplectl import __version__
 from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
-from samplectl.domain.sample import SampleInput, transition_allowed
+from samplectl.domain.sample import transition_allowed
 from samplectl.services.batchundo import BatchUndo
+from samplectl.services.batchwriter import BatchWriter, Valid
 from samplectl.services.csvsource import CsvPass, CsvSource, is_blank
 from samplectl.services.rejects import RejectedRows
 from samplectl.services.rowcheck import (
@@ -39,10 +39,9 @@ from samplectl.services.rowcheck import (
     RowChecker,
     SeenIds,
     map_header,
-    record_of,
     repeated_problem,
 )
-from samplectl.services.samples import _to_millisecond, diff
+from samplectl.services.samples import _to_millisecond
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
 from samplectl.stores.samples import SampleStore
@@ -50,9 +49,7 @@ from samplectl.stores.samples import SampleStore
 CHUNK = 2000  # rows looked up and written together
 MAX_PROBLEMS = 1000  # problems kept for the report; --errors FILE gets every rejected row
 ON_CONFLICT = ("fail", "skip", "update")
-HEARTBEAT_SECONDS = 10.0
 
-Valid = tuple[int, list[str], SampleInput]  # line, cells, the sample
 Rejected = tuple[int, list[str], list[Problem]]  # line, cells, what is wrong
 
 
@@ -367,7 +364,8 @@ class ImportService:
             }
         )
         report.batch_id = batch_id
-        writer = _BatchWriter(self, options, batch_id, now, report)
+        writer = BatchWriter(self.store, self.audit, self.batches, self.identity.username, self.clock,
+                             options, batch_id, now, report)
         try:
             with self.store.transaction(), self.store.bulk_load(report.valid, lookups=writer.look_up):
                 self.progress.phase("importing", source.size)
@@ -394,74 +392,6 @@ class ImportService:
             self.batches.update(batch_id, state=ROLLED_BACK)
         except Exception:  # noqa: BLE001 - the next import rolls it back; report the first failure
             pass
-
-
-class _BatchWriter:
-    """Writes the checked rows of one batch, a chunk at a time."""
-
-    def __init__(self, service: ImportService, options: ImportOptions, batch_id: str, now: datetime,
-                 report: ImportReport) -> None:
-        self.store, self.audit, self.batches = service.store, service.audit, service.batches
-        self.options = options
-        self.batch_id = batch_id
-        self.now = now
-        self.user = service.identity.username
-        self.report = report
-        self.refused = 0
-        self.clock = service.clock
-        self.beat = time.monotonic()
-        # Ids already stored matter under skip and update; under fail, pass 1 found none (unless
-        # --partial rejected them), and a sample created meanwhile makes the insert fail as a conflict.
-        self.look_up = options.on_conflict != "fail" or options.partial
-
-    def write(self, valid: list[Valid]) -> None:
-        samples = [sample for _line, _cells, sample in valid]
-        existing = self.store.existing([s.sample_id for s in samples]) if self.look_up else {}
-        creates: list[dict[str, Any]] = []
-        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        entries: list[Mapping[str, Any]] = []
-        stamp = {"updated_at": self.now, "updated_by": self.user}
-        for sample in samples:
-            new = record_of(sample)
-            current = existing.get(new["sample_id"])
-            if current is None:
-                record = {**new, "created_at": self.now, "created_by": self.user, **stamp, "version": 1,
-                          "import_batch": self.batch_id}
-                creates.append(record)
-                entries.append(self._entry(new["sample_id"], diff(None, new)))
-            elif self.options.on_conflict == "skip":
-                self.report.skipped += 1
-            elif self.options.on_conflict == "fail" or not transition_allowed(current["status"], new["status"]):
-                self.refused += 1
-            elif not (changes := diff(current, new)):
-                self.report.skipped += 1
-            else:
-                record = {**current, **new, **stamp, "version": current["version"] + 1}
-                updates.append((current, record))
-                entries.append(self._entry(new["sample_id"], changes))
-        if updates and not self.store.atomic:
-            self.batches.keep_before(self.batch_id, [current for current, _ in updates])
-        self.report.created += self.store.insert_many(creates)
-        for current, record in updates:
-            if not self.store.replace_if_version(current["sample_id"], current["version"], record):
-                raise Conflict(
-                    f"sample {current['sample_id']!r} was changed by someone else during the import",
-                    hint="nothing of this import was kept; run it again",
-                )
-        self.report.updated += len(updates)
-        self.audit.append_many(entries)
-        self._heartbeat()
-
-    def _entry(self, sample_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return {"at": self.now, "user": self.user, "action": "import", "sample_id": sample_id, "changes": changes,
-                "reason": self.options.reason, "samplectl_version": __version__, "import_batch": self.batch_id}
-
-    def _heartbeat(self) -> None:
-        # A running batch shows it is alive, so that another host's import does not roll it back.
-        if self.store.atomic or time.monotonic() - self.beat < HEARTBEAT_SECONDS:
-            return
-        self.beat = time.monotonic()
-        self.batches.update(self.batch_id, heartbeat_at=_to_millisecond(self.clock()))
 
 
 def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | None:
