@@ -116,10 +116,26 @@ def problems_of(exc: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def normalise_choices(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Fixed choices are matched like the filter flags: trimmed, case-insensitive.
+
+    Done here rather than in a model validator, which would cost the import's hot loop a Python
+    call per field; the importer normalises its columns the same way. A value that matches
+    nothing is left as given, so the error shows what the user typed.
+    """
+    out = dict(data)
+    for name, allowed in (("sample_type", SAMPLE_TYPES), ("status", STATUSES)):
+        value = out.get(name)
+        if isinstance(value, str) and value.strip().lower() in allowed:
+            out[name] = value.strip().lower()
+    return out
+
+
 def validate_sample(
     data: Mapping[str, Any], *, tz: tzinfo, now: datetime | None = None, date_format: str | None = None
 ) -> SampleInput:
     """Validate one sample's fields, raising ValidationFailed (exit 6) with every problem."""
+    data = normalise_choices(data)
     try:
         return SampleInput.model_validate(data, context={"tz": tz, "now": now, "date_format": date_format})
     except ValidationError as exc:

@@ -150,9 +150,10 @@ def test_invalid_values_exit_6_and_write_nothing(cli: CliRun, flag: str, value: 
 
 
 def test_values_are_trimmed(cli: CliRun) -> None:
-    made = cli("create", "--id", "  S-9 ", "--type", " Blood ".strip().lower(), "--subject", " SUBJ-1 ",
+    made = cli("create", "--id", "  S-9 ", "--type", " Blood ", "--subject", " SUBJ-1 ",
                "--collected", "2025-03-14", "--location", " FRZ ").json()
     assert (made["sample_id"], made["subject_id"], made["storage_location"]) == ("S-9", "SUBJ-1", "FRZ")
+    assert made["sample_type"] == "blood"
 
 
 def test_offsets_are_converted_to_utc_and_naive_times_use_configured_zone(cli: CliRun) -> None:
