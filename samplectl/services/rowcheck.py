@@ -140,14 +140,17 @@ class RowChecker:
         given = cells[self.id_at].strip() or None if self.id_at is not None else None
         if given is None:
             data["sample_id"] = self.make_id(line)
+        # The model trims text fields but not its fixed choices; like `create`, they are matched
+        # trimmed and in any case (only off the fast path: most files already hold exact values).
         if self.has_status and data["status"] not in STATUSES:
             status = data["status"].strip()
             if status:
-                data["status"] = status  # the model trims text fields but not its fixed choices
+                data["status"] = status.lower() if status.lower() in STATUSES else status
             else:
                 del data["status"]  # an empty cell means "not given": the default applies
         if data["sample_type"] not in SAMPLE_TYPES:
-            data["sample_type"] = data["sample_type"].strip()
+            kind = data["sample_type"].strip()
+            data["sample_type"] = kind.lower() if kind.lower() in SAMPLE_TYPES else kind
         try:
             # The model's validator itself: model_validate adds nothing but a Python call.
             return self._validate(data, context=self.context), None, given

@@ -397,3 +397,13 @@ def test_acceptance_200_rows_with_three_bad(cli, tmp_path, store) -> None:
     assert summary(partial)["created"] == 197 and len(stored(store)) == 197
     rejected = list(csv.DictReader(bad.open(encoding="utf-8")))
     assert [r["line"] for r in rejected] == ["41", "100", "151"] and all(r["reason"] for r in rejected)
+
+
+def test_fixed_choices_in_any_case_are_accepted_like_create(cli, tmp_path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("sample_id,sample_type,subject_id,collection_date,status,storage_location\n"
+                    "M-1, Blood ,S,2025-01-01,PROCESSING,L\n")
+    result = cli("import", str(path), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    got = cli("get", "M-1").json()
+    assert (got["sample_type"], got["status"]) == ("blood", "processing")
