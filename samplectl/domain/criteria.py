@@ -74,9 +74,9 @@ def build_criteria(
     """Validate criteria flags (exit 6 on a bad value) into a Criteria."""
     start = end_exclusive = end_inclusive = None
     if collected_from:
-        start, _ = _parse_flag_date("--collected-from", collected_from, tz)
+        start, _ = parse_flag_date("--collected-from", collected_from, tz)
     if collected_to:
-        end, bare = _parse_flag_date("--collected-to", collected_to, tz)
+        end, bare = parse_flag_date("--collected-to", collected_to, tz)
         if bare:  # a date without a time covers that whole day
             end_exclusive = day_end(end, tz)
         else:
@@ -92,7 +92,8 @@ def build_criteria(
     )
 
 
-def _parse_flag_date(flag: str, text: str, tz: tzinfo) -> tuple[datetime, bool]:
+def parse_flag_date(flag: str, text: str, tz: tzinfo) -> tuple[datetime, bool]:
+    """A date or date-time flag: the instant (UTC) and whether it was a bare date; exit 6 if not."""
     try:
         return parse_when(text, tz)
     except ValueError as exc:

@@ -8,8 +8,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from samplectl.domain.audit import ChainReport, audit_entry, check_chain
-from samplectl.domain.dates import day_end, parse_when
-from samplectl.domain.errors import NotFound, ValidationFailed
+from samplectl.domain.criteria import parse_flag_date
+from samplectl.domain.dates import day_end
+from samplectl.domain.errors import NotFound
 from samplectl.domain.identity import Identity
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import IntentWriter, TransactionalWriter
@@ -29,14 +30,7 @@ def parse_range(since: str | None, until: str | None, tz: tzinfo) -> TimeRange:
     for flag, text in (("--since", since), ("--until", until)):
         if not text:
             continue
-        try:
-            when, bare = parse_when(text, tz)
-        except ValueError as exc:
-            raise ValidationFailed(
-                f"{flag} {text!r} {exc}",
-                hint="use a date like 2025-03-14 or a date-time like 2025-03-14T09:30",
-                details=[{"column": flag, "value": text, "message": str(exc)}],
-            ) from None
+        when, bare = parse_flag_date(flag, text, tz)
         if flag == "--since":
             found.since = when
         elif bare:
