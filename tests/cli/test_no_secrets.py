@@ -7,6 +7,7 @@ pass extra ones) and call `run_and_scan` with its arguments and input.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -177,3 +178,18 @@ def test_masking_does_not_garble_an_ordinary_error_about_a_token_setting(cli) ->
     assert out.exit_code == 6
     assert out.stderr.splitlines()[0] == (
         "error: environment SAMPLECTL_TOKEN_LIFETIME_HOURS: token_lifetime_hours = 'abc' is not a valid number")
+
+
+def test_import_export_and_undo_keep_secrets(tmp_path: Path, users_database: str) -> None:
+    """The issue's acceptance: `samplectl -vv import big.csv --log-file x.jsonl` leaves no secret anywhere."""
+    env, secrets = logged_in(tmp_path, users_database)
+    big = tmp_path / "big.csv"
+    rows = [f"IMP-{i:04d},blood,SUBJ-{i % 7},2025-01-0{1 + i % 9},FRZ-1/R{i % 4}" for i in range(500)]
+    big.write_text("sample_id,sample_type,subject_id,collection_date,storage_location\n" + "\n".join(rows) + "\n")
+    imported = run_and_scan(tmp_path, "import", str(big), "-o", "json", env=env, secrets=secrets)
+    assert imported.returncode == 0, imported.stderr
+    batch_id = json.loads(imported.stdout)["batch_id"]
+    exported = run_and_scan(tmp_path, "export", "-o", "csv", "--file", str(tmp_path / "out.csv"), env=env, secrets=secrets)
+    assert exported.returncode == 0, exported.stderr
+    undone = run_and_scan(tmp_path, "import", "undo", batch_id, "--yes", env=env, secrets=secrets)
+    assert undone.returncode == 0, undone.stderr
