@@ -190,10 +190,11 @@ class EmbeddedDialect:
     ) -> Iterator[dict[str, Any]] | None:
         """Matching documents in order, from one SQL statement, or None when the query is not one we translate.
 
-        neosqlite evaluates range queries on text dates in Python, reading the whole table for
-        every page (an export of 100,000 samples took minutes and 300 MB). The store's queries
-        are a small known set, translated here to SQL that the expression indexes serve. One
-        statement streams every row from one snapshot, so no paging is needed at all.
+        neosqlite falls back to evaluating in Python, over the whole table, any query form it does
+        not translate (before dates were stored as integers, an export of 100,000 samples took
+        minutes and 300 MB). The store's queries are a small known set, translated here to SQL that
+        the expression indexes serve. One statement streams every row from one snapshot, so no
+        paging is needed at all.
         """
         try:
             where, params = _sql_where(query)
