@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from samplectl.domain.jsontext import compact
 from samplectl.domain.vocab import RECORD_FIELDS
 
 GENESIS = "0" * 64
@@ -56,8 +57,15 @@ def canonical(content: Mapping[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def canonical_bytes(content: Mapping[str, Any], *, checked: bool | None = None) -> bytes:
+    """``canonical(content)`` as UTF-8, what is hashed; through orjson when it writes the same bytes
+    (``checked``: see ``jsontext.compact``)."""
+    fast = compact(content, sort_keys=True, checked=checked)
+    return fast if fast is not None else canonical(content).encode("utf-8")
+
+
+def digest(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -95,7 +103,7 @@ def record_hash(record: Mapping[str, Any]) -> str:
     content = {k: v for k, v in record.items() if k != "hash"}
     if isinstance(content.get("at"), datetime):
         content["at"] = time_text(content["at"])
-    return digest(canonical(content))
+    return digest(canonical_bytes(content))
 
 
 @dataclass(frozen=True)

@@ -367,7 +367,8 @@ class ImportService:
         writer = BatchWriter(self.store, self.audit, self.batches, self.identity.username, self.clock,
                              options, batch_id, now, report)
         try:
-            with self.store.transaction(), self.store.bulk_load(report.valid, lookups=writer.look_up):
+            with (self.store.transaction(), self.store.bulk_load(report.valid, lookups=writer.look_up),
+                  self.audit.bulk_load(report.valid)):
                 self.progress.phase("importing", source.size)
                 with source.read() as csv_pass:
                     self._checker(csv_pass, options, now, checker.make_id)
