@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
 from samplectl.domain.audit import ENTRY_FIELDS
+from samplectl.output.records import print_table
 
 AUDIT_FIELDS = ("seq",) + ENTRY_FIELDS
 
@@ -72,7 +73,6 @@ _TABLE_HIDDEN = ("created_at", "created_by", "updated_at", "updated_by")
 
 
 def _table(entries: Iterable[Mapping[str, Any]], out: IO[str], *, color: bool, with_seq: bool) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(header_style="bold", show_lines=True)
@@ -95,11 +95,7 @@ def _table(entries: Iterable[Mapping[str, Any]], out: IO[str], *, color: bool, w
                str(entry.get("sample_id") or ""), describe_changes(changes), str(entry.get("reason") or "")]
         table.add_row(*(([str(entry.get("seq"))] if with_seq else []) + row))
         count += 1
-    console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
-    if count:
-        console.print(table)
-    else:
-        console.print("no audit records", style="dim")
+    print_table(table, out, color=color, empty=None if count else "no audit records")
     return count
 
 
@@ -115,7 +111,6 @@ def write_report(report: Mapping[str, Any], fmt: str, out: IO[str], *, color: bo
         writer.writerow([k for k, _ in pairs])
         writer.writerow(["" if v is None else v for _, v in pairs])
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -123,4 +118,4 @@ def write_report(report: Mapping[str, Any], fmt: str, out: IO[str], *, color: bo
     table.add_column()
     for key, value in pairs:
         table.add_row(key, "" if value is None else str(value))
-    Console(file=out, no_color=not color, highlight=False, soft_wrap=False).print(table)
+    print_table(table, out, color=color)

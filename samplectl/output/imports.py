@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from samplectl.output.records import print_table
+
 TABLE_LIMIT = 50  # problems a terminal table shows; --errors FILE and -o json carry more
 
 
@@ -21,7 +23,6 @@ def write_summary(summary: Mapping[str, Any], fmt: str, out: IO[str], *, color: 
         writer.writerow(list(summary))
         writer.writerow([";".join(map(str, v)) if isinstance(v, list) else _cell(v) for v in summary.values()])
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
@@ -30,7 +31,7 @@ def write_summary(summary: Mapping[str, Any], fmt: str, out: IO[str], *, color: 
         for key, value in summary.items():
             shown = ", ".join(map(str, value)) if isinstance(value, list) else _cell(value)
             table.add_row(key.replace("_", " "), shown or "-")
-        Console(file=out, no_color=not color, highlight=False, soft_wrap=False).print(table)
+        print_table(table, out, color=color)
 
 
 def _cell(value: Any) -> str:

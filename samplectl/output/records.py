@@ -70,7 +70,6 @@ def write_csv(records: Iterable[Mapping[str, Any]], out: IO[str], fields: Sequen
 def write_table(
     records: Iterable[Mapping[str, Any]], out: IO[str], fields: Sequence[str], *, color: bool, title: str | None = None
 ) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, header_style="bold", show_lines=False)
@@ -82,12 +81,19 @@ def write_table(
         row = public(record, fields)
         table.add_row(*("" if row[n] is None else str(row[n]) for n in fields))
         count += 1
+    print_table(table, out, color=color, empty=None if count else "no samples")
+    return count
+
+
+def print_table(table: Any, out: IO[str], *, color: bool, empty: str | None = None) -> None:
+    """Print a Rich table the way every samplectl table is printed, or ``empty`` (dimmed) instead."""
+    from rich.console import Console
+
     console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
-    if count:
+    if empty is None:
         console.print(table)
     else:
-        console.print("no samples", style="dim")
-    return count
+        console.print(empty, style="dim")
 
 
 def write_records(
