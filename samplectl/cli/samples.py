@@ -45,13 +45,6 @@ def create(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    if sample_id is not None and not sample_id.strip():
-        # Unlike a blank CSV cell, an explicit empty --id is most likely a script's unset variable:
-        # generating an id then would register the sample under a number nobody wrote down.
-        from samplectl.domain.errors import ValidationFailed
-
-        raise ValidationFailed("--id is empty", hint="give the sample's id, or leave --id out to generate one",
-                               details=[{"column": "sample_id", "value": sample_id, "message": "is empty"}])
     fields: dict[str, Any] = {
         "sample_id": sample_id, "sample_type": sample_type, "subject_id": subject,
         "collection_date": collected, "status": status, "storage_location": location,

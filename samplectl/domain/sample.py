@@ -116,6 +116,22 @@ def problems_of(exc: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def refuse_blank_id(fields: Mapping[str, Any]) -> None:
+    """An id given explicitly but blank (`--id ""`) is refused, not generated.
+
+    A blank CSV cell means "generate one" (the contract says so), but on the command line it is most
+    likely a script's unset variable: generating an id, or renaming a sample to a generated one,
+    would file the sample under an id nobody wrote down.
+    """
+    value = fields.get("sample_id")
+    if isinstance(value, str) and not value.strip():
+        raise ValidationFailed(
+            "--id is empty",
+            hint="give the sample's id, or leave --id out (create generates one; update keeps the current one)",
+            details=[{"column": "sample_id", "value": value, "message": "is empty"}],
+        )
+
+
 def normalise_choices(data: Mapping[str, Any]) -> dict[str, Any]:
     """Fixed choices are matched like the filter flags: trimmed, case-insensitive.
 

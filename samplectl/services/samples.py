@@ -17,7 +17,7 @@ from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.dates import iso_z, utc_now
 from samplectl.domain.errors import Conflict, NotFound, UsageError
 from samplectl.domain.identity import Identity
-from samplectl.domain.sample import allowed_next, transition_allowed, validate_sample
+from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import APPLIED, Change, IntentWriter, TransactionalWriter, writer_for
@@ -140,6 +140,7 @@ class SampleService:
         """
         if current.get("pending"):
             raise _busy(current)
+        refuse_blank_id(changes)
         merged = {name: current[name] for name in INPUT_FIELDS}
         merged.update({k: v for k, v in changes.items() if v is not None})
         new = validate_sample(merged, tz=self.tz, now=now).model_dump()
@@ -181,6 +182,7 @@ class SampleService:
         self.identity.require("technician", "creating samples")
         self.changes.settle_stale()
         now = self.now()
+        refuse_blank_id(fields)
         sample = validate_sample(fields, tz=self.tz, now=now)
         self.store.ensure_ready()
         record = sample.model_dump()

@@ -346,3 +346,10 @@ def test_an_explicitly_empty_id_is_refused_not_generated(cli: CliRun) -> None:
     result = cli("create", *BLOOD, "--id", "  ")
     assert result.exit_code == 6 and "--id is empty" in result.stderr
     assert cli("list").json() == []
+
+
+def test_update_to_an_empty_id_is_refused_and_keeps_the_sample(cli: CliRun) -> None:
+    create(cli, sample_id="REN-1")
+    result = cli("update", "REN-1", "--id", "")
+    assert result.exit_code == 6 and "--id is empty" in result.stderr
+    assert cli("get", "REN-1").json()["version"] == 1
