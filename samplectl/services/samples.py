@@ -66,6 +66,11 @@ def refused_transition(before: str, after: str) -> Conflict:
     )
 
 
+def _without_marker(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The sample as stored, less the ``pending`` marker of a change in flight (see stores.changes)."""
+    return {k: v for k, v in record.items() if k != "pending"}
+
+
 def _busy(record: Mapping[str, Any]) -> Conflict:
     marker = record.get("pending") or {}
     who = f" by {marker['user']}" if marker.get("user") else ""
@@ -151,7 +156,7 @@ class SampleService:
         forced = not transition_allowed(before_status, after_status)
         if forced and not force:
             raise refused_transition(before_status, after_status)
-        record = {k: v for k, v in current.items() if k != "pending"}
+        record = _without_marker(current)
         record.update(new, updated_at=now, updated_by=self.identity.username, version=current["version"] + 1)
         extra: dict[str, Any] = {"version": record["version"]}
         if forced:
@@ -213,7 +218,7 @@ class SampleService:
             )
         change = self.plan_update(current, changes, reason=reason, force=force, now=self.now())
         if change is None:
-            return {k: v for k, v in current.items() if k != "pending"}, {}
+            return _without_marker(current), {}
         if change.renames:
             self.store.ensure_ready()  # a renamed sample must not collide with another
         self._apply_one(change)
@@ -226,7 +231,7 @@ class SampleService:
         current = self.get(sample_id)
         if current.get("pending"):
             raise _busy(current)
-        current = {k: v for k, v in current.items() if k != "pending"}
+        current = _without_marker(current)
         entry = self.entry("delete", current["sample_id"], last_state(current), self.now(), reason,
                            version=current["version"])
         self._apply_one(Change(before=current, after=None, entry=entry))
