@@ -1,0 +1,169 @@
+"""Samples through the server: the methods of ``services.samples.SampleService`` the commands use.
+
+Every rule (validation, lifecycle, roles, versions, the audit record) is applied by the server,
+with the same service as a local run; this class only carries the request and the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from urllib.parse import quote
+
+from samplectl.domain.criteria import Criteria, Sort
+from samplectl.domain.dates import parse_when, utc_now
+from samplectl.domain.errors import UsageError
+from samplectl.domain.identity import Identity
+from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.remote.client import ApiClient
+from samplectl.remote.records import parse_time, wire_time, with_times
+
+PAGE = 1000  # samples per request when reading many: few round trips, modest answers
+Params = list[tuple[str, str]]
+
+
+def sample_path(sample_id: str) -> str:
+    # Ids are opaque text: a "/" or "?" in one must stay part of the id.
+    return f"/samples/{quote(sample_id.strip(), safe='')}"
+
+
+def criteria_params(criteria: Criteria) -> Params:
+    """Criteria as the server's query parameters (a repeated parameter ORs, as a repeated flag)."""
+    params: Params = [("sample_type", v) for v in criteria.sample_types]
+    params += [("status", v) for v in criteria.statuses]
+    params += [("subject_id", v) for v in criteria.subject_ids]
+    params += [("location_prefix", v) for v in criteria.location_prefixes]
+    if criteria.collected_from is not None:
+        params.append(("collected_from", wire_time(criteria.collected_from)))
+    # Dates were read here, in this machine's time zone: the server gets instants, never a bare
+    # date it would read in its own zone. A whole day ends just before the next one begins.
+    end = criteria.collected_to
+    if criteria.collected_before is not None:
+        end = criteria.collected_before - timedelta(microseconds=1)
+    if end is not None:
+        params.append(("collected_to", wire_time(end)))
+    return params
+
+
+def sort_param(sort: Sort) -> str:
+    return ("-" if sort.descending else "") + sort.field
+
+
+def local_dates(fields: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
+    """A collection date without an offset means this machine's time zone: send the instant.
+
+    A value that does not parse goes as typed, so the server rejects it with its usual message.
+    """
+    out = dict(fields)
+    text = out.get("collection_date")
+    if isinstance(text, str):
+        try:
+            when, _ = parse_when(text, tz)
+        except ValueError:
+            return out
+        out["collection_date"] = wire_time(when)
+    return out
+
+
+@dataclass
+class RemoteSampleService:
+    client: ApiClient
+    identity: Identity
+    tz: tzinfo
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, sample_id: str) -> dict[str, Any]:
+        return with_times(self.client.json("GET", sample_path(sample_id)))
+
+    def find(self, criteria: Criteria, sort: Sort, limit: int | None) -> Iterator[dict[str, Any]]:
+        """Matching samples in order, page after page (the server's ``Link: rel="next"``)."""
+        params: Params = [*criteria_params(criteria), ("sort", sort_param(sort))]
+        wanted = limit
+        url: str | None = "/samples"
+        first = True
+        while url is not None and (wanted is None or wanted > 0):
+            page = PAGE if wanted is None else min(wanted, PAGE)
+            if first:
+                response = self.client.request("GET", url, params=[*params, ("limit", str(page))])
+                first = False
+            else:
+                response = self.client.request("GET", url)
+            records = response.json()
+            for record in records[:wanted]:
+                yield with_times(record)
+            if wanted is not None:
+                wanted -= len(records)
+            url = response.links.get("next", {}).get("url")
+
+    def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
+        """Every matching sample, streamed as JSON Lines: the client holds one line at a time."""
+        import json
+
+        params: Params = [*criteria_params(criteria), ("format", "jsonl")]
+        with self.client.stream("GET", "/exports", params=params) as response:
+            for line in self.client.lines(response):
+                if line:
+                    yield with_times(json.loads(line))
+
+    def count(self, criteria: Criteria) -> int:
+        return int(self.client.json("GET", "/samples/count", params=criteria_params(criteria))["count"])
+
+    def history(self, sample_id: str) -> list[dict[str, Any]]:
+        entries = self.client.json("GET", f"{sample_path(sample_id)}/history")
+        return [{**entry, "at": parse_time(entry.get("at"))} for entry in entries]
+
+    # -- writes -----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return utc_now()
+
+    def check_force(self, force: bool, reason: str | None) -> None:
+        if force:
+            if not reason:
+                raise UsageError("--force needs --reason", hint="say why the lifecycle is overridden")
+            self.identity.require("admin", "overriding the lifecycle with --force")
+
+    def create(self, fields: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
+        self.identity.require("technician", "creating samples")
+        body = local_dates(fields, self.tz)
+        if reason is not None:
+            body["reason"] = reason
+        return with_times(self.client.json("POST", "/samples", json=body))
+
+    def update(
+        self,
+        sample_id: str,
+        changes: Mapping[str, Any],
+        *,
+        reason: str | None = None,
+        force: bool = False,
+        if_version: int | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Apply ``changes``; returns the resulting record and the field changes made.
+
+        Without --if-version the change is still conditional on the version read first, as a
+        local update is: a concurrent change is refused (7), never overwritten.
+        """
+        self.identity.require("technician", "updating samples")
+        self.check_force(force, reason)
+        before = self.get(sample_id)
+        version = if_version if if_version is not None else before["version"]
+        body = local_dates({k: v for k, v in changes.items() if v is not None}, self.tz)
+        if reason is not None:
+            body["reason"] = reason
+        if force:
+            body["force"] = True
+        after = with_times(self.client.json("PATCH", sample_path(sample_id), json=body,
+                                            headers={"If-Match": f'"{version}"'}))
+        if after.get("version") == before.get("version"):
+            return after, {}
+        changed = {name: {"before": before.get(name), "after": after.get(name)}
+                   for name in INPUT_FIELDS if before.get(name) != after.get(name)}
+        return after, changed
+
+    def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
+        self.identity.require("admin", "deleting samples")
+        params = {"reason": reason} if reason is not None else None
+        self.client.request("DELETE", sample_path(sample_id), params=params)
+        return {"sample_id": sample_id.strip()}
