@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.audit import ChainProblem, ChainReport
-from samplectl.remote.records import wire_time
+from samplectl.remote.records import parse_time, wire_time
 from samplectl.remote.samples import RemoteSampleService
 
 if TYPE_CHECKING:
@@ -39,6 +41,15 @@ def verify_report(body: dict[str, Any]) -> RemoteVerifyReport:
     return RemoteVerifyReport(chain, unfinished, body)
 
 
+def array_element(line: str) -> dict[str, Any] | None:
+    """One element of a JSON array written one element per line (as samplectl writes arrays)."""
+    text = line.strip().rstrip(",")
+    if not text.startswith("{"):
+        return None  # the brackets around the elements
+    element = json.loads(text)
+    return element if isinstance(element, dict) else None
+
+
 @dataclass
 class RemoteAuditService:
     samples: RemoteSampleService
@@ -60,27 +71,29 @@ class RemoteAuditService:
         span: TimeRange | None = None,
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        import json
-
-        from samplectl.remote.records import parse_time
-
+        """``GET /audit``: the server streams a JSON array, one entry per line, read here line by line."""
         self.identity.require("admin", "reading the audit trail")
         params: list[tuple[str, str]] = [("user", u) for u in users]
         params += [("action", a) for a in actions] + [("sample_id", s) for s in sample_ids]
         if span is not None:
-            params += [(name, wire_time(value)) for name, value in
-                       (("since", span.since), ("before", span.before), ("until", span.until)) if value is not None]
-        if limit is not None:
-            params.append(("limit", str(limit)))
-        params.append(("format", "jsonl"))
+            # Instants, not dates: the dates were read in this machine's time zone.
+            if span.since is not None:
+                params.append(("since", wire_time(span.since)))
+            until = span.until if span.before is None else span.before - timedelta(microseconds=1)
+            if until is not None:
+                params.append(("until", wire_time(until)))
+        params.append(("limit", str(limit)) if limit is not None else ("all", "true"))
         client = self.samples.client
         with client.stream("GET", "/audit", params=params) as response:
             for line in client.lines(response):
-                if line:
-                    entry = json.loads(line)
+                entry = array_element(line)
+                if entry is not None:
                     entry["at"] = parse_time(entry.get("at"))
                     yield entry
 
     def verify(self) -> RemoteVerifyReport:
+        """``GET /audit/verify``: a broken chain is a 422 carrying the report beside the error."""
         self.identity.require("admin", "verifying the audit trail")
-        return verify_report(self.samples.client.json("GET", "/audit/verify"))
+        response = self.samples.client.request("GET", "/audit/verify", raise_errors=False)
+        body = response.json()
+        return verify_report(body.get("summary") or {} if response.is_error else body)

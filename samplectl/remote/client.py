@@ -87,13 +87,18 @@ class ApiClient:
         self.http.close()
 
     # -- requests ---------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, long: bool = False, **kwargs: Any) -> httpx.Response:
-        """One request; the response when it succeeded (2xx), else the mapped error is raised."""
+    def request(self, method: str, path: str, *, long: bool = False, raise_errors: bool = True,
+                **kwargs: Any) -> httpx.Response:
+        """One request; the response when it succeeded (2xx), else the mapped error is raised.
+
+        ``raise_errors=False`` hands back an error response too, for answers that carry a report
+        beside the error (an import's summary).
+        """
         if long:
             kwargs["timeout"] = self._long_timeout()
         with self.translated():
             response = self.http.request(method, path, **kwargs)
-        if response.is_error:
+        if response.is_error and (raise_errors or _envelope(response) is None):
             raise self.error_of(response)
         return response
 
