@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fixtures of the login, users and roles tests (users_backend, postgres_url, real_keyring, ...).
-pytest_plugins = ["tests.login_support"]
+pytest_plugins = ["tests.login_support", "tests.remote_support"]
 
 
 @pytest.fixture(autouse=True)
@@ -192,7 +192,10 @@ def act_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
     from samplectl.domain.identity import Identity
 
     def set_identity(username: str, role: str) -> None:
+        from tests.remote_support import act_as_remote
+
         monkeypatch.setattr(AppContext, "identity", lambda self: Identity(username, role))
+        act_as_remote(username, role, monkeypatch)  # remote mode: log in to the server as them too
 
     return set_identity
 
