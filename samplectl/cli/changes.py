@@ -132,7 +132,7 @@ def _update_where(
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
     from samplectl.output.audit import write_report
-    from samplectl.services.bulk import check_new_values, update_where
+    from samplectl.services.bulk import check_new_values
 
     values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
     if not values:
@@ -155,7 +155,7 @@ def _update_where(
             raise typer.Abort()
     progress = _progress(app_ctx, matching)
     try:
-        outcome = update_where(service, criteria, values, reason=reason, force=force, progress=progress)
+        outcome = service.update_where(criteria, values, reason=reason, force=force, progress=progress)
     finally:
         if progress is not None:
             progress.stop()

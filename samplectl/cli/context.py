@@ -116,7 +116,8 @@ class AppContext:
     def session(self) -> Session:
         """The login token checked now: signature, expiry, algorithm, revocation, account (else exit 3)."""
         if self._session is None:
-            from samplectl.services.sessions import check_session, not_logged_in
+            from samplectl.domain.identity import not_logged_in
+            from samplectl.services.sessions import check_session
             from samplectl.stores.user_lookup import IdentityLookup
 
             cache = self.token_cache()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.audit import ChainProblem, ChainReport
-from samplectl.remote.records import parse_time, wire_time
+from samplectl.remote.records import wire_time
 from samplectl.remote.samples import RemoteSampleService
 
 if TYPE_CHECKING:
@@ -88,8 +88,7 @@ class RemoteAuditService:
             for line in client.lines(response):
                 entry = array_element(line)
                 if entry is not None:
-                    entry["at"] = parse_time(entry.get("at"))
-                    yield entry
+                    yield entry  # times stay the text the server sent, as the local trail keeps them
 
     def verify(self) -> RemoteVerifyReport:
         """``GET /audit/verify``: a broken chain is a 422 carrying the report beside the error."""

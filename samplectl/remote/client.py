@@ -22,13 +22,12 @@ from samplectl.domain.errors import (
     UsageError,
     ValidationFailed,
 )
+from samplectl.domain.identity import ENV_HINT, LOGIN_HINT
 from samplectl.remote.address import ServerAddress
 
 if TYPE_CHECKING:
     import httpx
 
-LOGIN_HINT = "run samplectl login"
-ENV_HINT = "run samplectl login --print-token for a new SAMPLECTL_TOKEN, or unset it to use your own login"
 
 # The contract's status codes, as the errors (and exit codes) a local store raises.
 STATUS_ERRORS: dict[int, type[SamplectlError]] = {
@@ -44,6 +43,26 @@ STATUS_ERRORS: dict[int, type[SamplectlError]] = {
     503: DatabaseUnavailable,
     504: DatabaseUnavailable,
 }
+
+
+def load_httpx() -> Any:
+    """httpx without its own command line (``httpx._main``: click, pygments, rich.progress).
+
+    ``import httpx`` loads its CLI too, a third of its import time, which every remote command
+    would pay; a module set to None in sys.modules makes that optional import fail, and httpx
+    then leaves its CLI out, as it does when click is not installed.
+    """
+    import sys
+
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+        try:
+            import httpx
+        finally:
+            del sys.modules["httpx._main"]
+    import httpx
+
+    return httpx
 
 
 class ApiClient:
@@ -63,8 +82,7 @@ class ApiClient:
         ca_bundle: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        import httpx
-
+        httpx = load_httpx()
         self.address = address
         self.token = token
         self.token_from_env = token_from_env
@@ -188,8 +206,11 @@ class ApiClient:
             elif not hint:
                 hint = LOGIN_HINT
         error = kind(message, hint=str(hint) if hint else None, details=details)
-        if isinstance(body.get("code"), str):
-            error.code = body["code"]  # the server's own name for it, as a local run would print
+        # The server's own name for it, as a local run prints it; a stale If-Match (412) is the
+        # conflict a local run reports for a stale --if-version.
+        if isinstance(body.get("code"), str) and response.status_code != 412:
+            error.code = body["code"]
+        error.status = response.status_code  # type: ignore[attr-defined]
         return error
 
     def _unexpected(self, response: httpx.Response, what: str) -> SamplectlError:

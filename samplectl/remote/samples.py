@@ -6,7 +6,9 @@ with the same service as a local run; this class only carries the request and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -14,12 +16,13 @@ from urllib.parse import quote
 
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.dates import parse_when, utc_now
-from samplectl.domain.errors import UsageError
+from samplectl.domain.errors import Conflict, UsageError
 from samplectl.domain.identity import Identity
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.remote.client import ApiClient
-from samplectl.remote.records import parse_time, wire_time, with_times
+from samplectl.remote.records import wire_time, with_times
 
+STALE_HINT = "read it again with `samplectl get` and decide on the current values"
 PAGE = 1000  # samples per request when reading many: few round trips, modest answers
 Params = list[tuple[str, str]]
 
@@ -67,6 +70,38 @@ def local_dates(fields: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
     return out
 
 
+# The server's words for a partly refused update-where: "2 of 5 selected samples were refused; 3 changed".
+REFUSED_COUNTS = re.compile(r"(?P<refused>\d+) of (?P<matched>\d+) selected samples were refused; (?P<changed>\d+) changed")
+
+
+@dataclass
+class RemoteBulkOutcome:
+    """What the server's update-where did, as services.bulk.BulkOutcome reads."""
+
+    body: dict[str, Any]
+
+    @property
+    def matched(self) -> int:
+        return int(self.body.get("matched") or 0)
+
+    @property
+    def changed(self) -> int:
+        return int(self.body.get("changed") or 0)
+
+    @property
+    def unchanged(self) -> int:
+        return int(self.body.get("unchanged") or 0)
+
+    @property
+    def refused(self) -> list[dict[str, str]]:
+        return list(self.body.get("refused_samples") or [])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"set": self.body.get("set"), "matched": self.matched, "changed": self.changed,
+                "unchanged": self.unchanged, "refused": len(self.refused), "refused_samples": self.refused,
+                "seconds": self.body.get("seconds", 0.0)}
+
+
 @dataclass
 class RemoteSampleService:
     client: ApiClient
@@ -111,8 +146,8 @@ class RemoteSampleService:
         return int(self.client.json("GET", "/samples/count", params=criteria_params(criteria))["count"])
 
     def history(self, sample_id: str) -> list[dict[str, Any]]:
-        entries = self.client.json("GET", f"{sample_path(sample_id)}/history")
-        return [{**entry, "at": parse_time(entry.get("at"))} for entry in entries]
+        # Audit times stay the text the server sent, as the local audit trail keeps them.
+        return list(self.client.json("GET", f"{sample_path(sample_id)}/history"))
 
     # -- writes -----------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -154,13 +189,61 @@ class RemoteSampleService:
             body["reason"] = reason
         if force:
             body["force"] = True
-        after = with_times(self.client.json("PATCH", sample_path(sample_id), json=body,
-                                            headers={"If-Match": f'"{version}"'}))
+        try:
+            answer = self.client.json("PATCH", sample_path(sample_id), json=body, headers={"If-Match": f'"{version}"'})
+        except Conflict as exc:
+            if getattr(exc, "status", None) == 412:  # the server's hint names its route; people run commands
+                exc.hint = STALE_HINT
+            raise
+        after = with_times(answer)
         if after.get("version") == before.get("version"):
             return after, {}
         changed = {name: {"before": before.get(name), "after": after.get(name)}
                    for name in INPUT_FIELDS if before.get(name) != after.get(name)}
         return after, changed
+
+    def update_where(
+        self,
+        criteria: Criteria,
+        values: Mapping[str, str],
+        *,
+        reason: str | None = None,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> RemoteBulkOutcome:
+        """``POST /samples/update-where``: the server changes the selection, each sample audited.
+
+        When some samples were refused the server answers 409 with them in the details; the
+        counts are then read from its message, so the command reports them as a local run does.
+        """
+        self.identity.require("technician", "updating samples")
+        self.check_force(force, reason)
+        body: dict[str, Any] = {}
+        for name, value in criteria_params(criteria):
+            if name in ("collected_from", "collected_to"):
+                body[name] = value
+            else:
+                body.setdefault(name, []).append(value)
+        body.update(set_status=values.get("status"), set_location=values.get("storage_location"), force=force)
+        if reason is not None:
+            body["reason"] = reason
+        started = time.monotonic()
+        try:
+            answer = self.client.json("POST", "/samples/update-where", json=body, long=True)
+        except Conflict as exc:
+            if getattr(exc, "status", None) != 409 or not exc.details:
+                raise
+            counts = REFUSED_COUNTS.search(exc.message)
+            refused = [dict(item) for item in exc.details]
+            matched = int(counts.group("matched")) if counts else len(refused)
+            changed = int(counts.group("changed")) if counts else 0
+            answer = {"set": dict(values), "matched": matched, "changed": changed,
+                      "unchanged": matched - changed - len(refused), "refused_samples": refused,
+                      "seconds": round(time.monotonic() - started, 3)}
+        outcome = RemoteBulkOutcome(answer)
+        if progress is not None and outcome.matched:
+            progress(outcome.matched)
+        return outcome
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")

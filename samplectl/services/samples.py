@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samplectl import __version__
 from samplectl.domain.criteria import Criteria, Sort
@@ -22,6 +22,9 @@ from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import APPLIED, Change, IntentWriter, TransactionalWriter, writer_for
 from samplectl.stores.samples import SampleStore
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import BulkOutcome
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -224,6 +227,15 @@ class SampleService:
         self._apply_one(change)
         assert change.after is not None
         return dict(change.after), change.entry["changes"]
+
+    def update_where(
+        self, criteria: Criteria, values: Mapping[str, str], *, reason: str | None = None, force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkOutcome:
+        """Set ``values`` on every sample ``criteria`` select, each its own audited change (services.bulk)."""
+        from samplectl.services.bulk import update_where
+
+        return update_where(self, criteria, values, reason=reason, force=force, progress=progress)
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")
