@@ -192,10 +192,7 @@ def act_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
     from samplectl.domain.identity import Identity
 
     def set_identity(username: str, role: str) -> None:
-        from tests.remote_support import act_as_remote
-
         monkeypatch.setattr(AppContext, "identity", lambda self: Identity(username, role))
-        act_as_remote(username, role, monkeypatch)  # remote mode: log in to the server as them too
 
     return set_identity
 

@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.dates import parse_when, utc_now
+from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, UsageError
 from samplectl.domain.identity import Identity
+from samplectl.domain.sample import refuse_blank_id, validate_sample
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import wire_time, with_times
@@ -54,20 +55,19 @@ def sort_param(sort: Sort) -> str:
     return ("-" if sort.descending else "") + sort.field
 
 
-def local_dates(fields: Mapping[str, Any], tz: tzinfo) -> dict[str, Any]:
-    """A collection date without an offset means this machine's time zone: send the instant.
+def checked_fields(fields: Mapping[str, Any], tz: tzinfo, now: datetime) -> dict[str, Any]:
+    """The sample's fields validated here first, for the very errors a local run gives (exit 6).
 
-    A value that does not parse goes as typed, so the server rejects it with its usual message.
+    The server validates again (it is the trust boundary); checking here too means a date is
+    read in this machine's time zone, as typed, and a bad value is echoed as typed. The fields
+    sent are those given, the date as the instant it was read as.
     """
-    out = dict(fields)
-    text = out.get("collection_date")
-    if isinstance(text, str):
-        try:
-            when, _ = parse_when(text, tz)
-        except ValueError:
-            return out
-        out["collection_date"] = wire_time(when)
-    return out
+    refuse_blank_id(fields)
+    checked = validate_sample(fields, tz=tz, now=now).model_dump()
+    body = dict(fields)
+    if body.get("collection_date") is not None:
+        body["collection_date"] = wire_time(checked["collection_date"])
+    return body
 
 
 # The server's words for a partly refused update-where: "2 of 5 selected samples were refused; 3 changed".
@@ -161,7 +161,7 @@ class RemoteSampleService:
 
     def create(self, fields: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
         self.identity.require("technician", "creating samples")
-        body = local_dates(fields, self.tz)
+        body = checked_fields({k: v for k, v in fields.items() if v is not None}, self.tz, self.now())
         if reason is not None:
             body["reason"] = reason
         return with_times(self.client.json("POST", "/samples", json=body))
@@ -184,7 +184,16 @@ class RemoteSampleService:
         self.check_force(force, reason)
         before = self.get(sample_id)
         version = if_version if if_version is not None else before["version"]
-        body = local_dates({k: v for k, v in changes.items() if v is not None}, self.tz)
+        if version != before["version"]:  # said here as a local run says it; the server checks again
+            raise Conflict(f"sample {before['sample_id']!r} is at version {before['version']}, not {version}",
+                           hint=STALE_HINT)
+        given = {k: v for k, v in changes.items() if v is not None}
+        refuse_blank_id(given)
+        merged = {name: before[name] for name in INPUT_FIELDS}
+        checked = validate_sample({**merged, **given}, tz=self.tz, now=self.now()).model_dump()
+        body = dict(given)
+        if "collection_date" in body:
+            body["collection_date"] = wire_time(checked["collection_date"])
         if reason is not None:
             body["reason"] = reason
         if force:
