@@ -123,8 +123,9 @@ def live_server(test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     from tests.support.logins import issue_token
 
     home = Path(os.environ["SAMPLECTL_HOME"])
-    if test_login.username is not None:
-        test_login.token()  # the users database, with the test's admin, before the server opens it
+    # The users database with the admin 'tester' (password TEST_PASSWORD), before the server opens it;
+    # tests marked real_auth log in as tester themselves.
+    issue_token("tester", "admin")
     server = start_server(serve_forks, dict(os.environ), home, tmp_path / "server.log")
     tokens: dict[tuple[str, str], str] = {}
 
