@@ -30,7 +30,7 @@ class Settings:
     # Remote mode: a samplectl server's URL; commands then go through its HTTP API (samplectl.remote).
     server: str | None = None
     ca_bundle: str | None = None  # the lab's own CA certificate (PEM) for the server's TLS
-    # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see the README.
+    # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see docs/security.md.
     bcrypt_rounds: int = 12
     config_file: Path | None = None
 

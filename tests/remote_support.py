@@ -80,6 +80,7 @@ class ServeForks:
 
 @pytest.fixture(scope="session")
 def serve_forks() -> Iterator[ServeForks]:
+    pytest.importorskip("samplectl.server.app", reason="samplectl serve is not part of this checkout")
     forks = ServeForks()
     yield forks
     forks.close()

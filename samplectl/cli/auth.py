@@ -69,7 +69,7 @@ def login(
     if username is None:
         username = str(typer.prompt("Username", err=True))
     password = read_password(app_ctx, from_stdin=password_stdin, prompt="Password")
-    result = app_ctx.account_service(logged_in=False).login(username, password)
+    result = app_ctx.services.account_service(logged_in=False).login(username, password)
     until = result.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     who = f"{result.account.username} ({result.account.role})"
     if print_token:
@@ -100,7 +100,7 @@ def logout(ctx: typer.Context) -> None:
         return
     removed = [] if cached.source == "environment" else cache.forget()
     try:
-        claims = app_ctx.account_service(logged_in=False).revoke(cached.token)
+        claims = app_ctx.services.account_service(logged_in=False).revoke(cached.token)
     except AuthError:
         claims = None  # no usable users database: the token cannot work anywhere either
     except DatabaseUnavailable as exc:
@@ -132,18 +132,21 @@ def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
     app_ctx = ctx.ensure_object(AppContext)
     check_output(app_ctx, output)
     session = app_ctx.session()
+    # Where logins are checked: the users database, or in remote mode the server.
+    where = "server" if app_ctx.remote else "users_database"
+    fields = (*WHOAMI_FIELDS[:-1], where)
     record = {"username": session.identity.username, "role": session.identity.role,
               "expires_at": session.claims.expires_at, "token_stored_in": session.stored_in,
-              "users_database": app_ctx.users_database.shown}
+              where: app_ctx.services.users_database.shown}
     fmt = app_ctx.choose_output(output)
     if fmt == "table":
         # One person: a few labelled lines read better than a one-row table.
         from samplectl.output.records import public
 
-        shown = public(record, WHOAMI_FIELDS)
-        app_ctx.io.stdout.write("".join(f"{name.replace('_', ' ')}: {shown[name]}\n" for name in WHOAMI_FIELDS))
+        shown = public(record, fields)
+        app_ctx.io.stdout.write("".join(f"{name.replace('_', ' ')}: {shown[name]}\n" for name in fields))
         return
-    write_records([record], fmt, app_ctx.io.stdout, fields=WHOAMI_FIELDS, single=True)
+    write_records([record], fmt, app_ctx.io.stdout, fields=fields, single=True)
 
 
 def register(app: typer.Typer) -> None:
