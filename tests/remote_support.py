@@ -112,6 +112,11 @@ def start_server(forks: ServeForks, env: dict[str, str], home: Path, log: Path) 
 ACTIVE: list[LiveServer] = []  # the server of the running test (the `store` fixture reads its stores)
 
 
+def skip_in_remote_mode(reason: str) -> None:
+    if ACTIVE:
+        pytest.skip(f"local store only: {reason}")
+
+
 def server_home() -> Path | None:
     """The data directory of the running test's server, when the test runs in remote mode."""
     return ACTIVE[-1].home if ACTIVE else None

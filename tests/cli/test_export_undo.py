@@ -8,7 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.csvfiles import HEADER, row, stored, summary, write
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 INPUT_FIELDS = HEADER.split(",")
 

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.remote_support import skip_in_remote_mode
 from tests.support.audit_helpers import audit_records, seed_samples
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30",
           "--location", "FRZ-2/R3/B14"]
@@ -252,6 +256,7 @@ def test_a_thousand_samples_moved_with_one_command_each_with_its_own_record(cli,
 @pytest.fixture(params=["embedded", "wire"])
 def backend_for_bulk(request: pytest.FixtureRequest) -> str:
     if request.param == "wire":
+        skip_in_remote_mode("the server of remote mode runs on the embedded store")
         request.getfixturevalue("wire_env")
     return str(request.param)
 
