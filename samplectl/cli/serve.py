@@ -24,9 +24,9 @@ def serve(
         typer.Option("--cors-origin", metavar="ORIGIN", help="Allow browsers on ORIGIN to call the API (repeatable)."),
     ] = None,
 ) -> None:
-    """Run the HTTP API: the same samples, rules, roles and audit trail as the commands.
+    """Run the HTTP API on this machine's stores.
 
-    The server holds the database credentials and the signing secret; clients hold only their
+    The same samples, rules, roles and audit trail as the commands. The server holds the database credentials and the signing secret; clients hold only their
     token. A non-loopback address needs TLS (--certfile/--keyfile) or --behind-proxy.
     The API's description is at /docs.
 
