@@ -26,8 +26,9 @@ def serve(
 ) -> None:
     """Run the HTTP API on this machine's stores.
 
-    The same samples, rules, roles and audit trail as the commands. The server holds the database credentials and the signing secret; clients hold only their
-    token. A non-loopback address needs TLS (--certfile/--keyfile) or --behind-proxy.
+    The same samples, rules, roles and audit trail as the commands. The server holds the
+    database credentials and the signing secret; clients hold only their token.
+    A non-loopback address needs TLS (--certfile/--keyfile) or --behind-proxy.
     The API's description is at /docs.
 
     Example: samplectl serve --host 0.0.0.0 --port 8443 --certfile lab.crt --keyfile lab.key --workers 2

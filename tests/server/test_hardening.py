@@ -150,7 +150,8 @@ def test_certfile_needs_keyfile(tmp_path: Path) -> None:
 def test_tls_serves_https(tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True, timeout=60)
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   capture_output=True, check=True, timeout=60)
     running = Server(tmp_path, server_env(tmp_path), args=["--certfile", str(cert), "--keyfile", str(key)])
     running.init()
     running.port = free_port()
