@@ -2,8 +2,9 @@
 
 The sample database is opened once per worker thread (an embedded SQLite connection belongs to one
 thread; a MongoClient is shared, it pools connections itself); the token look-up connection likewise.
-Services are built per request from the settings and the request's identity, as the command line's
-AppContext builds them per command — this is the server's half of that one factory.
+Services are built per request by the one service factory (``services.factory``), as the command
+line's AppContext builds them per command; the server only says where the connections come from and
+that its audit records name the client.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from samplectl.domain.identity import Identity
 from samplectl.services.accounts import AccountService
 from samplectl.services.audit import AuditService
 from samplectl.services.batchundo import BatchUndo
+from samplectl.services.factory import IdentitySource, ServiceFactory, nobody
 from samplectl.services.importing import ImportService
 from samplectl.services.samples import SampleService
 from samplectl.stores.audit import AuditLog
-from samplectl.stores.batches import BatchStore
-from samplectl.stores.changes import writer_for
 from samplectl.stores.engines import SampleDatabase, open_sample_database
 from samplectl.stores.samples import SampleStore
 from samplectl.stores.user_lookup import IdentityLookup
@@ -120,32 +120,55 @@ class ServerState:
                 self._user_store = None
 
     # -- services ---------------------------------------------------------------------------
+    def factory(self, identity: Identity | None, client: Mapping[str, Any] | None) -> RequestFactory:
+        """The one service factory, for one request: as ``identity``, on this process's connections."""
+        return RequestFactory(self.settings, identity_source=_acting(identity), server=self, client=client)
+
     def sample_store(self) -> SampleStore:
         database = self.database()
         return SampleStore(database.db, database.dialect)
 
-    def audit_log(self, store: SampleStore, client: Mapping[str, Any] | None) -> AuditLog:
-        return ClientAuditLog(store, client)
-
     def sample_service(self, identity: Identity, client: Mapping[str, Any] | None) -> SampleService:
-        store = self.sample_store()
-        return SampleService(store=store, audit=self.audit_log(store, client), identity=identity,
-                             tz=self.settings.tzinfo())
+        return self.factory(identity, client).sample_service()
 
     def audit_service(self, identity: Identity) -> AuditService:
-        store = self.sample_store()
-        audit = AuditLog(store)
-        return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit))
+        return self.factory(identity, None).audit_service()
 
     def import_service(self, identity: Identity, client: Mapping[str, Any] | None) -> ImportService:
-        store = self.sample_store()
-        return ImportService(store=store, audit=self.audit_log(store, client), batches=BatchStore(store),
-                             identity=identity, tz=self.settings.tzinfo())
+        return self.factory(identity, client).import_service()
 
     def batch_undo(self, identity: Identity, client: Mapping[str, Any] | None) -> BatchUndo:
-        store = self.sample_store()
-        return BatchUndo(store, self.audit_log(store, client), BatchStore(store), identity)
+        return self.factory(identity, client).batch_undo()
 
     def account_service(self, actor: Identity | None, client: Mapping[str, Any] | None) -> AccountService:
-        return AccountService(store=self.user_store(), settings=self.settings,
-                              audit=lambda: self.audit_log(self.sample_store(), client), actor=actor)
+        return self.factory(actor, client).account_service(logged_in=actor is not None)
+
+
+def _acting(identity: Identity | None) -> IdentitySource:
+    if identity is None:
+        return nobody
+    return lambda: identity
+
+
+class RequestFactory(ServiceFactory):
+    """The service factory as the server uses it: connections from the process (not opened per
+    request, not closed with it), and an audit trail that names the request's client."""
+
+    def __init__(self, settings: Settings, *, identity_source: IdentitySource, server: ServerState,
+                 client: Mapping[str, Any] | None) -> None:
+        super().__init__(settings, identity_source=identity_source)
+        self.server = server
+        self.client = client
+
+    @property
+    def database(self) -> SampleDatabase:
+        return self.server.database()
+
+    def user_store(self) -> UserStore:
+        return self.server.user_store()
+
+    def audit_log(self, store: SampleStore | None = None) -> AuditLog:
+        return ClientAuditLog(store or self.sample_store(), self.client)
+
+    def close(self) -> None:
+        pass  # the connections belong to the server process
