@@ -30,8 +30,8 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
                 for i in range(WRITES):
                     statuses.append(client.post("/samples", json=sample(f"CW-{writer}-{i}", subject_id="SUBJ-CW")).status_code)
                 # Everyone also changes the same sample: each change is applied once or refused (409), never lost.
-                for _ in range(3):
-                    statuses.append(client.patch("/samples/CW-0-0", json={"storage_location": f"W{writer}"}).status_code)
+                for k in range(3):
+                    statuses.append(client.patch("/samples/CW-0-0", json={"storage_location": f"W{writer}-{k}"}).status_code)
             return statuses
 
         with running.client("tina") as tina:
