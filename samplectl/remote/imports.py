@@ -193,7 +193,7 @@ class RemoteUndoResult:
         return int(self.body.get("removed") or 0)
 
     def summary(self) -> dict[str, Any]:
-        return self.body
+        return {key: value for key, value in self.body.items() if key != "already"}
 
 
 @dataclass

@@ -68,9 +68,10 @@ class _Tap(io.BufferedIOBase):
 class CsvSource:
     """A CSV file (or ``-`` for standard input) that can be read several times."""
 
-    def __init__(self, path: str, *, encoding: str | None = None, stdin: IO[bytes] | None = None) -> None:
+    def __init__(self, path: str, *, encoding: str | None = None, stdin: IO[bytes] | None = None,
+                 name: str | None = None) -> None:
         self.path = path
-        self.name = "<stdin>" if path == STDIN else os.path.basename(path)
+        self.name = name or ("<stdin>" if path == STDIN else os.path.basename(path))
         self.encoding = _check_encoding(encoding or DEFAULT_ENCODING)
         self._stdin = stdin
         self._spool: IO[bytes] | None = None

@@ -91,6 +91,7 @@ class ImportOptions:
     encoding: str | None = None
     errors_path: str | None = None
     reason: str | None = None
+    name: str | None = None  # the file's name in the batch and in messages, when path is "-" (the server's body)
 
     def check(self) -> None:
         if self.on_conflict not in ON_CONFLICT:
@@ -167,7 +168,7 @@ class ImportService:
         options.check()
         started = time.perf_counter()
         now = _to_millisecond(self.clock())
-        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin)
+        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin, name=options.name)
         try:
             notices = self._prepare() if not options.dry_run else []
             report, checker, repeated = self._check_file(source, options, now)

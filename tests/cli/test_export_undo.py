@@ -75,6 +75,7 @@ def test_export_to_an_unwritable_place_is_invalid(cli, tmp_path) -> None:
     assert out.exit_code == 6 and "cannot write" in out.stderr
 
 
+@pytest.mark.local_only("it moves to another data directory, which in remote mode holds no store")
 def test_export_then_import_into_an_empty_store_gives_identical_samples(cli, tmp_path, monkeypatch) -> None:
     create(cli, "S-1", **{"--collected": "2025-03-14T09:30:00+01:00", "--location": 'Kühlraum, "B"'})
     create(cli, "S-2", **{"--status": "archived", "--type": "tissue"})
