@@ -146,6 +146,7 @@ def test_undo_asks_on_a_terminal(cli, tmp_path, store) -> None:
     batch = imported(cli, tmp_path)
     declined = cli("import", "undo", batch, input="n\n", tty="stdin")
     assert "Remove the 3 samples import batch" in declined.stderr and len(stored(store)) == 3
+    assert f"import batch {batch} created (from in.csv, " in declined.stderr  # the file's own name
     accepted = cli("import", "undo", batch, "-o", "json", input="y\n", tty="stdin")
     assert accepted.exit_code == 0 and stored(store) == {}
 
