@@ -18,7 +18,6 @@ from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, UsageError
 from samplectl.domain.identity import Identity
-from samplectl.domain.sample import refuse_blank_id, validate_sample
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import wire_time, with_times
@@ -62,6 +61,8 @@ def checked_fields(fields: Mapping[str, Any], tz: tzinfo, now: datetime) -> dict
     read in this machine's time zone, as typed, and a bad value is echoed as typed. The fields
     sent are those given, the date as the instant it was read as.
     """
+    from samplectl.domain.sample import refuse_blank_id, validate_sample  # pydantic: only for writes
+
     refuse_blank_id(fields)
     checked = validate_sample(fields, tz=tz, now=now).model_dump()
     body = dict(fields)
@@ -187,6 +188,8 @@ class RemoteSampleService:
         if version != before["version"]:  # said here as a local run says it; the server checks again
             raise Conflict(f"sample {before['sample_id']!r} is at version {before['version']}, not {version}",
                            hint=STALE_HINT)
+        from samplectl.domain.sample import refuse_blank_id, validate_sample  # pydantic: only for writes
+
         given = {k: v for k, v in changes.items() if v is not None}
         refuse_blank_id(given)
         merged = {name: before[name] for name in INPUT_FIELDS}
