@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
     from samplectl.stores.audit import AuditLog
+    from samplectl.stores.batches import BatchStore
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
     from samplectl.stores.tokens import TokenCache
@@ -147,15 +148,23 @@ class AppContext:
             self._database = open_sample_database(self.settings)
         return self._database
 
-    def sample_store(self) -> SampleStore:
-        from samplectl.stores.samples import SampleStore
+    def prepare_sample_database(self) -> SampleDatabase:
+        """The sample store opened by `init`: made, or migrated from an older layout (see its notices)."""
+        from samplectl.stores.engines import open_sample_database
 
-        return SampleStore(self.database.db, self.database.dialect)
+        if self._database is not None:
+            self._database.close()
+        self._database = open_sample_database(self.settings, migrate=True)
+        return self._database
+
+    def sample_store(self) -> SampleStore:
+        return self.database.samples
 
     def audit_log(self, store: SampleStore | None = None) -> AuditLog:
-        from samplectl.stores.audit import AuditLog
+        return self.database.audit
 
-        return AuditLog(store or self.sample_store())
+    def batch_store(self) -> BatchStore:
+        return self.database.batches
 
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService

@@ -133,7 +133,6 @@ def import_file(
     """
     from samplectl.output.imports import write_problems, write_summary
     from samplectl.services.importing import ImportOptions, ImportService
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -144,7 +143,7 @@ def import_file(
     )
     store = app_ctx.sample_store()
     service = ImportService(
-        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=app_ctx.identity(),
+        store=store, audit=app_ctx.audit_log(store), batches=app_ctx.batch_store(), identity=app_ctx.identity(),
         tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
     )
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
@@ -175,12 +174,11 @@ def undo(
     """
     from samplectl.output.imports import write_summary
     from samplectl.services.batchundo import BatchUndo
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     store = app_ctx.sample_store()
-    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), app_ctx.identity())
+    service = BatchUndo(store, app_ctx.audit_log(store), app_ctx.batch_store(), app_ctx.identity())
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:
