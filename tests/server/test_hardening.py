@@ -89,6 +89,10 @@ def test_an_unreachable_store_is_503_and_not_ready(tmp_path: Path) -> None:
         listed = httpx.get(running.url + "/samples", headers={"Authorization": f"Bearer {token}"})
         assert listed.status_code == 503
         assert "Traceback" not in listed.text
+        # Where the databases are stays on the server: the answer names none of it.
+        for answer in (ready, listed, login):
+            assert "127.0.0.1:9" not in answer.text and "mongodb" not in answer.text.lower()
+        assert running.log is not None and "127.0.0.1:9" in running.log.read_text()
     finally:
         running.stop()
 
@@ -138,6 +142,14 @@ def test_a_public_address_without_tls_is_refused(tmp_path: Path, host: str) -> N
     assert done.returncode == 2
     assert done.stderr.startswith(f"error: refusing to serve on {host} without TLS")
     assert "--behind-proxy" in done.stderr
+
+
+def test_behind_proxy_or_tls_allows_a_public_address() -> None:
+    from samplectl.server.run import ServeOptions, check, is_loopback
+
+    check(ServeOptions(host="0.0.0.0", behind_proxy=True))
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
 
 
 def test_certfile_needs_keyfile(tmp_path: Path) -> None:
