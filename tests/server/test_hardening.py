@@ -47,6 +47,7 @@ def test_security_headers_and_no_cors_unless_configured(server: Server) -> None:
     assert "access-control-allow-origin" not in preflight.headers
 
 
+@pytest.mark.slow  # a server of its own
 def test_cors_is_allowed_for_configured_origins_only(tmp_path: Path) -> None:
     running = start_server(tmp_path, args=["--cors-origin", "https://lims.lab.example"])
     try:
@@ -58,6 +59,7 @@ def test_cors_is_allowed_for_configured_origins_only(tmp_path: Path) -> None:
         running.stop()
 
 
+@pytest.mark.slow  # a server of its own
 def test_failed_logins_from_one_address_are_throttled_across_accounts(fresh_server: Server) -> None:
     # Password spraying: a different account each time, so no account lockout ever triggers.
     statuses = [httpx.post(fresh_server.url + "/token", data={"username": f"user{i}", "password": "guess-guess"}).status_code
@@ -72,6 +74,7 @@ def test_failed_logins_from_one_address_are_throttled_across_accounts(fresh_serv
         assert admin.get("/me").status_code == 200
 
 
+@pytest.mark.slow  # a server of its own
 def test_an_unreachable_store_is_503_and_not_ready(tmp_path: Path) -> None:
     running = Server(tmp_path, server_env(tmp_path))
     running.init()
@@ -159,6 +162,7 @@ def test_certfile_needs_keyfile(tmp_path: Path) -> None:
     assert done.returncode == 2 and "--certfile and --keyfile go together" in done.stderr
 
 
+@pytest.mark.slow  # a server of its own
 def test_tls_serves_https(tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
