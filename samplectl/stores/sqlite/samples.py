@@ -177,7 +177,7 @@ class SqliteSampleStore:
 
     def find_by_batch(self, batch_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """A page at a time (keyset paging): the caller may delete what it has read meanwhile."""
-        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY import_batch, sample_id LIMIT ?"
+        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY sample_id LIMIT ?"
         last = ""
         while True:
             page = list(self.db.rows(sql, (batch_id, last, page_size)))
