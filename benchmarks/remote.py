@@ -139,13 +139,17 @@ def main(argv: list[str] | None = None) -> int:
                     generate(path, rows)
                     size_mb = path.stat().st_size / 1e6
                     for name, env in (("remote", remote), ("local", local)):
-                        seconds, rss, code = measured([*exe, "import", str(path), "-q", "--allow-repeat",
+                        seconds, rss, code = measured([*exe, "-q", "import", str(path), "--allow-repeat",
                                                        "--on-conflict", "skip"], env)
+                        if code != 0:
+                            raise SystemExit(f"import through {name} failed with exit {code}")
                         print(f"    import {rows:>9,} rows ({size_mb:6.1f} MB)  {name:<6}  {seconds:7.1f} s  "
                               f"{rows / seconds:9,.0f} rows/s   peak RSS {rss:6.1f} MB   exit {code}")
                     for name, env in (("remote", remote), ("local", local)):
                         with open(os.devnull, "wb") as sink:
-                            seconds, rss, code = measured([*exe, "export", "-o", "csv"], env, stdout=sink)
+                            seconds, rss, code = measured([*exe, "-q", "export", "-o", "csv"], env, stdout=sink)
+                        if code != 0:
+                            raise SystemExit(f"export through {name} failed with exit {code}")
                         print(f"    export (store holds the rows above)   {name:<6}  {seconds:7.1f} s  "
                               f"peak RSS {rss:6.1f} MB   exit {code}")
                     path.unlink()
