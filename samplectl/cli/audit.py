@@ -22,9 +22,10 @@ def audit_service(app_ctx: AppContext) -> AuditService:
     from samplectl.services.audit import AuditService
     from samplectl.stores.changes import writer_for
 
+    identity = app_ctx.identity()  # before the store is opened: see AppContext.sample_service
     store = app_ctx.sample_store()
     audit = app_ctx.audit_log(store)
-    return AuditService(store=store, audit=audit, identity=app_ctx.identity(), writer=writer_for(store, audit))
+    return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit))
 
 
 def history(

@@ -122,10 +122,20 @@ class AppContext:
             cache = self.token_cache()
             cached = cache.load()
             if cached is None:
+                self._refuse_if_not_set_up()
                 raise not_logged_in(None if cache.no_keyring else cache.problem)
             with IdentityLookup(self.users_database, self.settings.server_timeout_ms) as lookup:
                 self._session = check_session(cached, lookup, self.settings.jwt_secret)
         return self._session
+
+    def _refuse_if_not_set_up(self) -> None:
+        """On a fresh machine the next step is `init`, not `login` (which would only say so)."""
+        database = self.users_database
+        if database.kind == "sqlite" and database.path is not None and not database.path.exists():
+            from samplectl.domain.errors import AuthError
+
+            raise AuthError("not logged in: samplectl is not set up on this machine yet",
+                            hint="run samplectl init --admin NAME, then samplectl login")
 
     @property
     def users_database(self) -> UsersDatabase:
@@ -160,8 +170,9 @@ class AppContext:
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
 
+        identity = self.identity()  # first: a command refused for its login leaves no database files behind
         store = self.sample_store()
-        return SampleService(store=store, audit=self.audit_log(store), identity=self.identity(),
+        return SampleService(store=store, audit=self.audit_log(store), identity=identity,
                              tz=self.settings.tzinfo())
 
     def user_store(self) -> UserStore:

@@ -142,9 +142,10 @@ def import_file(
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason,
     )
+    identity = app_ctx.identity()  # before the store is opened: see AppContext.sample_service
     store = app_ctx.sample_store()
     service = ImportService(
-        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=app_ctx.identity(),
+        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=identity,
         tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
     )
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
@@ -179,8 +180,9 @@ def undo(
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
+    identity = app_ctx.identity()
     store = app_ctx.sample_store()
-    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), app_ctx.identity())
+    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), identity)
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:
