@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -46,7 +47,7 @@ def hoist_global_options(group: Any, args: list[str]) -> list[str]:
                 command = group.commands.get(token) or False
             rest.append(token)
             if token in GLOBAL_WITH_VALUE:
-                rest.append(next(tokens, ""))
+                rest.extend(itertools.islice(tokens, 1))
             continue
         if hasattr(command, "commands") and not token.startswith("-"):  # a group: descend
             sub = command.commands.get(token)
@@ -59,11 +60,11 @@ def hoist_global_options(group: Any, args: list[str]) -> list[str]:
         if token.startswith("-") and _is_global(token) and not _own_option(command, token):
             hoisted.append(token)
             if token in GLOBAL_WITH_VALUE:
-                hoisted.append(next(tokens, ""))
+                hoisted.extend(itertools.islice(tokens, 1))
             continue
         rest.append(token)
         if token.startswith("-") and "=" not in token and _takes_value(command, token):
-            rest.append(next(tokens, ""))
+            rest.extend(itertools.islice(tokens, 1))  # its value, whatever it looks like
     return hoisted + rest
 
 
@@ -85,6 +86,12 @@ def _takes_value(command: Any, token: str) -> bool:
 
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from samplectl.cli.helptext import tidy_help
+
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(self, args))

@@ -127,7 +127,7 @@ def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 @users_app.command("passwd")
 def passwd(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Whose password (default: yours).")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Whose password (default: yours).")] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Change your password, or (admins) anyone's.

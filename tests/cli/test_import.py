@@ -372,7 +372,7 @@ def test_a_progress_bar_only_on_a_terminal_and_not_when_quiet(cli, tmp_path) -> 
 def test_import_help_shows_the_file_and_undo(cli) -> None:
     out = cli("import", "--help")
     assert out.exit_code == 0
-    assert "Usage: samplectl import [OPTIONS] {FILE}" in out.stdout and "- reads standard input" in out.stdout
+    assert "Usage: samplectl import [OPTIONS] FILE\n" in out.stdout and "- reads standard input" in out.stdout
     assert "undo  Remove the samples an import batch created (admin)." in out.stdout
 
 
