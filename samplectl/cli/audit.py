@@ -22,8 +22,7 @@ def audit_service(app_ctx: AppContext) -> AuditService:
     from samplectl.services.audit import AuditService
     from samplectl.stores.changes import writer_for
 
-    identity = app_ctx.identity()  # before the store is opened: see AppContext.sample_service
-    store = app_ctx.sample_store()
+    store, identity = app_ctx.store_and_identity()
     audit = app_ctx.audit_log(store)
     return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit))
 

@@ -167,11 +167,23 @@ class AppContext:
 
         return AuditLog(store or self.sample_store())
 
+    def store_and_identity(self) -> tuple[SampleStore, Identity]:
+        """The sample store and who uses it, in the order that reports the right problem first.
+
+        The embedded store is opened only for someone logged in: opening creates its file, and a
+        refused command must leave a fresh machine as it was. A server's URI is checked first: a
+        broken setting is the problem to fix, whoever is logged in.
+        """
+        if self.settings.embedded:
+            identity = self.identity()
+            return self.sample_store(), identity
+        store = self.sample_store()
+        return store, self.identity()
+
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
 
-        identity = self.identity()  # first: a command refused for its login leaves no database files behind
-        store = self.sample_store()
+        store, identity = self.store_and_identity()
         return SampleService(store=store, audit=self.audit_log(store), identity=identity,
                              tz=self.settings.tzinfo())
 

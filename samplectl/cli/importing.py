@@ -142,8 +142,7 @@ def import_file(
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason,
     )
-    identity = app_ctx.identity()  # before the store is opened: see AppContext.sample_service
-    store = app_ctx.sample_store()
+    store, identity = app_ctx.store_and_identity()
     service = ImportService(
         store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=identity,
         tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
@@ -180,8 +179,7 @@ def undo(
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    identity = app_ctx.identity()
-    store = app_ctx.sample_store()
+    store, identity = app_ctx.store_and_identity()
     service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), identity)
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
