@@ -149,8 +149,7 @@ def import_file(
     Example: samplectl import excel.csv --date-format %d/%m/%Y --dry-run
     """
     from samplectl.output.imports import write_problems, write_summary
-    from samplectl.services.importing import ImportOptions, ImportService
-    from samplectl.stores.batches import BatchStore
+    from samplectl.services.importing import ImportOptions
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -159,11 +158,7 @@ def import_file(
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason, format=file_format, delimiter=delimiter,
     )
-    store, identity = app_ctx.store_and_identity()
-    service = ImportService(
-        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=identity,
-        tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
-    )
+    service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
     try:
         report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
     except KeyboardInterrupt:
@@ -197,13 +192,10 @@ def undo(
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"
     """
     from samplectl.output.imports import write_summary
-    from samplectl.services.batchundo import BatchUndo
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    store, identity = app_ctx.store_and_identity()
-    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), identity)
+    service = app_ctx.services.batch_undo()
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:

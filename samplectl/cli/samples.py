@@ -64,7 +64,7 @@ def create(
             # Each answer is checked as it is given: a wrong one is asked again, nothing typed is lost.
             question, choices, default = PROMPTS[name]
             fields[name] = ask(app_ctx, question, field_check(app_ctx, name), choices=choices, default=default)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
     print_records(app_ctx, [record], output, single=True)
@@ -83,7 +83,7 @@ def get(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     records = [service.get(sample_id) for sample_id in sample_ids]
     print_records(app_ctx, records, output, single=len(sample_ids) == 1)
@@ -105,7 +105,7 @@ def _listing(
     if limit < 1:
         raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
     order = Sort.parse(sort)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     if count:
         app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
@@ -177,7 +177,7 @@ def delete(
     Example: samplectl delete 3f2c9a1e-... --yes --reason "registered twice"
     """
     app_ctx = _ctx(ctx)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("admin", "deleting samples")
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")
