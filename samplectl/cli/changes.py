@@ -213,7 +213,10 @@ def _update_where(
     service.check_force(force, reason)
     check_new_values(service, values)
     matching = service.count(criteria)
-    what = " and ".join(f"{name} to {value!r}" for name, value in values.described().items())
+    parts = [f"{name} to {value!r}" for name, value in values.values.items()]
+    if values.prefix is not None:
+        parts.append(f"the storage_location prefix {values.prefix[0]!r} to {values.prefix[1]!r}")
+    what = " and ".join(parts)
     app_ctx.say(f"{matching} sample{'s' if matching != 1 else ''} match")
     if dry_run:
         from samplectl.output.records import write_records

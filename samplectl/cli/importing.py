@@ -54,7 +54,7 @@ class ImportGroup(TyperGroup):
 import_app = typer.Typer(
     cls=ImportGroup,
     name="import",
-    help="Import samples from a CSV file, or undo an import.",
+    help="Import samples from a CSV or JSON file, or undo an import.",
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -53,7 +53,8 @@ def test_the_terminal_shows_before_and_after_before_asking(cli: CliRun) -> None:
               input="n\n", tty="stdin,stdout")
     assert "  S-0  storage_location: FRZ-1/R3/B1 \u2192 FRZ-2/R1/B1" in out.stderr
     assert "  S-2  storage_location: FRZ-1/R3/B3 \u2192 FRZ-2/R1/B3" in out.stderr
-    assert out.stderr.index("\u2192") < out.stderr.index("Set storage_location")
+    question = "Set the storage_location prefix 'FRZ-1/R3/' to 'FRZ-2/R1/' on 3 samples?"
+    assert out.stderr.index("\u2192") < out.stderr.index(question)
     assert out.exit_code != 0 and locations(cli)["S-0"] == "FRZ-1/R3/B1"
 
 
