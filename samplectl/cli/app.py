@@ -288,9 +288,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, config, doctor, export, importing, init, samples, users
+    from samplectl.cli import audit, auth, changes, config, doctor, export, importing, init, samples, serve, users
 
-    for module in (init, auth, samples, changes, importing, export, audit, users, config, doctor):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve, config, doctor):
         module.register(app)
 
 

@@ -79,7 +79,7 @@ def test_every_password_is_a_compose_secret_read_through_a_file_variable() -> No
     defined = COMPOSE["secrets"]
     for name, service in SERVICES.items():
         variables = password_variables(service)
-        assert variables, name
+        assert variables or name == "api", name  # api builds its URIs from the secrets (test_api_image)
         for key, value in variables.items():
             assert key.endswith("_FILE"), f"{name}.{key} must be a *_FILE variable, not a password"
             secret = SECRET_FILE.match(value)
