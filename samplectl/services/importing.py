@@ -233,8 +233,10 @@ class ImportService:
         make_id: Any = None,
     ) -> RowChecker:
         self.progress.phase("checking" if repeated is None else "rechecking", source.size)
-        # A dry run looks ids up under every --on-conflict, to count what the import would do.
-        lookups = options.dry_run or options.on_conflict != "skip"
+        # A dry run looks ids up under every --on-conflict, to count what the import would do; into an
+        # empty store every valid row would be created, which needs no look-up at all.
+        empty_dry_run = options.dry_run and self._store_is_empty()
+        lookups = (options.dry_run or options.on_conflict != "skip") and not empty_dry_run
         with source.read() as csv_pass:
             checker = self._checker(csv_pass, options, now, make_id)
             rejects = RejectedRows.open(options.errors_path, csv_pass.header or []) if options.errors_path else None
@@ -252,7 +254,14 @@ class ImportService:
             finally:
                 if rejects is not None:
                     rejects.close()
+        if empty_dry_run:
+            report.created = report.valid
         return checker
+
+    def _store_is_empty(self) -> bool:
+        from samplectl.domain.criteria import Criteria, Sort
+
+        return next(iter(self.store.find(Criteria(), Sort("sample_id", descending=False), 1)), None) is None
 
     def _checker(self, csv_pass: CsvPass, options: ImportOptions, now: datetime, make_id: Any) -> RowChecker:
         header = csv_pass.read_header()
