@@ -61,11 +61,19 @@ def envelope(code: str, message: str, *, hint: str | None = None, details: list[
     return {"error": {"code": code, "message": message, "details": details or [], "hint": hint}}
 
 
+UNAVAILABLE = "a database the server uses cannot be reached"
+
+
 def error_response(exc: SamplectlError, headers: dict[str, str] | None = None) -> JSONResponse:
     status = status_of(exc)
-    # A driver's message can echo a URI or a token: nothing secret reaches a client either.
-    body = envelope(exc.code, redact(exc.message, pairs=False), hint=redact(exc.hint, pairs=False) if exc.hint else None,
-                    details=exc.details)
+    if status == 503:
+        # Which database, where, and why is for the server's log: clients learn nothing of the back end.
+        log.warning("503: %s", redact(exc.message, pairs=False))
+        body = envelope(exc.code, UNAVAILABLE, hint="try again in a moment; the server's log says which and why")
+    else:
+        # A driver's message can echo a URI or a token: nothing secret reaches a client either.
+        body = envelope(exc.code, redact(exc.message, pairs=False),
+                        hint=redact(exc.hint, pairs=False) if exc.hint else None, details=exc.details)
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")

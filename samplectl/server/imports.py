@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,10 +20,19 @@ from samplectl.server.streams import BodyReader, Produced
 
 router = APIRouter(tags=["imports and exports"])
 
+# The body's Content-Type names its format when the `format` parameter does not.
+FORMAT_OF_TYPE = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
+                  "application/json": "json"}
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The file itself (not a form): CSV with a header row, as `samplectl import` reads it.",
+        "description": "The file itself (not a form), as `samplectl import` reads it: CSV with a header row, "
+                       "JSON Lines, or a JSON array of objects (`format`, else the Content-Type).",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
 }
@@ -43,6 +53,8 @@ def import_samples(
     date_format: str | None = None,
     encoding: str | None = None,
     reason: str | None = None,
+    format: str | None = None,
+    delimiter: str | None = None,
 ) -> JSONResponse:
     """`samplectl import -`: every row is checked before anything is written; all or nothing unless `partial`.
 
@@ -52,9 +64,17 @@ def import_samples(
     from samplectl.services.importing import ImportOptions
 
     who.require("technician", "importing samples")
+    given: dict[str, Any] = {"format": format or FORMAT_OF_TYPE.get(_media_type(request)), "delimiter": delimiter}
+    accepted = {f.name for f in dataclasses.fields(ImportOptions)}
+    for name, value in given.items():
+        if value is not None and name not in accepted and value not in ("csv", ","):
+            # Until the import service reads more than CSV (`format`, `delimiter`), say so rather than guess.
+            raise ValidationFailed(f"{name} {str(value)[:100]!r} is not supported by this server's import",
+                                   hint="send a CSV file with a comma-separated header")
     options = ImportOptions(path="-", dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
                             allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format,
-                            encoding=encoding, reason=reason)
+                            encoding=encoding, reason=reason,
+                            **{k: v for k, v in given.items() if v is not None and k in accepted})
     service = server.import_service(who, client)
     report = service.run(options, stdin=BodyReader(request))  # type: ignore[arg-type]
     metrics.ROWS_IMPORTED.inc(report.created + report.updated)

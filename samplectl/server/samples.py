@@ -206,13 +206,9 @@ def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client:
 
     values = {k: v for k, v in (("status", body.set_status), ("storage_location", body.set_location))
               if v is not None}
-    if not values:
-        raise UsageError("update-where needs set_status and/or set_location", hint="say what to change")
     criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
                              body.collected_from, body.collected_to)
-    if criteria.is_empty:
-        raise UsageError("update-where needs at least one criterion",
-                         hint="select with sample_type, status, subject_id, location_prefix, collected_from/to")
+    # What to change and which samples are the service's rules (both refused with 400 when missing).
     outcome = apply(server.sample_service(who, client), criteria, values, reason=body.reason, force=body.force)
     if outcome.refused:
         raise Conflict(f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "

@@ -109,15 +109,10 @@ def _sample_store(settings: Settings) -> Check:
                          "run samplectl init --admin NAME")
         return Check(name, OK, f"embedded store {settings.samples_path}")
     from samplectl.config import mask_uri
-    from samplectl.stores.engines import open_sample_database
 
     shown = mask_uri(settings.mongodb_uri or "")
     try:
-        database = open_sample_database(settings)
-        try:
-            database.db.command("ping")
-        finally:
-            database.close()
+        _mongo_command(settings, "ping")
     except SamplectlError as exc:
         return Check(name, FAIL, f"{shown}: {exc.message}", exc.hint or "check SAMPLECTL_MONGODB_URI",
                      unreachable=True)
@@ -125,6 +120,17 @@ def _sample_store(settings: Settings) -> Check:
         return Check(name, FAIL, f"cannot reach {shown}: {type(exc).__name__}",
                      "check SAMPLECTL_MONGODB_URI and that the server is running", unreachable=True)
     return Check(name, OK, f"MongoDB {shown}, database {settings.mongodb_db}")
+
+
+def _mongo_command(settings: Settings, command: str) -> dict[str, Any]:
+    """One server command (ping, hello) on a connection of its own, closed at once."""
+    from samplectl.stores.mongo.engine import connect
+
+    client, db, _where = connect(settings.mongodb_uri or "", settings.mongodb_db, settings.server_timeout_ms)
+    try:
+        return dict(db.command(command))
+    finally:
+        client.close()
 
 
 def _keyring(settings: Settings) -> Check:
@@ -171,13 +177,7 @@ def _clock(settings: Settings) -> Check:
     if settings.embedded:
         return Check("clock", OK, f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, time zone {zone} "
                      "(no server to compare with)")
-    from samplectl.stores.engines import open_sample_database
-
-    database = open_sample_database(settings)
-    try:
-        server_time = database.db.command("hello").get("localTime")
-    finally:
-        database.close()
+    server_time = _mongo_command(settings, "hello").get("localTime")
     if server_time is None:
         return Check("clock", OK, f"time zone {zone} (the server does not tell its time)")
     ours = datetime.now(UTC)

@@ -115,3 +115,22 @@ def test_doctor_reports_an_unreachable_server_with_exit_8(cli: CliRun) -> None:
     assert out.exit_code == 8
     server = [c for c in json.loads(out.stdout) if c["check"] == "server"][0]
     assert server["status"] == "fail" and "SAMPLECTL_SERVER" in server["fix"]
+
+
+@pytest.mark.wire
+@pytest.mark.real_auth
+def test_doctor_reaches_a_mongodb_server(cli: CliRun, wire_env: str) -> None:
+    out = cli("doctor", "-o", "json")
+    checks = {c["check"]: c for c in json.loads(out.stdout)}
+    assert checks["sample store"]["status"] == "ok" and "MongoDB" in checks["sample store"]["detail"]
+    assert checks["clock"]["status"] == "ok"
+
+
+def test_doctor_says_a_mongodb_server_cannot_be_reached(cli: CliRun) -> None:
+    from tests.conftest import free_port
+
+    uri = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    out = cli("doctor", "-o", "json", env={"SAMPLECTL_MONGODB_URI": uri, "SAMPLECTL_SERVER_TIMEOUT_MS": "300"})
+    assert out.exit_code == 8
+    store = [c for c in json.loads(out.stdout) if c["check"] == "sample store"][0]
+    assert store["status"] == "fail" and "SAMPLECTL_MONGODB_URI" in store["fix"]

