@@ -14,6 +14,7 @@ from typing import Any
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict, UsageError
 from samplectl.domain.sample import validate_sample
+from samplectl.domain.text import check_reason
 from samplectl.services.samples import SampleService
 from samplectl.stores.changes import APPLIED, Change
 
@@ -60,6 +61,7 @@ def update_where(
     service.identity.require("technician", "updating samples")
     if not values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
+    reason = check_reason(reason)
     service.check_force(force, reason)
     check_new_values(service, values)
     service.changes.settle_stale()

@@ -28,6 +28,7 @@ from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
+from samplectl.domain.text import check_reason
 from samplectl.services.batchundo import BatchUndo
 from samplectl.services.batchwriter import BatchWriter, Valid
 from samplectl.services.csvsource import CsvPass, CsvSource, is_blank
@@ -93,6 +94,8 @@ class ImportOptions:
     reason: str | None = None
 
     def check(self) -> None:
+        if self.reason is not None:
+            object.__setattr__(self, "reason", check_reason(self.reason))  # frozen: trimmed once, here
         if self.on_conflict not in ON_CONFLICT:
             raise ValidationFailed(
                 f"--on-conflict {self.on_conflict!r} is not allowed; expected one of: {', '.join(ON_CONFLICT)}",
