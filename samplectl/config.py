@@ -122,7 +122,10 @@ def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
     values: dict[str, Any] = _read_file(path)
     for key, kind in ENV_KEYS.items():
         raw = env.get(ENV_PREFIX + key.upper())
-        if raw not in (None, ""):
+        if key == "token" and raw is not None:
+            # Set but empty is kept: a script whose login failed must not run as whoever is logged in.
+            values[key] = raw
+        elif raw not in (None, ""):
             values[key] = _coerce(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
     values.update({k: v for k, v in flags.items() if v is not None})
     home = Path(values.pop("home", None) or default_home(env)).expanduser()

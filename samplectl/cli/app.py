@@ -37,6 +37,7 @@ class SamplectlGroup(TyperGroup):
         app_ctx = extra["obj"]
         code = int(ExitCode.UNEXPECTED)
         try:
+            refuse_empty_values(_this_run["argv"])
             result = super().main(
                 args=args,
                 prog_name=prog_name or "samplectl",
@@ -91,6 +92,33 @@ class SamplectlGroup(TyperGroup):
 
 # The command line of the run in progress, for its log (click keeps no copy of the root's arguments).
 _this_run: dict[str, list[str]] = {"argv": []}
+
+
+def refuse_empty_values(argv: Sequence[str]) -> None:
+    """A value given explicitly empty (`--location ""`, `--reason=`) is refused (6) for every flag.
+
+    In a script an empty value is almost always an unset variable: read as "not given" it falls
+    back to a default, read as a prefix it matches every sample. Checked on the command line as
+    typed, before any command runs, so no command can forget it. (Values of only spaces are
+    refused where they are validated: a TAB is a real --delimiter.)
+    """
+    from samplectl.domain.errors import ValidationFailed
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            flag = arg[:-1]
+        elif arg == "":
+            before = argv[i - 1] if i else ""
+            flag = before if before.startswith("-") and "=" not in before else "an argument"
+        else:
+            continue
+        raise ValidationFailed(
+            f"{flag} is empty",
+            hint="give a value, or leave the option out (in a script: is the variable set?)",
+            details=[{"column": flag, "value": "", "message": "is empty"}],
+        )
 
 
 def _usage(message: str, hint: str | None) -> SamplectlError:

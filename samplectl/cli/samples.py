@@ -80,7 +80,7 @@ def get(
     check_output(app_ctx, output)
     service = app_ctx.sample_service()
     service.identity.require("viewer", "reading samples")
-    records = [service.get(sample_id) for sample_id in sample_ids]
+    records = [service.get(sample_id) for sample_id in sample_ids]  # the order and repeats asked for
     print_records(app_ctx, records, output, single=len(sample_ids) == 1)
 
 
@@ -177,14 +177,13 @@ def delete(
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")
         # Check every id exists before asking, so the question is about real samples.
-        for sample_id in sample_ids:
-            service.get(sample_id)
-        noun = "sample" if len(sample_ids) == 1 else f"{len(sample_ids)} samples"
-        if not typer.confirm(f"Delete {noun} {', '.join(sample_ids)}?", default=False, err=True):
+        ids = [record["sample_id"] for record in service.get_all(sample_ids)]
+        noun = "sample" if len(ids) == 1 else f"{len(ids)} samples"
+        if not typer.confirm(f"Delete {noun} {', '.join(ids)}?", default=False, err=True):
             raise typer.Abort()
-    for sample_id in sample_ids:
-        service.delete(sample_id, reason=reason)
-        app_ctx.say(f"deleted {sample_id.strip()}")
+    # Every id is checked again before the first is deleted: one that does not exist changes nothing.
+    for record in service.delete_all(sample_ids, reason=reason):
+        app_ctx.say(f"deleted {record['sample_id']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -73,9 +73,15 @@ def build_criteria(
 ) -> Criteria:
     """Validate criteria flags (exit 6 on a bad value) into a Criteria."""
     start = end_exclusive = end_inclusive = None
-    if collected_from:
+    # An empty value is refused, never read as "no criterion" or as a prefix that matches everything.
+    for flag, values in (("--subject", subject_ids), ("--location", location_prefixes)):
+        for value in values or []:
+            if not value.strip():
+                raise ValidationFailed(f"{flag} is empty", hint=f"give a value, or leave {flag} out",
+                                       details=[{"column": flag, "value": value, "message": "is empty"}])
+    if collected_from is not None:
         start, _ = parse_flag_date("--collected-from", collected_from, tz)
-    if collected_to:
+    if collected_to is not None:
         end, bare = parse_flag_date("--collected-to", collected_to, tz)
         if bare:  # a date without a time covers that whole day
             end_exclusive = day_end(end, tz)
