@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
 from samplectl.domain.errors import ValidationFailed
 
@@ -133,15 +133,38 @@ def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
     return replace(Settings(home=home, config_file=path), **{k: v for k, v in values.items() if k in known})
 
 
+def split_credentials(uri: str) -> tuple[str, str, str | None, str] | None:
+    """``scheme://``, user, password (None when there is none) and what follows the ``@``; None without userinfo.
+
+    Read by hand rather than by urlsplit: a password with an unescaped ``/``, ``?`` or ``#``
+    (``mongodb://user:s3cr/etpw@host/``) ends urlsplit's netloc early and leaves the rest of the
+    password in the path, where masking would miss it. The userinfo ends at the last ``@``: a host
+    never holds one, so at worst a little more than the password is masked, never less.
+    """
+    scheme, sep, rest = uri.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return None
+    user, colon, password = rest[:at].partition(":")
+    return scheme + sep, user, password if colon else None, rest[at + 1 :]
+
+
 def mask_uri(uri: str) -> str:
-    """A URI fit to print: the password replaced by ***."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "<unparseable URI>"
-    if parts.password is None:
+    """A URI fit to print: the password replaced by ***, however the URI is written."""
+    parts = split_credentials(uri)
+    if parts is None or parts[2] is None:
         return uri
-    netloc = parts.netloc
-    userinfo, _, hosts = netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))
+    scheme, user, _, hosts = parts
+    return f"{scheme}{user}:***@{hosts}"
+
+
+def escape_password(uri: str) -> str:
+    """The URI with its password percent-encoded, as RFC 3986 wants and drivers read it.
+
+    People paste passwords as they are (``pw/with#signs``); an already encoded one stays as it was.
+    """
+    parts = split_credentials(uri)
+    if parts is None or parts[2] is None:
+        return uri
+    scheme, user, password, hosts = parts
+    return f"{scheme}{user}:{quote(unquote(password or ''), safe='')}@{hosts}"

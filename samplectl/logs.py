@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import unquote
 
-from samplectl.config import mask_uri
+from samplectl.config import mask_uri, split_credentials
 
 LOGGER_NAME = "samplectl"
 MASK = "***"
@@ -63,15 +63,9 @@ def register_secret(value: str | None) -> None:
 
 def register_uri(uri: str | None) -> None:
     """Register the password inside a URI (MongoDB, SQLAlchemy), if it has one."""
-    if not uri:
-        return
-    scheme_end = uri.find("://")
-    if scheme_end < 0:
-        return
-    netloc = uri[scheme_end + 3 :].split("/", 1)[0]
-    userinfo, at, _ = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        register_secret(userinfo.split(":", 1)[1])
+    parts = split_credentials(uri) if uri else None
+    if parts is not None:
+        register_secret(parts[2])
 
 
 def register_environment(env: Mapping[str, str]) -> None:
@@ -91,6 +85,16 @@ def register_settings(settings: Any) -> None:
     register_secret(getattr(settings, "jwt_secret", None))
 
 
+def _plain_word(secret: str) -> bool:
+    """A secret that is only letters (PGPASSWORD=sample) is not masked as free text.
+
+    Masked everywhere it would turn samplectl's own words into *** ("no *** with id") and so tell
+    anyone reading which word the password is. Drivers never echo a password outside a URI or a
+    ``password=`` pair, and those are masked whatever the password looks like.
+    """
+    return secret.isalpha()
+
+
 def forget_secrets() -> None:
     """For tests: start again with an empty registry."""
     _secrets.clear()
@@ -105,7 +109,7 @@ def redact(text: str, *, pairs: bool = True) -> str:
     if not text:
         return text
     for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
+        if secret in text and not _plain_word(secret):
             text = text.replace(secret, MASK)
     text = _URI.sub(lambda m: mask_uri(m.group(0)), text)
     text = _JWT.sub(MASK, text)
@@ -191,6 +195,9 @@ def levels_for(verbose: int, quiet: bool) -> tuple[int, int, int]:
 # Drivers that set their own logger's level when imported (SQLAlchemy: WARNING, unless already set);
 # -vvv must reach past that, so the session sets and restores it like the root's.
 SELF_LEVELLED_DRIVERS = ("sqlalchemy",)
+# Loggers that print data rows at DEBUG (SQLAlchemy echoes every fetched row: the signing secret in
+# auth_settings, password hashes). They stop at INFO, the statements, whatever the verbosity.
+ROW_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool")
 
 
 class LogSession:
@@ -210,10 +217,13 @@ class LogSession:
         root = logging.getLogger()
         ours = logging.getLogger(LOGGER_NAME)
         self.saved_levels = {"": root.level, LOGGER_NAME: ours.level}
-        self.saved_levels.update({name: logging.getLogger(name).level for name in SELF_LEVELLED_DRIVERS})
+        self.saved_levels.update({name: logging.getLogger(name).level
+                                  for name in SELF_LEVELLED_DRIVERS + ROW_LOGGERS})
         root.setLevel(driver_level)
         for name in SELF_LEVELLED_DRIVERS:
             logging.getLogger(name).setLevel(driver_level)
+        for name in ROW_LOGGERS:
+            logging.getLogger(name).setLevel(max(driver_level, logging.INFO))
         wanted = [stderr_level] + ([file_level] if log_file else [])
         ours.setLevel(min(wanted))
         _install_silent_fallback(root)
@@ -274,7 +284,15 @@ def _open_log_file(path_text: str) -> logging.Handler:
 
 
 def describe_argv(argv: Iterable[str]) -> str:
-    return redact(" ".join(argv))
+    """The command line for a debug log: flags as typed, every value only counted.
+
+    Values are what people type, and people type passwords where a name was asked (`-u`), paste
+    tokens, and put patients' codes in reasons: none of it belongs in a log.
+    """
+    words = list(argv)
+    flags = [w.split("=", 1)[0] for w in words if w.startswith("-") and w != "-"]
+    others = len(words) - len(flags)
+    return " ".join(flags) + (f" (+{others} value{'s' if others != 1 else ''} not logged)" if others else "")
 
 
 _current: LogSession | None = None

@@ -68,10 +68,15 @@ class BatchStore:
         return self._decode(self.store._guard(lambda: self.batches.find_one({"batch_id": batch_id})))
 
     def completed_with_sha256(self, sha256: str) -> dict[str, Any] | None:
-        """The earlier batch that imported a file with this content, if any still stands."""
+        """The earlier batch that imported a file with this content, if any still stands.
+
+        The first one that created samples: a later `--allow-repeat` run that only skipped rows is
+        not the batch to undo.
+        """
         docs = self.store._guard(lambda: list(self.batches.find({"sha256": sha256})))
-        done = [self._decode(d) for d in docs if d.get("state") == COMPLETE]
-        return max(done, key=lambda b: b["started_at"]) if done else None  # type: ignore[index]
+        done = [b for b in (self._decode(d) for d in docs if d.get("state") == COMPLETE) if b is not None]
+        created = [b for b in done if (b.get("counts") or {}).get("created")]
+        return min(created or done, key=lambda b: b["started_at"]) if done else None
 
     def running(self) -> list[dict[str, Any]]:
         docs = self.store._guard(lambda: list(self.batches.find({"state": RUNNING})))
