@@ -14,6 +14,7 @@ Only the standard library is imported here: this runs at the start of every comm
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -235,7 +236,7 @@ class LogSession:
         console.addFilter(_NotShownYet())
         self._add(root, console)
         if log_file:
-            handler = _open_log_file(log_file)
+            handler = _open_log_file(log_file, stderr)
             handler.setLevel(file_level)
             handler.setFormatter(JsonLinesFormatter(command))
             handler.addFilter(redactor)
@@ -249,7 +250,8 @@ class LogSession:
         root = logging.getLogger()
         for handler in self.handlers:
             root.removeHandler(handler)
-            handler.close()
+            with contextlib.suppress(OSError):  # a log's last flush on a full disk: the outcome stands
+                handler.close()
         self.handlers.clear()
         for name, level in self.saved_levels.items():
             logging.getLogger(name or None).setLevel(level)
@@ -265,17 +267,52 @@ def _install_silent_fallback(root: logging.Logger) -> None:
         root.addHandler(_SILENT)
 
 
-def _open_log_file(path_text: str) -> logging.Handler:
+class _LogFileHandler(logging.FileHandler):
+    """A log file that cannot be written (a full disk) never fails the command: one warning, then silence.
+
+    logging's default prints a traceback per record to stderr; a command that already wrote its
+    sample would then look failed, and a retrying script would make duplicates.
+    """
+
+    def __init__(self, path: str, stderr: IO[str]) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.stderr = stderr
+        self.broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if self.broken:
+            return
+        self.broken = True
+        problem = sys.exc_info()[1]
+        reason = getattr(problem, "strerror", None) or type(problem).__name__
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr.write(f"warning: cannot write the log file {self.baseFilename}: {reason}; "
+                              "logging to it stops here (the command itself goes on)\n")
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.handleError(logging.makeLogRecord({}))
+
+
+def _open_log_file(path_text: str, stderr: IO[str]) -> logging.Handler:
     from samplectl.domain.errors import ValidationFailed
 
     path = os.path.expanduser(path_text)
     try:
         parent = os.path.dirname(path)
         if parent:
-            os.makedirs(parent, exist_ok=True)
+            from samplectl.private_files import private_dir
+
+            private_dir(parent)
         # Owner-only: a log holds sample ids and user names, if never a secret.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        return logging.FileHandler(path, mode="a", encoding="utf-8")
+        return _LogFileHandler(path, stderr)
     except OSError as exc:
         raise ValidationFailed(
             f"cannot write the log file {path_text}: {exc.strerror or exc}",
@@ -283,23 +320,30 @@ def _open_log_file(path_text: str) -> logging.Handler:
         ) from None
 
 
-def describe_argv(argv: Iterable[str]) -> str:
-    """The command line for a debug log: flags as typed, every value only counted.
+def describe_argv(argv: Iterable[str], commands: Iterable[str] = ()) -> str:
+    """The command line for a debug log: command names and flags as typed, every value as ``?``.
 
     Values are what people type, and people type passwords where a name was asked (`-u`), paste
     tokens, and put patients' codes in reasons: none of it belongs in a log.
     """
-    words = list(argv)
-    flags = [w.split("=", 1)[0] for w in words if w.startswith("-") and w != "-"]
-    others = len(words) - len(flags)
-    return " ".join(flags) + (f" (+{others} value{'s' if others != 1 else ''} not logged)" if others else "")
+    known = set(commands)
+    shown = []
+    for word in argv:
+        if word.startswith("-") and word != "-":
+            shown.append(word.split("=", 1)[0] + ("=?" if "=" in word else ""))
+        elif word in known:
+            shown.append(word)
+            known.discard(word)  # a value that happens to equal a command name is still a value
+        else:
+            shown.append("?")
+    return " ".join(shown)
 
 
 _current: LogSession | None = None
 
 
 def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, command: str | None,
-          settings: Any = None, argv: Iterable[str] = ()) -> None:
+          settings: Any = None, argv: Iterable[str] = (), commands: Iterable[str] = ()) -> None:
     """Install this run's handlers (replacing any left by an earlier run in this process)."""
     global _current
     stop()
@@ -310,7 +354,7 @@ def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, c
     session.start(verbose=verbose, quiet=quiet, stderr=stderr, log_file=log_file, command=command)
     _current = session
     log.info("samplectl %s: %s", _version(), command or "-")
-    log.debug("argv: %s; python %s; pid %d", describe_argv(argv), sys.version.split()[0], os.getpid())
+    log.debug("argv: %s; python %s; pid %d", describe_argv(argv, commands), sys.version.split()[0], os.getpid())
     if settings is not None:
         log.debug("settings: %s", describe_settings(settings))
 

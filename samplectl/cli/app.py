@@ -76,7 +76,10 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\ninterrupted\n")
             code = 130
         except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become exit 1
-            if app_ctx.debug:
+            full = disk_full(exc)
+            if full is not None:
+                code = report(app_ctx, full)
+            elif app_ctx.debug:
                 write_traceback(app_ctx, exc)
             else:
                 code = report(
@@ -119,6 +122,27 @@ def refuse_empty_values(argv: Sequence[str]) -> None:
             hint="give a value, or leave the option out (in a script: is the variable set?)",
             details=[{"column": flag, "value": "", "message": "is empty"}],
         )
+
+
+def disk_full(exc: BaseException) -> SamplectlError | None:
+    """A full disk (or quota), however a driver reports it, as exit 8 with a line that says so."""
+    import errno
+
+    from samplectl.domain.errors import DatabaseUnavailable
+
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    for problem in seen:
+        full = isinstance(problem, OSError) and problem.errno in (errno.ENOSPC, errno.EDQUOT)
+        if full or "database or disk is full" in str(problem):
+            return DatabaseUnavailable(
+                "there is no space left on the disk (a database or file could not be written)",
+                hint="free some space (df -h shows where), then run the command again",
+            )
+    return None
 
 
 def _usage(message: str, hint: str | None) -> SamplectlError:
@@ -228,7 +252,17 @@ def _start_logs(ctx: typer.Context, app_ctx: AppContext, log_file: str | None) -
     if log_file is None and settings is not None:
         log_file = settings.log_file
     logs.start(verbose=app_ctx.verbose, quiet=app_ctx.quiet, stderr=app_ctx.io.stderr, log_file=log_file,
-               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"])
+               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"],
+               commands=_command_words(ctx))
+
+
+def _command_words(ctx: typer.Context) -> list[str]:
+    """The words of argv that name the command (`users add`): the only words a debug log shows."""
+    name = ctx.invoked_subcommand
+    if not name:
+        return []
+    command = getattr(ctx.command, "commands", {}).get(name)
+    return [name, *getattr(command, "commands", {})]
 
 
 def _end_logs(code: int, started: float) -> None:

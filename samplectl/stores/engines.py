@@ -494,7 +494,9 @@ def open_embedded(settings: Settings) -> SampleDatabase:
     path = settings.samples_path
     log.info("opening the embedded sample store at %s", path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from samplectl.private_files import private_dir
+
+        private_dir(path.parent, tighten=True)  # 0700 whatever the umask: nobody else may swap the store
         # A generous busy timeout lets concurrent samplectl processes queue for SQLite's write lock
         # instead of failing; WAL keeps readers off the writers' backs.
         conn = neosqlite.Connection(str(path), timeout=30.0, journal_mode="WAL")

@@ -7,7 +7,6 @@ The per-command identity check does not come through here: see ``stores.user_loo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -120,11 +119,7 @@ class UserStore:
             command.upgrade(config, "head")
             return str(MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision())
 
-        revision = self._run(upgrade)
-        if self.database.path is not None:
-            # The file holds password hashes and, usually, the token signing secret: owner only.
-            os.chmod(self.database.path, 0o600)
-        return revision
+        return self._run(upgrade)
 
     def ensure_setting(self, name: str, make: Callable[[], str]) -> bool:
         """Store ``make()`` under ``name`` unless a value is there; True when one was added.
@@ -217,8 +212,13 @@ def open_user_store(database: UsersDatabase, timeout_ms: int = 3000) -> UserStor
 
     if database.kind == "sqlite":
         assert database.path is not None
+        from samplectl.private_files import create_private_file, private_dir
+
         try:
-            database.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(database.path.parent, tighten=True)
+            # 0600 before SQLite opens it: it will hold password hashes and the signing secret, and
+            # SQLite gives its -wal and -journal files the same mode.
+            create_private_file(database.path)
         except OSError as exc:
             raise DatabaseUnavailable(f"cannot create {database.path.parent}: {exc.strerror}",
                                       hint="check SAMPLECTL_HOME points at a writable directory") from None

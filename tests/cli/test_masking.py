@@ -92,7 +92,7 @@ def test_debug_log_does_not_carry_what_was_typed_after_u(tmp_path: Path) -> None
     text = log.read_text()
     assert typed not in text and "S-secret-id" not in text
     argv_lines = [json.loads(line)["message"] for line in text.splitlines() if "argv" in line]
-    assert argv_lines and "-u --password-stdin" in argv_lines[0]
+    assert argv_lines and "login -u ? --password-stdin" in argv_lines[0]
 
 
 def test_an_empty_process_substitution_is_named_by_its_path(cli: CliRun) -> None:
