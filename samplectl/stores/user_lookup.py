@@ -22,6 +22,7 @@ ACCOUNT_SQL = (
     "FROM users WHERE lower(username) = ?"
 )
 REVOKED_SQL = "SELECT 1 FROM revoked_tokens WHERE jti = ?"
+SETTING_SQL = "SELECT value FROM auth_settings WHERE name = ?"
 
 
 def _when(value: Any) -> datetime | None:
@@ -107,3 +108,7 @@ class IdentityLookup:
 
     def is_revoked(self, jti: str) -> bool:
         return bool(self._rows(REVOKED_SQL, jti))
+
+    def setting(self, name: str) -> str | None:
+        rows = self._rows(SETTING_SQL, name)
+        return str(rows[0][0]) if rows else None

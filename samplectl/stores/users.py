@@ -137,6 +137,14 @@ class UserStore:
         except sa.exc.IntegrityError:
             return False
 
+    def put_setting(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name``, replacing what was there."""
+        def put(conn: sa.Connection) -> None:
+            conn.execute(auth_settings.delete().where(auth_settings.c.name == name))
+            conn.execute(auth_settings.insert().values(name=name, value=value))
+
+        self._run(put)
+
     def settings(self) -> dict[str, str]:
         """The stored signing secret and instance id (what is there of them)."""
         query = sa.select(auth_settings.c.name, auth_settings.c.value).where(
@@ -168,10 +176,52 @@ class UserStore:
                            hint="choose another name, or see `samplectl users list`") from None
         return Account(**values)  # type: ignore[arg-type]
 
+    def update_keeping_an_admin(self, username: str, **values: Any) -> bool:
+        """Like ``update``, but only while another active admin remains; False (nothing changed) otherwise.
+
+        Check and change are one step: two admins disabling each other at the same moment cannot
+        both succeed. PostgreSQL: the active admins' rows are locked first, so the second
+        transaction waits and then counts what the first left. SQLite: the one UPDATE runs under
+        the database's write lock, subquery included.
+        """
+        others = sa.select(sa.func.count()).select_from(users).where(
+            users.c.role == "admin", users.c.active == sa.true(), sa.not_(_same_name(username))
+        ).scalar_subquery()
+        statement = users.update().where(_same_name(username), others > 0).values(**values)
+
+        def change(conn: sa.Connection) -> bool:
+            if conn.dialect.name == "postgresql":
+                admins = sa.select(users.c.id).where(users.c.role == "admin", users.c.active == sa.true())
+                conn.execute(admins.with_for_update())
+            return bool(conn.execute(statement).rowcount)
+
+        return self._run(change)
+
     def update(self, username: str, **values: Any) -> bool:
         """Change columns of one account; False when there is no such account."""
         result = self._run(lambda conn: conn.execute(users.update().where(_same_name(username)).values(**values)))
         return bool(result.rowcount)
+
+    def reserve_attempt(self, username: str, now: datetime, attempts: int, lock_for: timedelta) -> Account | None:
+        """Count a login attempt as failed before its password is checked; None when the account is locked now.
+
+        One conditional UPDATE: of many attempts started together, each gets its own count and
+        those past the limit find the account locked without checking the password at all.
+        (A right password then clears the count: see AccountService.login.)
+        """
+        open_now = sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+        expired = sa.and_(users.c.locked_until.is_not(None), users.c.locked_until <= now)
+        count = sa.case((expired, 1), else_=users.c.failed_logins + 1)
+        lock = sa.case((count >= attempts, now + lock_for), else_=None)
+        statement = users.update().where(_same_name(username), open_now).values(failed_logins=count, locked_until=lock)
+
+        def reserve(conn: sa.Connection) -> Any:
+            if not conn.execute(statement).rowcount:
+                return None
+            return conn.execute(sa.select(users).where(_same_name(username))).first()
+
+        row = self._run(reserve)
+        return None if row is None else _account(row)
 
     def record_failure(self, username: str, now: datetime, attempts: int, lock_for: timedelta) -> Account | None:
         """Count one failed login, locking the account at ``attempts`` failures in a row.
