@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -77,6 +78,17 @@ def config_path(env: dict[str, str]) -> Path:
     return Path(base) / "samplectl" / "config.toml"
 
 
+# The largest value a number setting may take: beyond these they are typos, and they would overflow
+# dates or engine integers (a lock of 1e12 minutes ends after the year 9999).
+LIMITS: dict[str, float] = {
+    "token_lifetime_hours": 24 * 366,  # a year
+    "lockout_minutes": 60 * 24 * 366,
+    "lockout_attempts": 1_000_000,
+    "server_timeout_ms": 3_600_000,  # an hour
+    "bcrypt_rounds": 31,
+}
+
+
 def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
     try:
         if kind is str:
@@ -86,12 +98,14 @@ def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
         if isinstance(value, bool):
             raise ValueError
         result = kind(value)
-        if result <= 0:
+        # nan is neither <= 0 nor > a limit: isfinite catches it, and inf.
+        if not math.isfinite(result) or result <= 0 or result > LIMITS.get(key, math.inf):
             raise ValueError
         return result
     except (TypeError, ValueError):
         raise ValidationFailed(
-            f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}",
+            f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}"
+            + (f" (a positive number up to {LIMITS[key]:g})" if key in LIMITS else ""),
             hint="fix or remove that setting",
         ) from None
 

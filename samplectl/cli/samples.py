@@ -9,6 +9,7 @@ import typer
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
+from samplectl.domain.criteria import check_limit
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
@@ -94,11 +95,9 @@ def _listing(
     app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool
 ) -> None:
     from samplectl.domain.criteria import Sort
-    from samplectl.domain.errors import ValidationFailed
 
     check_output(app_ctx, output)
-    if limit < 1:
-        raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
+    check_limit(limit)
     order = Sort.parse(sort)
     service = app_ctx.sample_service()
     service.identity.require("viewer", "reading samples")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -50,6 +51,16 @@ class Sort:
         return cls(field=name, descending=descending)
 
 
+MAX_LIMIT = 1_000_000_000  # beyond what any store holds, and far inside every engine's integers
+
+
+def check_limit(limit: int) -> int:
+    """``--limit N``: 1 to a billion (a larger number would overflow the engines' integers: exit 6, not 1)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"--limit {limit} must be between 1 and {MAX_LIMIT:,}", hint="or use --all")
+    return limit
+
+
 def _check_choices(flag: str, values: list[str], allowed: tuple[str, ...]) -> tuple[str, ...]:
     cleaned = tuple(v.strip().lower() for v in values)
     bad = [v for v in cleaned if v not in allowed]
@@ -84,7 +95,9 @@ def build_criteria(
     if collected_to is not None:
         end, bare = parse_flag_date("--collected-to", collected_to, tz)
         if bare:  # a date without a time covers that whole day
-            end_exclusive = day_end(end, tz)
+            # After the last day that can be stored nothing lies: no upper bound then.
+            with contextlib.suppress(OverflowError):
+                end_exclusive = day_end(end, tz)
         else:
             end_inclusive = end
     return Criteria(

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from samplectl.domain.dates import parse_when, utc_now
+from samplectl.domain.dates import MAX_OFFSET, MIN_OFFSET, OUT_OF_RANGE, parse_when, utc_now
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.text import ONE_LINE_PATTERN, WORD_PATTERN, forbidden_character, shorten, shown
 from samplectl.domain.vocab import MAX_ID_LENGTH, MAX_LOCATION_LENGTH, NEXT_STATUSES, SAMPLE_TYPES, STATUSES
@@ -58,7 +58,13 @@ class SampleInput(BaseModel):
         if value.tzinfo is None:
             value = value.replace(tzinfo=(info.context or {})["tz"])
         now: datetime = (info.context or {}).get("now") or utc_now()
-        value = value.astimezone(now.tzinfo)
+        offset = value.utcoffset()
+        if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
+            raise ValueError("has an offset no time zone uses (they run from -12:00 to +14:00)")
+        try:
+            value = value.astimezone(now.tzinfo)
+        except (OverflowError, ValueError):  # year 1 east of UTC: pydantic would let OverflowError through
+            raise ValueError(OUT_OF_RANGE) from None
         if value.microsecond:  # replace() is slow (half a microsecond): imports call this a million times
             value = value.replace(microsecond=0)
         if value > now:

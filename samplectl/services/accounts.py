@@ -218,7 +218,8 @@ class AccountService:
         else:
             self._keep_an_admin(account, f"disabling {account.username}", active=False)
             # Every login made so far ends for good: enabling the account later does not revive them.
-            self.store.put_setting(tokens.sessions_key(account.username), str(tokens.password_stamp(now)))
+            self.store.end_sessions(tokens.sessions_key(account.username), account.username, now,
+                                    tokens.LONGEST_LIFETIME)
         self._change("user_enable" if active else "user_disable", account.username,
                      {"active": {"before": account.active, "after": active}}, now)
         return self._target(account.username)

@@ -59,8 +59,8 @@ def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str |
                       hint=f"ask a lab admin: samplectl users enable {account.username}")
     if claims.pwd != tokens.password_stamp(account.password_changed_at):
         raise _refuse(f"the password of {account.username!r} was changed after this login", cached)
-    since = lookup.setting(tokens.sessions_key(account.username))
-    if since is not None and claims.issued_us < int(since):
+    ended = lookup.sessions_ended(tokens.sessions_key(account.username))
+    if ended is not None and claims.issued_us < tokens.password_stamp(ended):
         # `users disable` ends every login made before it; `users enable` does not bring them back.
         raise _refuse(f"this login was made before account {account.username!r} was disabled", cached)
     # The role is read now, not from the token: a changed role takes effect on the next command.

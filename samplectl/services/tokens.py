@@ -107,12 +107,16 @@ def read(token: str, key: SigningKey) -> Claims:
         raise AuthError(f"the token is not valid ({str(exc).rstrip('.') or type(exc).__name__})") from None
 
 
-def sessions_key(username: str) -> str:
-    """The auth_settings entry holding since when a user's logins count (set by `users disable`).
+# No token lives longer than the largest token_lifetime_hours setting allows (config.LIMITS).
+LONGEST_LIFETIME = timedelta(days=366)
 
-    Hashed: the name column holds 64 characters, a username up to 64 as well.
+
+def sessions_key(username: str) -> str:
+    """The revoked_tokens id marking since when a user's logins count (set by `users disable`).
+
+    Not a token id (those are 32 hex digits); hashed, since the column holds 64 characters.
     """
-    return "sessions_since:" + hashlib.sha256(username.lower().encode("utf-8")).hexdigest()[:40]
+    return "disabled:" + hashlib.sha256(username.lower().encode("utf-8")).hexdigest()[:40]
 
 
 def new_secret() -> str:

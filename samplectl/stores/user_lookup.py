@@ -22,7 +22,7 @@ ACCOUNT_SQL = (
     "FROM users WHERE lower(username) = ?"
 )
 REVOKED_SQL = "SELECT 1 FROM revoked_tokens WHERE jti = ?"
-SETTING_SQL = "SELECT value FROM auth_settings WHERE name = ?"
+ENDED_SQL = "SELECT revoked_at FROM revoked_tokens WHERE jti = ?"
 
 
 def _when(value: Any) -> datetime | None:
@@ -109,6 +109,7 @@ class IdentityLookup:
     def is_revoked(self, jti: str) -> bool:
         return bool(self._rows(REVOKED_SQL, jti))
 
-    def setting(self, name: str) -> str | None:
-        rows = self._rows(SETTING_SQL, name)
-        return str(rows[0][0]) if rows else None
+    def sessions_ended(self, marker: str) -> datetime | None:
+        """When ``users disable`` last ended a user's logins (see UserStore.end_sessions)."""
+        rows = self._rows(ENDED_SQL, marker)
+        return _when(rows[0][0]) if rows else None

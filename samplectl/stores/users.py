@@ -137,14 +137,6 @@ class UserStore:
         except sa.exc.IntegrityError:
             return False
 
-    def put_setting(self, name: str, value: str) -> None:
-        """Store ``value`` under ``name``, replacing what was there."""
-        def put(conn: sa.Connection) -> None:
-            conn.execute(auth_settings.delete().where(auth_settings.c.name == name))
-            conn.execute(auth_settings.insert().values(name=name, value=value))
-
-        self._run(put)
-
     def settings(self) -> dict[str, str]:
         """The stored signing secret and instance id (what is there of them)."""
         query = sa.select(auth_settings.c.name, auth_settings.c.value).where(
@@ -251,6 +243,19 @@ class UserStore:
                                                             expires_at=expires_at))
 
         self._run(revoke)
+
+    def end_sessions(self, marker: str, username: str, now: datetime, keep_for: timedelta) -> None:
+        """Refuse every token of ``username`` issued before ``now`` (``users disable``).
+
+        Kept as a row of revoked_tokens under a ``marker`` id, the one table the everyday database
+        role may write besides users; it is kept as long as any token issued before could live.
+        """
+        def end(conn: sa.Connection) -> None:
+            conn.execute(revoked_tokens.delete().where(revoked_tokens.c.jti == marker))
+            conn.execute(revoked_tokens.insert().values(jti=marker, username=username, revoked_at=now,
+                                                        expires_at=now + keep_for))
+
+        self._run(end)
 
     def is_revoked(self, jti: str) -> bool:
         query = sa.select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
