@@ -104,9 +104,9 @@ def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
         return result
     except (TypeError, ValueError):
         raise ValidationFailed(
-            f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}"
-            + (f" (a positive number up to {LIMITS[key]:g})" if key in LIMITS else ""),
-            hint="fix or remove that setting",
+            f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}",
+            hint=(f"give a positive number up to {LIMITS[key]:g}, or remove that setting" if key in LIMITS
+                  else "fix or remove that setting"),
         ) from None
 
 

@@ -132,8 +132,7 @@ def import_file(
     Example: samplectl import freezer-2.csv --partial --errors rejected.csv
     """
     from samplectl.output.imports import write_problems, write_summary
-    from samplectl.services.importing import ImportOptions, ImportService
-    from samplectl.stores.batches import BatchStore
+    from samplectl.services.importing import ImportOptions
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -142,11 +141,7 @@ def import_file(
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason,
     )
-    store = app_ctx.sample_store()
-    service = ImportService(
-        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=app_ctx.identity(),
-        tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
-    )
+    service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
     if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
@@ -174,13 +169,10 @@ def undo(
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"
     """
     from samplectl.output.imports import write_summary
-    from samplectl.services.batchundo import BatchUndo
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    store = app_ctx.sample_store()
-    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), app_ctx.identity())
+    service = app_ctx.services.batch_undo()
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:

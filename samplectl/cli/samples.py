@@ -60,7 +60,7 @@ def create(
                              hint=f"give {flags} on the command line")
         for name in missing:
             fields[name] = typer.prompt(PROMPTS[name], err=True)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
     print_records(app_ctx, [record], output, single=True)
@@ -79,7 +79,7 @@ def get(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     records = [service.get(sample_id) for sample_id in sample_ids]  # the order and repeats asked for
     print_records(app_ctx, records, output, single=len(sample_ids) == 1)
@@ -99,7 +99,7 @@ def _listing(
     check_output(app_ctx, output)
     check_limit(limit)
     order = Sort.parse(sort)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     if count:
         app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
@@ -171,7 +171,7 @@ def delete(
     Example: samplectl delete 3f2c9a1e-... --yes --reason "registered twice"
     """
     app_ctx = _ctx(ctx)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("admin", "deleting samples")
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")

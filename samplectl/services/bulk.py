@@ -62,6 +62,10 @@ def update_where(
     if not values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
     reason = check_reason(reason)
+    if criteria.is_empty:
+        # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
+        raise UsageError("--where needs at least one criterion",
+                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
     service.check_force(force, reason)
     check_new_values(service, values)
     service.changes.settle_stale()

@@ -23,12 +23,6 @@ DATE_SHAPED = [
     "2025/03/14-B",
     "01/15/2023-7",
 ]
-# Today's embedded engine (neosqlite) still compares these as dates; the `store` branch replaces it.
-# Strict: the day the engine is fixed, these pass and the marks must go.
-ENGINE_FIX = pytest.mark.xfail(strict=True, reason="engine fixed by store branch")
-# "2025-03-14" alone is already reached exactly (it equals itself as a date too).
-REACHED = ["2025-03-14", *(pytest.param(i, marks=ENGINE_FIX) for i in DATE_SHAPED[1:])]
-ALL_BROKEN = [pytest.param(i, marks=ENGINE_FIX) for i in DATE_SHAPED]
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14", "--location", "FRZ-1/R1"]
 
 
@@ -47,14 +41,14 @@ def test_every_date_shaped_id_is_created_and_listed(cli: CliRun, all_created: No
     assert sorted(_locations(cli)) == sorted(DATE_SHAPED)
 
 
-@pytest.mark.parametrize("sample_id", REACHED)
+@pytest.mark.parametrize("sample_id", DATE_SHAPED)
 def test_get_reaches_exactly_that_sample(cli: CliRun, all_created: None, sample_id: str) -> None:
     out = cli("get", sample_id, "-o", "json")
     assert out.exit_code == 0, out.stderr
     assert out.json()["sample_id"] == sample_id
 
 
-@pytest.mark.parametrize("sample_id", REACHED)
+@pytest.mark.parametrize("sample_id", DATE_SHAPED)
 def test_update_changes_exactly_that_sample(cli: CliRun, all_created: None, sample_id: str) -> None:
     out = cli("update", sample_id, "--location", "MOVED", "-o", "json")
     assert out.exit_code == 0, out.stderr
@@ -62,14 +56,14 @@ def test_update_changes_exactly_that_sample(cli: CliRun, all_created: None, samp
     assert {k for k, v in _locations(cli).items() if v == "MOVED"} == {sample_id}
 
 
-@pytest.mark.parametrize("sample_id", REACHED)
+@pytest.mark.parametrize("sample_id", DATE_SHAPED)
 def test_delete_removes_exactly_that_sample(cli: CliRun, all_created: None, sample_id: str) -> None:
     out = cli("delete", sample_id, "--yes")
     assert out.exit_code == 0, out.stderr
     assert sorted(_locations(cli)) == sorted(set(DATE_SHAPED) - {sample_id})
 
 
-@pytest.mark.parametrize("sample_id", ALL_BROKEN)
+@pytest.mark.parametrize("sample_id", DATE_SHAPED)
 def test_history_shows_exactly_that_samples_trail(cli: CliRun, all_created: None, sample_id: str) -> None:
     assert cli("update", sample_id, "--location", "MOVED").exit_code == 0
     out = cli("history", sample_id, "-o", "json")
@@ -79,7 +73,7 @@ def test_history_shows_exactly_that_samples_trail(cli: CliRun, all_created: None
     assert {e["sample_id"] for e in entries} == {sample_id}
 
 
-@pytest.mark.parametrize("sample_id", REACHED)
+@pytest.mark.parametrize("sample_id", DATE_SHAPED)
 def test_update_where_selects_by_location_and_changes_only_the_selected(
     cli: CliRun, all_created: None, sample_id: str
 ) -> None:
@@ -92,7 +86,6 @@ def test_update_where_selects_by_location_and_changes_only_the_selected(
     assert {k for k, v in statuses.items() if v == "processing"} == {sample_id}
 
 
-@ENGINE_FIX
 def test_import_on_conflict_update_reaches_exactly_each_id(cli: CliRun, all_created: None, tmp_path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
