@@ -7,6 +7,7 @@ privately and read-only when it must be (``connection``), the migration from neo
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,8 @@ def open_sqlite(path: Path, *, migrate: bool = False) -> SampleDatabase:
         raise
     samples = SqliteSampleStore(db)
     return SampleDatabase(samples=samples, audit=SqliteAuditLog(samples), batches=SqliteBatchStore(samples),
-                          kind="embedded", where=str(path), notices=notices, closers=[db.close])
+                          kind="embedded", where=str(path), notices=notices, store_id=_store_id(db),
+                          closers=[db.close])
 
 
 def prepare(db: Database, *, migrate: bool) -> list[str]:
@@ -74,12 +76,18 @@ def prepare(db: Database, *, migrate: bool) -> list[str]:
             if _user_version(db) == 0:  # another process may have made it meanwhile
                 for statement in schema_statements():
                     db.execute(statement)
+                db.execute("INSERT INTO meta (key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return []
     raise DatabaseUnavailable(
         f"{db.where} is not a samplectl sample store (tables: {', '.join(sorted(tables))[:100]})",
         hint="point SAMPLECTL_HOME at samplectl's data directory",
     )
+
+
+def _store_id(db: Database) -> str | None:
+    row = db.one("SELECT value FROM meta WHERE key = 'store_id'")
+    return None if row is None else str(row[0])
 
 
 def _user_version(db: Database) -> int:
