@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -14,9 +15,85 @@ from samplectl import __version__
 from samplectl.cli.context import AppContext
 from samplectl.domain.errors import ExitCode, SamplectlError
 
+# Global options: accepted before or after the command (`samplectl export --quiet`).
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
+GLOBAL_WITH_VALUE = frozenset({"--log-file"})
+
+
+def _is_global(token: str) -> bool:
+    if token in GLOBAL_FLAGS or token.split("=", 1)[0] in GLOBAL_WITH_VALUE:
+        return True
+    return len(token) > 2 and token[0] == "-" and token[1] != "-" and set(token[1:]) <= {"v", "q"}  # -vv, -qv
+
+
+def hoist_global_options(group: Any, args: list[str]) -> list[str]:
+    """Move global options given after the command to the front, where click expects them.
+
+    The command line is walked with click's own knowledge of each command's options, so a
+    value that only looks like a flag (`--reason -q`) stays where it is; `--` ends the walk.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    command: Any = None  # the root's own options come first; they are left alone
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        if command is None:
+            if not token.startswith("-"):
+                command = group.commands.get(token) or False
+            rest.append(token)
+            if token in GLOBAL_WITH_VALUE:
+                rest.extend(itertools.islice(tokens, 1))
+            continue
+        if hasattr(command, "commands") and not token.startswith("-"):  # a group: descend
+            sub = command.commands.get(token)
+            default = getattr(command, "DEFAULT", None)  # `import FILE`: the group's default command
+            if sub is None and default is not None:
+                sub = command.commands.get(default)
+            command = sub or False
+            rest.append(token)
+            continue
+        if token.startswith("-") and _is_global(token) and not _own_option(command, token):
+            hoisted.append(token)
+            if token in GLOBAL_WITH_VALUE:
+                hoisted.extend(itertools.islice(tokens, 1))
+            continue
+        rest.append(token)
+        if token.startswith("-") and "=" not in token and _takes_value(command, token):
+            rest.extend(itertools.islice(tokens, 1))  # its value, whatever it looks like
+    return hoisted + rest
+
+
+def _option(command: Any, token: str) -> Any:
+    for param in getattr(command, "params", ()) if command else ():
+        if token in getattr(param, "opts", ()) or token in getattr(param, "secondary_opts", ()):
+            return param
+    return None
+
+
+def _own_option(command: Any, token: str) -> bool:
+    return _option(command, token) is not None
+
+
+def _takes_value(command: Any, token: str) -> bool:
+    param = _option(command, token)
+    return param is not None and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+
 
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from samplectl.cli.helptext import tidy_help
+
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, args))
 
     def main(
         self,
@@ -53,11 +130,11 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
         except _click.exceptions.NoArgsIsHelpError as exc:
-            # `samplectl` (or a group) alone: the help, on stdout as `--help` prints it; usage exit 2.
-            # (Rich help printed itself; plain help comes back as the message.)
+            # `samplectl` (or a group such as `samplectl users`) alone asks for the help: printed on
+            # stdout as `--help` prints it, and a success.
             if exc.format_message().strip():
                 app_ctx.io.stdout.write(exc.format_message() + "\n")
-            code = int(ExitCode.USAGE)
+            code = 0
         except _click.exceptions.BadParameter as exc:
             # A value that fails conversion (`--limit abc`) is invalid input (6), as the contract says;
             # a missing argument is the command line's shape (2).
@@ -273,9 +350,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, export, importing, init, samples, serve, users
+    from samplectl.cli import audit, auth, changes, config, doctor, export, importing, init, samples, serve, users
 
-    for module in (init, auth, samples, changes, importing, export, audit, users, serve):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve, config, doctor):
         module.register(app)
 
 

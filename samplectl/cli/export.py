@@ -21,14 +21,18 @@ def export(
     locations: opt.LocationCriteria = None,
     collected_from: opt.CollectedFrom = None,
     collected_to: opt.CollectedTo = None,
-    sort: opt.SortOption = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", metavar="FIELD",
+                     help="Sort by FIELD ascending or -FIELD descending. Default: the store's own order (fastest)."),
+    ] = None,
     file: Annotated[
         str | None, typer.Option("--file", "-f", metavar="PATH", help="Write to PATH (replaced whole) instead of stdout.")
     ] = None,
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="csv (default: the import's columns), jsonl (every field) or json.",
+            "--output", "-o", metavar="FORMAT", help="csv (default: the import's columns), jsonl (every field) or json.",
             autocompletion=lambda incomplete: [f for f in EXPORT_FORMATS if f.startswith(incomplete)],
         ),
     ] = None,

@@ -49,7 +49,14 @@ class SampleInput(BaseModel):
         ctx = info.context or {}
         if isinstance(value, str):
             tz: tzinfo = ctx["tz"]
-            return parse_when(value, tz, ctx.get("date_format"))[0]
+            try:
+                return parse_when(value, tz, ctx.get("date_format"))[0]
+            except ValueError:
+                # `now` is the current time (--collected now, the prompt's default), checked only
+                # after a date failed to parse: imports of real dates pay nothing for it.
+                if value.strip().lower() == "now":
+                    return ctx.get("now") or utc_now()
+                raise
         return value
 
     @field_validator("collection_date")

@@ -23,11 +23,15 @@ from pydantic import ValidationError
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.sample import SampleInput, problems_of
 from samplectl.domain.text import shorten, shown
-from samplectl.domain.vocab import INPUT_FIELDS, SAMPLE_TYPES, STATUSES
+from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS, SAMPLE_TYPES, STATUSES
 
 REQUIRED_COLUMNS = ("sample_type", "subject_id", "collection_date", "storage_location")
 COLUMN_LIST = ",".join(INPUT_FIELDS)
 NAMED_COLUMNS = 5  # unknown columns named in an error; the rest are counted
+# The record's own columns (created_at, ..., version) that list, filter and export print: accepted
+# and ignored, so that whatever samplectl prints imports back. samplectl sets them itself.
+RECORD_ONLY = tuple(f for f in RECORD_FIELDS if f not in INPUT_FIELDS)
+IMPORT_COLUMNS = INPUT_FIELDS + RECORD_ONLY
 
 Problem = dict[str, Any]  # {"line", "column", "value", "message"}
 
@@ -58,7 +62,7 @@ class Columns:
 def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1) -> Columns:
     """Match header cells to sample fields, refusing (exit 6) what cannot be imported."""
     keys = [column_key(c) for c in cells]
-    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in INPUT_FIELDS]
+    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in IMPORT_COLUMNS]
     if unknown and not ignore_unknown:
         # The first few and a count: a header of a million stray columns must not become a million lines.
         few = unknown[:NAMED_COLUMNS]
