@@ -114,6 +114,7 @@ class SamplectlGroup(TyperGroup):
         app_ctx = extra["obj"]
         code = int(ExitCode.UNEXPECTED)
         try:
+            refuse_empty_values(_this_run["argv"])
             result = super().main(
                 args=args,
                 prog_name=prog_name or "samplectl",
@@ -152,7 +153,10 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\ninterrupted\n")
             code = 130
         except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become exit 1
-            if app_ctx.debug:
+            full = disk_full(exc)
+            if full is not None:
+                code = report(app_ctx, full)
+            elif app_ctx.debug:
                 write_traceback(app_ctx, exc)
             else:
                 code = report(
@@ -168,6 +172,54 @@ class SamplectlGroup(TyperGroup):
 
 # The command line of the run in progress, for its log (click keeps no copy of the root's arguments).
 _this_run: dict[str, list[str]] = {"argv": []}
+
+
+def refuse_empty_values(argv: Sequence[str]) -> None:
+    """A value given explicitly empty (`--location ""`, `--reason=`) is refused (6) for every flag.
+
+    In a script an empty value is almost always an unset variable: read as "not given" it falls
+    back to a default, read as a prefix it matches every sample. Checked on the command line as
+    typed, before any command runs, so no command can forget it. (Values of only spaces are
+    refused where they are validated: a TAB is a real --delimiter.)
+    """
+    from samplectl.domain.errors import ValidationFailed
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            flag = arg[:-1]
+        elif arg == "":
+            before = argv[i - 1] if i else ""
+            flag = before if before.startswith("-") and "=" not in before else "an argument"
+        else:
+            continue
+        raise ValidationFailed(
+            f"{flag} is empty",
+            hint="give a value, or leave the option out (in a script: is the variable set?)",
+            details=[{"column": flag, "value": "", "message": "is empty"}],
+        )
+
+
+def disk_full(exc: BaseException) -> SamplectlError | None:
+    """A full disk (or quota), however a driver reports it, as exit 8 with a line that says so."""
+    import errno
+
+    from samplectl.domain.errors import DatabaseUnavailable
+
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    for problem in seen:
+        full = isinstance(problem, OSError) and problem.errno in (errno.ENOSPC, errno.EDQUOT)
+        if full or "database or disk is full" in str(problem):
+            return DatabaseUnavailable(
+                "there is no space left on the disk (a database or file could not be written)",
+                hint="free some space (df -h shows where), then run the command again",
+            )
+    return None
 
 
 def _usage(message: str, hint: str | None) -> SamplectlError:
@@ -277,7 +329,17 @@ def _start_logs(ctx: typer.Context, app_ctx: AppContext, log_file: str | None) -
     if log_file is None and settings is not None:
         log_file = settings.log_file
     logs.start(verbose=app_ctx.verbose, quiet=app_ctx.quiet, stderr=app_ctx.io.stderr, log_file=log_file,
-               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"])
+               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"],
+               commands=_command_words(ctx))
+
+
+def _command_words(ctx: typer.Context) -> list[str]:
+    """The words of argv that name the command (`users add`): the only words a debug log shows."""
+    name = ctx.invoked_subcommand
+    if not name:
+        return []
+    command = getattr(ctx.command, "commands", {}).get(name)
+    return [name, *getattr(command, "commands", {})]
 
 
 def _end_logs(code: int, started: float) -> None:

@@ -9,6 +9,7 @@ import typer
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
+from samplectl.domain.criteria import check_limit
 from samplectl.domain.vocab import SAMPLE_TYPES
 
 
@@ -85,7 +86,7 @@ def get(
     check_output(app_ctx, output)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
-    records = [service.get(sample_id) for sample_id in sample_ids]
+    records = [service.get(sample_id) for sample_id in sample_ids]  # the order and repeats asked for
     print_records(app_ctx, records, output, single=len(sample_ids) == 1)
 
 
@@ -99,11 +100,9 @@ def _listing(
     app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool
 ) -> None:
     from samplectl.domain.criteria import Sort
-    from samplectl.domain.errors import ValidationFailed
 
     check_output(app_ctx, output)
-    if limit < 1:
-        raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
+    check_limit(limit)
     order = Sort.parse(sort)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
@@ -182,18 +181,17 @@ def delete(
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")
         # Check every id exists before asking, so the question is about real samples.
-        for sample_id in sample_ids:
-            service.get(sample_id)
+        records = service.get_all(sample_ids)  # every id checked (5 naming the missing), each once
         # Show what is about to go, so that the answer is about those samples and not just their ids.
-        _show_doomed(app_ctx, [service.get(sample_id) for sample_id in sample_ids[:DELETE_SHOWN]])
-        if len(sample_ids) > DELETE_SHOWN:
-            app_ctx.io.stderr.write(f"  ... and {len(sample_ids) - DELETE_SHOWN} more\n")
-        noun = "this sample" if len(sample_ids) == 1 else f"these {len(sample_ids)} samples"
+        _show_doomed(app_ctx, records[:DELETE_SHOWN])
+        if len(records) > DELETE_SHOWN:
+            app_ctx.io.stderr.write(f"  ... and {len(records) - DELETE_SHOWN} more\n")
+        noun = "this sample" if len(records) == 1 else f"these {len(records)} samples"
         if not typer.confirm(f"Delete {noun}?", default=False, err=True):
             raise typer.Abort()
-    for sample_id in sample_ids:
-        service.delete(sample_id, reason=reason)
-        app_ctx.say(f"deleted {sample_id.strip()}")
+    # Every id is checked again before the first is deleted: one that does not exist changes nothing.
+    for record in service.delete_all(sample_ids, reason=reason):
+        app_ctx.say(f"deleted {record['sample_id']}")
 
 
 DELETE_SHOWN = 10  # samples listed before the delete question

@@ -14,6 +14,7 @@ from typing import Any
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict, UsageError, ValidationFailed
 from samplectl.domain.sample import validate_sample
+from samplectl.domain.text import check_reason
 from samplectl.services.samples import SampleService
 from samplectl.stores.changes import APPLIED, Change
 
@@ -119,6 +120,7 @@ def update_where(
     new_values = values if isinstance(values, NewValues) else NewValues(values)
     if not new_values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
+    reason = check_reason(reason)
     if criteria.is_empty:
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
         raise UsageError("--where needs at least one criterion",

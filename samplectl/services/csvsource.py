@@ -183,7 +183,11 @@ def is_blank(cells: list[str]) -> bool:
 
 def _check_encoding(name: str) -> str:
     try:
-        codecs.lookup(name)
+        info = codecs.lookup(name)
+        # rot13, base64, hex, zlib... are codecs but not text encodings (io refuses them: exit 1);
+        # punycode and idna decode host names, not files.
+        if not getattr(info, "_is_text_encoding", True) or info.name in ("punycode", "idna"):
+            raise LookupError(name)
     except LookupError:
         raise ValidationFailed(
             f"--encoding {name!r} is not a known text encoding",
@@ -281,6 +285,13 @@ class CsvPass:
             yield
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None
+        except UnicodeError as exc:  # a codec that fails in its own way
+            line = self.reader.line_num + 1
+            raise ValidationFailed(
+                f"line {line} cannot be read as {self.source.encoding} text ({exc})",
+                hint="name the file's real encoding with --encoding, e.g. utf-8 or cp1252",
+                details=[{"line": line, "column": None, "value": None, "message": str(exc)}],
+            ) from None
         except csv.Error as exc:
             line = self.reader.line_num if self.reader is not None else 1
             raise ValidationFailed(

@@ -28,6 +28,7 @@ from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
+from samplectl.domain.text import check_reason, shorten
 from samplectl.services.batchundo import BatchUndo
 from samplectl.services.batchwriter import BatchWriter, Valid
 from samplectl.services.csvsource import CsvPass, CsvSource, is_blank
@@ -96,6 +97,8 @@ class ImportOptions:
     delimiter: str | None = None  # None: detected from the header
 
     def check(self) -> None:
+        if self.reason is not None:
+            object.__setattr__(self, "reason", check_reason(self.reason))  # frozen: trimmed once, here
         if self.on_conflict not in ON_CONFLICT:
             raise ValidationFailed(
                 f"--on-conflict {self.on_conflict!r} is not allowed; expected one of: {', '.join(ON_CONFLICT)}",
@@ -267,7 +270,7 @@ class ImportService:
         header = csv_pass.read_header()
         if header is None:
             raise ValidationFailed(
-                f"{csv_pass.source.name} is empty: an import needs at least a header row",
+                f"{_named(csv_pass.source.path)} is empty: an import needs at least a header row",
                 hint=f"the first line names the columns: {COLUMN_LIST}",
             )
         columns = map_header(header, ignore_unknown=options.ignore_unknown, line=csv_pass.header_line)
@@ -422,6 +425,11 @@ class ImportService:
             self.batches.update(batch_id, state=ROLLED_BACK)
         except Exception:  # noqa: BLE001 - the next import rolls it back; report the first failure
             pass
+
+
+def _named(path: str) -> str:
+    # The path as given: `import <(cmd)` reads /dev/fd/63, and "63 is empty" names nothing anyone typed.
+    return "standard input" if path == "-" else shorten(path)
 
 
 def _quoted(path: str) -> str:
