@@ -120,7 +120,13 @@ def test_update_of_a_missing_sample_exits_5(cli) -> None:
     (["update", "S-1", "--collected-from", "2025-01-01", "--status", "processing"], "needs --where"),
     (["update", "S-1", "--status", "processing", "--set-status", "archived"], "not both"),
     (["update", "--where", "--status", "collected", "--set-status", "processing", "--id", "X"], "--id cannot"),
-    (["update", "--where", "--status", "collected"], "--set-status and/or --set-location"),
+    (["update", "--where", "--status", "collected"], "--set-status, --set-location or --set-location-prefix"),
+    (["update", "--where", "--set-location-prefix", "FRZ-2/", "--yes"], "exactly one --location PREFIX"),
+    (["update", "--where", "--location", "A/", "--location", "B/", "--set-location-prefix", "C/", "--yes"],
+     "exactly one --location PREFIX"),
+    (["update", "--where", "--location", "A/", "--set-location", "X", "--set-location-prefix", "C/"], "not both"),
+    (["update", "S-1", "--set-location-prefix", "C/"], "--set-location-prefix needs --where"),
+    (["update", "S-1", "--status", "processing", "--dry-run"], "--dry-run needs --where"),
     (["update", "--where", "--set-location", "X", "--yes"], "at least one criterion"),
     (["update", "--nonsense"], "No such option"),
 ])
@@ -230,6 +236,7 @@ def test_where_table_summary_on_a_terminal(cli) -> None:
     assert "changed" in out.stdout and "storage_location = FRZ-7" in out.stdout
 
 
+@pytest.mark.slow
 def test_a_thousand_samples_moved_with_one_command_each_with_its_own_record(cli, backend_for_bulk) -> None:
     """Acceptance: move 1,000 samples with one `update --where --set-location`."""
     seed_samples(1000, storage_location="FRZ-1/R3/B7")
