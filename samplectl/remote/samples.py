@@ -217,7 +217,7 @@ class RemoteSampleService:
     def update_where(
         self,
         criteria: Criteria,
-        values: Mapping[str, str],
+        values: Any,
         *,
         reason: str | None = None,
         force: bool = False,
@@ -230,6 +230,9 @@ class RemoteSampleService:
         """
         self.identity.require("technician", "updating samples")
         self.check_force(force, reason)
+        if not isinstance(values, Mapping):  # --set-location-prefix: the server's update-where has no such field yet
+            raise UsageError("--set-location-prefix is not available through a samplectl server yet",
+                             hint="run it where the databases are, or move whole values with --set-location")
         body: dict[str, Any] = {}
         for name, value in criteria_params(criteria):
             if name in ("collected_from", "collected_to"):

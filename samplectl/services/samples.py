@@ -25,7 +25,7 @@ from samplectl.stores.changes import APPLIED, Change, ChangeWriter, writer_for
 from samplectl.stores.samples import SampleStore
 
 if TYPE_CHECKING:
-    from samplectl.services.bulk import BulkOutcome
+    from samplectl.services.bulk import BulkOutcome, NewValues
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -256,7 +256,8 @@ class SampleService:
         return dict(change.after), change.entry["changes"]
 
     def update_where(
-        self, criteria: Criteria, values: Mapping[str, str], *, reason: str | None = None, force: bool = False,
+        self, criteria: Criteria, values: Mapping[str, str] | NewValues, *, reason: str | None = None,
+        force: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> BulkOutcome:
         """Set ``values`` on every sample ``criteria`` select, each its own audited change (services.bulk)."""
