@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -112,6 +112,33 @@ class RemoteSampleService:
     # -- reads ------------------------------------------------------------------------------
     def get(self, sample_id: str) -> dict[str, Any]:
         return with_times(self.client.json("GET", sample_path(sample_id)))
+
+    def get_all(self, sample_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every sample named, each once; NotFound (5) naming every missing id, as the local service says it."""
+        from samplectl.domain.errors import NotFound
+        from samplectl.domain.text import shorten, shown
+
+        wanted = list(dict.fromkeys(s.strip() for s in sample_ids))
+        found: dict[str, dict[str, Any] | None] = {}
+        for sample_id in wanted:
+            try:
+                found[sample_id] = self.get(sample_id)
+            except NotFound:
+                found[sample_id] = None
+        missing = [sample_id for sample_id, record in found.items() if record is None]
+        if missing:
+            named = ", ".join(shown(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise NotFound(
+                f"no sample with id {named}" + (" (nothing was changed)" if len(wanted) > 1 else ""),
+                hint="`samplectl list` shows existing ids",
+                details=[{"column": "sample_id", "value": shorten(m), "message": "not found"} for m in missing[:20]],
+            )
+        return [record for record in found.values() if record is not None]
+
+    def delete_all(self, sample_ids: Iterable[str], reason: str | None = None) -> Iterator[dict[str, Any]]:
+        self.identity.require("admin", "deleting samples")
+        for record in self.get_all(sample_ids):
+            yield self.delete(record["sample_id"], reason=reason)
 
     def find(self, criteria: Criteria, sort: Sort, limit: int | None) -> Iterator[dict[str, Any]]:
         """Matching samples in order, page after page (the server's ``Link: rel="next"``)."""

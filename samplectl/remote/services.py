@@ -29,6 +29,8 @@ class ServerUsers:
     """Where logins are checked in remote mode: the server (keyring entry and `whoami` name it)."""
 
     address: ServerAddress
+    kind: str = "server"  # not a database on this machine: nothing here to set up with `init`
+    path: None = None
 
     @property
     def key(self) -> str:
