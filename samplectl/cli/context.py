@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from samplectl.services.accounts import AccountService
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
+    from samplectl.services.storage import ContainerRepository, StorageService
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
@@ -160,9 +161,23 @@ class AppContext:
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
 
+        from samplectl.services.storage import Placer
+
         store = self.sample_store()
-        return SampleService(store=store, audit=self.audit_log(store), identity=self.identity(),
-                             tz=self.settings.tzinfo())
+        audit = self.audit_log(store)
+        return SampleService(store=store, audit=audit, identity=self.identity(), tz=self.settings.tzinfo(),
+                             placer=Placer(self.container_repository(store, audit)))
+
+    def container_repository(self, store: SampleStore | None = None, audit: AuditLog | None = None) -> ContainerRepository:
+        from samplectl.stores.containers import DocumentContainers
+
+        store = store or self.sample_store()
+        return DocumentContainers(store, audit or self.audit_log(store))
+
+    def storage_service(self) -> StorageService:
+        from samplectl.services.storage import StorageService
+
+        return StorageService(self.container_repository(), identity=self.identity())
 
     def user_store(self) -> UserStore:
         if self._user_store is None:

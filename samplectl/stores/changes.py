@@ -32,6 +32,7 @@ from typing import Any
 
 from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import Conflict, DatabaseUnavailable
+from samplectl.domain.storage import PositionTaken
 from samplectl.stores.audit import AuditLog, embedded_transaction
 from samplectl.stores.samples import SampleStore
 
@@ -112,6 +113,8 @@ class TransactionalWriter:
             if change.after is None:
                 return APPLIED if self.store.delete_if_version(sample_id, version) else STALE
             return APPLIED if self.store.replace_if_version(sample_id, version, change.after) else STALE
+        except PositionTaken:
+            raise  # the whole command fails (7, naming the occupant); the transaction rolls back
         except Conflict:
             return DUPLICATE
 
@@ -182,7 +185,12 @@ class IntentWriter:
             marker = self._marker(change, "delete", now)
         else:
             marker = self._marker(change, "update", now, after=self.store._encode(after))
-        outcome = self._mark(before, marker)
+            claimed = _claimed_position(change)
+            if claimed is not None:
+                # A new position is claimed at once, on the unique index: the second of two
+                # technicians placing into it fails here, before anything is recorded.
+                marker["position_before"] = before.get("position")
+        outcome = self._mark(before, marker, claim=claimed)
         if outcome != APPLIED:
             change.refuse(outcome)
             return False
@@ -194,9 +202,18 @@ class IntentWriter:
                 return False
         return True
 
-    def _mark(self, before: Mapping[str, Any], marker: dict[str, Any]) -> str:
+    def _mark(self, before: Mapping[str, Any], marker: dict[str, Any], claim: str | None = None) -> str:
         query = {"sample_id": before["sample_id"], "version": before["version"], "pending": None}
-        result = self.store._guard(lambda: self.samples.update_one(query, {"$set": {"pending": marker}}))
+        update: dict[str, Any] = {"pending": marker}
+        if claim is not None:
+            update["position"] = claim
+        try:
+            result = self.store._guard(lambda: self.samples.update_one(query, {"$set": update}))
+        except Exception as exc:
+            taken = self.store.clash({"sample_id": before["sample_id"], "position": claim}, exc)
+            if taken is not None:
+                raise taken from None
+            raise
         if result.matched_count:
             return APPLIED
         current = self.store._guard(lambda: self.samples.find_one({"sample_id": before["sample_id"]}))
@@ -208,6 +225,9 @@ class IntentWriter:
         try:
             self.store._guard(lambda: self.samples.insert_one(doc))
         except Exception as exc:
+            taken = self.store.clash(record, exc)
+            if taken is not None:
+                raise taken from None
             if self.store.dialect.is_duplicate_key(exc):
                 return False
             raise
@@ -223,8 +243,10 @@ class IntentWriter:
             if change.renames:
                 self._settle(change.sample_id, dict(op, role="insert"), committed=committed)
             return
-        self._settle(change.sample_id, dict(op, role="update", after=self.store._encode(change.after)),
-                     committed=committed)
+        marker = dict(op, role="update", after=self.store._encode(change.after))
+        if _claimed_position(change) is not None:
+            marker["position_before"] = change.before.get("position")
+        self._settle(change.sample_id, marker, committed=committed)
 
     def _settle(self, sample_id: str, marker: Mapping[str, Any], *, committed: bool) -> None:
         """Finish (``committed``) or undo one marked document; a no-op once it is settled."""
@@ -238,6 +260,8 @@ class IntentWriter:
             call = (lambda: self.samples.delete_one(query)) if committed else (
                 lambda: self.samples.update_one(query, unmark))
         else:
+            if "position_before" in marker:  # give back the position the change had claimed
+                unmark = {**unmark, "$set": {"position": marker["position_before"]}}
             call = (lambda: self.samples.replace_one(query, marker["after"])) if committed else (
                 lambda: self.samples.update_one(query, unmark))
         self.store._guard(call)
@@ -259,6 +283,13 @@ class IntentWriter:
             marker = doc["pending"]
             self._settle(doc["sample_id"], marker, committed=marker["_id"] in recorded)
         return len(docs)
+
+
+def _claimed_position(change: Change) -> str | None:
+    """The position an update moves a sample into, if it moves it into one."""
+    before, after = change.before or {}, change.after or {}
+    position = after.get("position")
+    return position if position and position != before.get("position") else None
 
 
 def writer_for(store: SampleStore, audit: AuditLog) -> TransactionalWriter | IntentWriter:

@@ -60,6 +60,7 @@ class SampleStore:
             ([("status", 1), ("collection_date", -1)], {"name": "by_status"}),
             ([("sample_type", 1), ("collection_date", -1)], {"name": "by_type"}),
             ([("storage_location", 1)], {"name": "by_location"}),
+            self._position_spec(),
         ]
         names = []
         for keys, options in specs:
@@ -67,8 +68,53 @@ class SampleStore:
             names.append(options["name"])
         return names
 
+    def _position_spec(self) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+        # Occupancy: two samples never hold one position (storage geometry). Only placed samples are
+        # in it: MongoDB needs a partial index for that; SQLite's unique index lets NULLs repeat.
+        options: dict[str, Any] = {"unique": True, "name": "position_unique"}
+        if self.dialect.name != "embedded":
+            options["partialFilterExpression"] = {"position": {"$type": "string"}}
+        return [("position", 1)], options
+
+    def ensure_position_index(self) -> list[str]:
+        keys, options = self._position_spec()
+        self._guard(lambda: self.samples.create_index(keys, **options))
+        return [options["name"]]
+
+    def occupant(self, position: str) -> str | None:
+        """The id of the sample at ``position`` (BOX:SLOT), if any."""
+        doc = self._guard(lambda: self.samples.find_one({"position": position}))
+        return None if doc is None else str(doc["sample_id"])
+
+    def clash(self, record: Mapping[str, Any], exc: BaseException) -> Conflict | None:
+        """What a duplicate-key error on writing ``record`` means: its position is taken (PositionTaken),
+        else None (its id is). Asked after the fact, so the index stays the only judge."""
+        from samplectl.domain.storage import PositionTaken
+
+        if not (self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc)):
+            return None
+        position = record.get("position")
+        if not position:
+            return None
+        occupant = self.occupant(position)
+        if occupant == record.get("sample_id"):
+            return None
+        return PositionTaken(position, occupant)
+
+    def _taken_position(self, placed: list[Mapping[str, Any]], exc: BaseException) -> Conflict | None:
+        """After a bulk insert hit a duplicate key: the first of ``placed`` whose position another sample holds."""
+        from samplectl.domain.storage import PositionTaken
+
+        if not placed or not (self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc)):
+            return None
+        wanted = {str(r["position"]): r["sample_id"] for r in placed}
+        for doc in self._guard(lambda: self.dialect.find_in(self.samples, "position", list(wanted))):
+            if doc.get("sample_id") != wanted.get(doc.get("position")):
+                return PositionTaken(str(doc["position"]), str(doc["sample_id"]))
+        return None
+
     def ensure_ready(self) -> None:
-        """Before a write: make sure the unique index on sample_id exists.
+        """Before a write: make sure the unique indexes on sample_id and position exist.
 
         Without it duplicates could slip in on a store where nobody ran `samplectl init`; creating
         the indexes here keeps the zero-configuration promise and costs one index listing.
@@ -77,7 +123,7 @@ class SampleStore:
         for spec in info.values():
             key = spec.get("key")
             fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
-            if spec.get("unique") and fields == ["sample_id"]:
+            if spec.get("unique") and fields == ["position"]:
                 return
         self.ensure_indexes()
 
@@ -234,6 +280,9 @@ class SampleStore:
         try:
             self._guard(lambda: self.samples.insert_one(doc))
         except Exception as exc:
+            taken = self.clash(record, exc)
+            if taken is not None:
+                raise taken from None
             if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
                 raise Conflict(
                     f"sample {record['sample_id']!r} already exists",
@@ -255,6 +304,9 @@ class SampleStore:
                 lambda: self.samples.replace_one(self._exact(sample_id, version), doc)
             )
         except Exception as exc:
+            taken = self.clash(record, exc)
+            if taken is not None:
+                raise taken from None
             if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
                 raise Conflict(f"sample {record['sample_id']!r} already exists", hint="choose another id") from None
             raise
@@ -265,12 +317,16 @@ class SampleStore:
         return bool(result.deleted_count)
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
-        docs = [self._encode(r) for r in records]
+        records_list = list(records)
+        docs = [self._encode(r) for r in records_list]
         if not docs:
             return 0
         try:
             self._guard(lambda: self.samples.insert_many(docs, ordered=True))
         except Exception as exc:
+            taken = self._taken_position([r for r in records_list if r.get("position")], exc)
+            if taken is not None:
+                raise taken from None
             if self.dialect.is_duplicate_key(exc) or self.dialect.is_duplicate_key(exc.__cause__ or exc):
                 raise Conflict(
                     "a sample being written already exists (another process created it meanwhile?)",
