@@ -117,6 +117,12 @@ def import_file(
     encoding: Annotated[
         str | None, typer.Option("--encoding", metavar="NAME", help="The file's text encoding (default UTF-8, BOM or not).")
     ] = None,
+    fill: Annotated[
+        list[str] | None,
+        typer.Option("--fill", metavar="BOX",
+                     help="Place the new samples in BOX's next free positions, row by row; repeat --fill "
+                          "(or give BOX1,BOX2) for the boxes to spill into. Sets each storage_location."),
+    ] = None,
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
@@ -124,6 +130,8 @@ def import_file(
 
     The header names the columns: sample_id (optional: generated), sample_type, subject_id,
     collection_date, status (optional: collected), storage_location; any case and order.
+    A position column (BOX:SLOT) places samples and sets their storage_location; --fill BOX places
+    them in the next free positions instead.
     By default the file is imported whole or not at all; problems are listed with their line.
     Ends with a summary: batch_id, read, created, updated, skipped, rejected, seconds.
 
@@ -141,11 +149,16 @@ def import_file(
         path=path, dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason,
+        fill=tuple(box.strip() for value in fill or [] for box in value.split(",") if box.strip()),
     )
+    from samplectl.services.storage import Placer
+
     store = app_ctx.sample_store()
+    audit = app_ctx.audit_log(store)
     service = ImportService(
-        store=store, audit=app_ctx.audit_log(store), batches=BatchStore(store), identity=app_ctx.identity(),
+        store=store, audit=audit, batches=BatchStore(store), identity=app_ctx.identity(),
         tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
+        placer=Placer(app_ctx.container_repository(store, audit)),
     )
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
     if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):

@@ -368,6 +368,11 @@ class SampleStore:
         docs = self._guard(lambda: self.dialect.find_in(self.samples, "sample_id", list(sample_ids)))
         return {doc["sample_id"]: self._decode(doc) for doc in docs}
 
+    def occupants(self, positions: list[str]) -> dict[str, str]:
+        """Which sample holds each of ``positions`` (those held), by position."""
+        docs = self._guard(lambda: self.dialect.find_in(self.samples, "position", list(positions)))
+        return {str(doc["position"]): str(doc["sample_id"]) for doc in docs}
+
     def delete_unchanged(self, sample_ids: list[str]) -> int:
         """Delete those of ``sample_ids`` still at version 1 (nobody changed them since they were created)."""
         return int(self._guard(lambda: self.dialect.delete_in(self.samples, "sample_id", list(sample_ids), {"version": 1})))
