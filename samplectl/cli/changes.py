@@ -75,7 +75,10 @@ def update(
 
     Each change is checked against the version that was read (a concurrent change is never overwritten: exit 7) and is audited.
 
-    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --position, --id); --if-version N insists. A new --location takes a placed sample out of its position.
+    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --position,
+    --id); --if-version N insists.
+
+    A new --location alone takes a placed sample out of its position.
 
     A selection: `update --where` with the criteria flags of `filter` and --set-status / --set-location.
 

@@ -160,7 +160,6 @@ class AppContext:
 
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
-
         from samplectl.services.storage import Placer
 
         store = self.sample_store()

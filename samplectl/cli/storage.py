@@ -13,7 +13,7 @@ from samplectl.domain.storage import parse_path
 
 storage_app = typer.Typer(
     name="storage",
-    help="Freezers, racks, boxes and bags: where samples are, and where there is room.",
+    help="Freezers, racks, boxes, bags and free positions.\n\nExample: samplectl storage show FRZ-1/R2/B3",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -50,7 +50,7 @@ def add(
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
-    """Add a freezer, a rack in a freezer, a box (--grid) or a bag (--capacity).
+    """Add a freezer, rack, box (--grid) or bag (--capacity).
 
     The path names the container and where it is: a freezer at the top, racks in freezers, boxes and
     bags in racks or freezers.
@@ -74,7 +74,7 @@ def add(
 
 @storage_app.command("list")
 def list_containers(ctx: typer.Context, path: OptionalPath = None, output: opt.Output = None) -> None:
-    """List containers with how many places are used of how many there are.
+    """List containers with used/total places.
 
     Example: samplectl storage list FRZ-1 -o json
     """
@@ -124,7 +124,9 @@ def show(
     path: Annotated[str, typer.Argument(metavar="BOX", help="A box (or a bag).")],
     output: opt.Output = None,
 ) -> None:
-    """Draw a box as a grid: which sample is in which position, which positions are free.
+    """Draw a box as a grid of its samples and free positions.
+
+    A bag is listed place by place.
 
     Example: samplectl storage show FRZ-1/R2/B3
     """
@@ -149,7 +151,9 @@ def free(
                                                               "and which ones.")] = False,
     output: opt.Output = None,
 ) -> None:
-    """Find room: free positions per box and bag, or those with --need N free (--together: N in a row).
+    """Find free positions, or boxes with room for --need N.
+
+    --together asks for N next to each other, in the order --fill places samples (row by row).
 
     Example: samplectl storage free --under FRZ-1 --need 24 --together
     """
@@ -179,7 +183,9 @@ def move(
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
-    """Move a box, bag or rack into another container, with every sample in it, in one step.
+    """Move a box, bag or rack with every sample in it.
+
+    It moves into the container --to names, in one step.
 
     Each sample's storage location follows (one audit record per sample); nothing moves if any part
     cannot. Asks first on a terminal; scripts must pass --yes.
@@ -206,7 +212,9 @@ def remove(
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
-    """Remove an empty container (one still holding samples or containers is refused: exit 7).
+    """Remove an empty container.
+
+    One still holding samples or containers is refused (exit 7).
 
     Asks first on a terminal; scripts must pass --yes.
 

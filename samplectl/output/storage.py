@@ -65,7 +65,7 @@ def _usage_text(used: int, total: int) -> str:
     return f"{used}/{total}"
 
 
-def write_containers(rows: list[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
+def write_containers(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -80,7 +80,7 @@ def write_containers(rows: list[Mapping[str, Any]], out: IO[str], *, color: bool
     print_table(table, out, color=color, empty=None if rows else "no containers")
 
 
-def write_tree(rows: list[Mapping[str, Any]], out: IO[str], *, color: bool) -> None:
+def write_tree(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool) -> None:
     """Containers (in path order) as a tree: each with its kind and used/total."""
     from rich.text import Text
     from rich.tree import Tree
@@ -99,7 +99,7 @@ def write_tree(rows: list[Mapping[str, Any]], out: IO[str], *, color: bool) -> N
         if row.get("grid"):
             label.append(f" {row['grid']}", style="dim")
         label.append(f"  {_usage_text(row['used'], row['total'])}")
-        nodes[path] = (nodes[parent] if parent in nodes else root).add(label)
+        nodes[path] = nodes.get(parent, root).add(label)
     console.print(root)
 
 
@@ -150,7 +150,7 @@ def write_box(box: Mapping[str, Any], out: IO[str], *, color: bool) -> None:
     console.print(legend)
 
 
-def write_free(rows: list[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
+def write_free(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 

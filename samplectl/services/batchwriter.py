@@ -17,8 +17,8 @@ from samplectl.stores.batches import BatchStore
 from samplectl.stores.samples import SampleStore
 
 if TYPE_CHECKING:
-    from samplectl.services.storage import Placement
     from samplectl.services.importing import ImportOptions, ImportReport
+    from samplectl.services.storage import Placement
 
 HEARTBEAT_SECONDS = 10.0
 Valid = tuple[int, list[str], SampleInput]  # line, cells, the sample

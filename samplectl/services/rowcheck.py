@@ -160,7 +160,7 @@ class RowChecker:
             data["sample_type"] = kind.lower() if kind.lower() in SAMPLE_TYPES else kind
         if self.place is not None:
             try:
-                data = self.place(data)
+                data = self.place(data)  # type: ignore[arg-type,assignment]
             except SamplectlError as exc:
                 column = (exc.details[0].get("column") if exc.details else None) or "position"
                 return None, [{"line": line, "column": column, "value": data.get("position"),

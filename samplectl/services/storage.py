@@ -224,8 +224,8 @@ class StorageService:
         if kind == "bag":
             container["capacity"] = check_capacity(int(capacity or 0))
         container.update(created_at=now, created_by=self.identity.username)
-        layout = {k: {"before": None, "after": container[k]} for k in ("kind", "rows", "cols", "capacity")
-                  if k in container}
+        layout: dict[str, Any] = {k: {"before": None, "after": container[k]}
+                                  for k in ("kind", "rows", "cols", "capacity") if k in container}
         self.repository.add(container, self._entry("storage-add", path, layout, reason, now))
         return container
 

@@ -181,6 +181,7 @@ class IntentWriter:
                 change.refuse(DUPLICATE)
                 return False
             return True
+        claimed = None
         if after is None or change.renames:
             marker = self._marker(change, "delete", now)
         else:
