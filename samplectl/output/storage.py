@@ -144,9 +144,9 @@ def write_box(box: Mapping[str, Any], out: IO[str], *, color: bool) -> None:
     console.print(table)
     legend = Text("legend: ")
     legend.append("id", style=OCCUPIED_STYLE)
-    legend.append(f" the sample there ({box['used']}; ids cut to fit, -o json has them whole)   ")
+    legend.append(f" = the sample there ({box['used']}; -o json: whole ids)   ")
     legend.append(FREE_MARK, style="dim")
-    legend.append(f" free ({box['total'] - box['used']})")
+    legend.append(f" = free ({box['total'] - box['used']})")
     console.print(legend)
 
 
