@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from samplectl.services.accounts import AccountService
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
-    from samplectl.services.storage import ContainerRepository, StorageService
+    from samplectl.services.storage import StorageService
     from samplectl.stores.audit import AuditLog
+    from samplectl.stores.batches import BatchStore
+    from samplectl.stores.containers import ContainerRepository
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
     from samplectl.stores.tokens import TokenCache
@@ -148,30 +150,36 @@ class AppContext:
             self._database = open_sample_database(self.settings)
         return self._database
 
-    def sample_store(self) -> SampleStore:
-        from samplectl.stores.samples import SampleStore
+    def prepare_sample_database(self) -> SampleDatabase:
+        """The sample store opened by `init`: made, or migrated from an older layout (see its notices)."""
+        from samplectl.stores.engines import open_sample_database
 
-        return SampleStore(self.database.db, self.database.dialect)
+        if self._database is not None:
+            self._database.close()
+        self._database = open_sample_database(self.settings, migrate=True)
+        return self._database
+
+    def sample_store(self) -> SampleStore:
+        return self.database.samples
 
     def audit_log(self, store: SampleStore | None = None) -> AuditLog:
-        from samplectl.stores.audit import AuditLog
+        return self.database.audit
 
-        return AuditLog(store or self.sample_store())
+    def batch_store(self) -> BatchStore:
+        return self.database.batches
 
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
         from samplectl.services.storage import Placer
 
         store = self.sample_store()
-        audit = self.audit_log(store)
-        return SampleService(store=store, audit=audit, identity=self.identity(), tz=self.settings.tzinfo(),
-                             placer=Placer(self.container_repository(store, audit)))
+        return SampleService(store=store, audit=self.audit_log(store), identity=self.identity(),
+                             tz=self.settings.tzinfo(), placer=Placer(self.container_repository()))
 
-    def container_repository(self, store: SampleStore | None = None, audit: AuditLog | None = None) -> ContainerRepository:
-        from samplectl.stores.containers import DocumentContainers
-
-        store = store or self.sample_store()
-        return DocumentContainers(store, audit or self.audit_log(store))
+    def container_repository(self) -> ContainerRepository:
+        containers = self.database.containers
+        assert containers is not None, "every engine opens its containers repository"
+        return containers
 
     def storage_service(self) -> StorageService:
         from samplectl.services.storage import StorageService

@@ -141,7 +141,6 @@ def import_file(
     """
     from samplectl.output.imports import write_problems, write_summary
     from samplectl.services.importing import ImportOptions, ImportService
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -156,9 +155,9 @@ def import_file(
     store = app_ctx.sample_store()
     audit = app_ctx.audit_log(store)
     service = ImportService(
-        store=store, audit=audit, batches=BatchStore(store), identity=app_ctx.identity(),
+        store=store, audit=audit, batches=app_ctx.batch_store(), identity=app_ctx.identity(),
         tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
-        placer=Placer(app_ctx.container_repository(store, audit)),
+        placer=Placer(app_ctx.container_repository()),
     )
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
     if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):
@@ -188,12 +187,11 @@ def undo(
     """
     from samplectl.output.imports import write_summary
     from samplectl.services.batchundo import BatchUndo
-    from samplectl.stores.batches import BatchStore
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     store = app_ctx.sample_store()
-    service = BatchUndo(store, app_ctx.audit_log(store), BatchStore(store), app_ctx.identity())
+    service = BatchUndo(store, app_ctx.audit_log(store), app_ctx.batch_store(), app_ctx.identity())
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:

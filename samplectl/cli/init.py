@@ -40,8 +40,10 @@ def init(
     app_ctx.say(f"users database ready ({app_ctx.users_database.shown}; schema {revision})")
     if generated:
         app_ctx.say("generated a token signing secret, kept in the users database")
-    store = app_ctx.sample_store()
-    indexes = store.ensure_indexes() + app_ctx.audit_log(store).ensure_indexes()
+    database = app_ctx.prepare_sample_database()
+    for notice in database.notices:
+        app_ctx.say(notice)
+    indexes = database.samples.ensure_indexes() + database.audit.ensure_indexes() + database.batches.ensure_indexes()
     where = "embedded store " + str(app_ctx.settings.samples_path) if app_ctx.settings.embedded else "MongoDB"
     app_ctx.say(f"sample store ready ({where}; {len(indexes)} indexes)")
     if admin:

@@ -21,7 +21,7 @@ from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_al
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.services.storage import Placer, place_fields
 from samplectl.stores.audit import AuditLog
-from samplectl.stores.changes import APPLIED, Change, IntentWriter, TransactionalWriter, writer_for
+from samplectl.stores.changes import APPLIED, Change, ChangeWriter, writer_for
 from samplectl.stores.samples import SampleStore
 
 
@@ -88,7 +88,7 @@ class SampleService:
     identity: Identity
     tz: tzinfo
     clock: Callable[[], datetime] = utc_now
-    writer: TransactionalWriter | IntentWriter | None = field(default=None)
+    writer: ChangeWriter | None = field(default=None)
     # Resolves --position (BOX:SLOT) against the containers: storage geometry, see services.storage.
     placer: Placer | None = None
 
@@ -97,7 +97,7 @@ class SampleService:
             self.writer = writer_for(self.store, self.audit)
 
     @property
-    def changes(self) -> TransactionalWriter | IntentWriter:
+    def changes(self) -> ChangeWriter:
         assert self.writer is not None
         return self.writer
 

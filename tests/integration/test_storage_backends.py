@@ -15,8 +15,6 @@ from samplectl.domain.identity import Identity
 from samplectl.domain.storage import PositionTaken
 from samplectl.services.samples import SampleService
 from samplectl.services.storage import Placer, StorageService
-from samplectl.stores.audit import AuditLog
-from samplectl.stores.containers import DocumentContainers
 from samplectl.stores.samples import SampleStore
 from tests.conftest import ROOT, run_samplectl
 
@@ -24,12 +22,9 @@ FIELDS = {"sample_type": "blood", "subject_id": "S", "collection_date": "2025-01
 
 
 @pytest.fixture
-def services(sample_db: Any) -> tuple[SampleService, StorageService, SampleStore]:
-    store = SampleStore(sample_db.db, sample_db.dialect)
+def services(sample_db: Any) -> tuple[SampleService, StorageService, SampleStore, Any]:
+    store, audit, repo = sample_db.samples, sample_db.audit, sample_db.containers
     store.ensure_indexes()
-    audit = AuditLog(store)
-    repo = DocumentContainers(store, audit)
-    repo.ensure_indexes()
     who = Identity("tess", "technician")
     samples = SampleService(store=store, audit=audit, identity=who, tz=UTC, placer=Placer(repo))
     storage = StorageService(repo, who)
@@ -37,14 +32,16 @@ def services(sample_db: Any) -> tuple[SampleService, StorageService, SampleStore
     storage.add("rack", "F/R1")
     storage.add("rack", "F/R2")
     storage.add("box", "F/R1/B1", grid="9x9")
-    return samples, storage, store
+    return samples, storage, store, audit
 
 
 def test_the_index_refuses_a_second_sample_in_a_position_written_past_the_service(services: Any) -> None:
-    samples, _, store = services
+    samples, _, store, _ = services
     samples.create({**FIELDS, "sample_id": "A", "position": "F/R1/B1:A1"})
     record = {**FIELDS, "sample_id": "B", "collection_date": datetime(2025, 1, 1, tzinfo=UTC), "status": "collected",
-              "storage_location": "F/R1/B1/A1", "position": "F/R1/B1:A1", "version": 1}
+              "storage_location": "F/R1/B1/A1", "position": "F/R1/B1:A1", "version": 1,
+              "created_at": datetime(2025, 1, 2, tzinfo=UTC), "created_by": "x",
+              "updated_at": datetime(2025, 1, 2, tzinfo=UTC), "updated_by": "x"}
     with pytest.raises(PositionTaken, match="taken by sample A"):
         store.insert(record)
     # Unplaced samples (no position, or none any more) never collide with each other.
@@ -54,7 +51,7 @@ def test_the_index_refuses_a_second_sample_in_a_position_written_past_the_servic
 
 
 def test_placing_into_a_taken_position_changes_nothing(services: Any) -> None:
-    samples, storage, store = services
+    samples, storage, store, _ = services
     samples.create({**FIELDS, "sample_id": "A", "position": "F/R1/B1:A1"})
     samples.create({**FIELDS, "sample_id": "B", "position": "F/R1/B1:A2"})
     with pytest.raises(PositionTaken, match="taken by sample A"):
@@ -69,7 +66,7 @@ def test_placing_into_a_taken_position_changes_nothing(services: Any) -> None:
 
 
 def test_move_rewrites_every_sample_and_audits_each(services: Any) -> None:
-    samples, storage, store = services
+    samples, storage, store, _ = services
     for i, slot in enumerate(("A1", "E5", "I9")):
         samples.create({**FIELDS, "sample_id": f"S{i}", "position": f"F/R1/B1:{slot}"})
     result = storage.move("F/R1/B1", "F/R2")
@@ -77,7 +74,7 @@ def test_move_rewrites_every_sample_and_audits_each(services: Any) -> None:
     assert store.get("S1")["position"] == "F/R2/B1:E5" and store.get("S1")["storage_location"] == "F/R2/B1/E5"
     assert [r["path"] for r in storage.tree("F")] == ["F", "F/R1", "F/R2", "F/R2/B1"]
     assert storage.show("F/R2/B1")["used"] == 3
-    history = list(AuditLog(store).for_sample("S1"))
+    history = list(services[3].for_sample("S1"))
     assert [h["action"] for h in history] == ["create", "move"]
     # The old position is free for a new sample: the moved ones carry their new positions.
     storage.add("box", "F/R1/B1", grid="9x9")
@@ -85,7 +82,7 @@ def test_move_rewrites_every_sample_and_audits_each(services: Any) -> None:
 
 
 def test_free_together_over_a_freezer(services: Any) -> None:
-    samples, storage, _ = services
+    samples, storage, _, _ = services
     storage.add("box", "F/R1/B2", grid="9x9")
     for slot in ("A1", "C5", "F1"):
         samples.create({**FIELDS, "sample_id": slot, "position": f"F/R1/B1:{slot}"})

@@ -1,0 +1,134 @@
+"""The embedded store's tables, in one place: one column per sample field, real indexes.
+
+A new sample field is one line in ``SAMPLE_COLUMNS`` (and, for a criterion, one index in
+``SAMPLE_INDEXES``) plus a step in ``MIGRATIONS`` that adds the column to existing stores.
+Dates are INTEGER microseconds since the Unix epoch, UTC: exact, compact, and they sort.
+Text compares with SQLite's BINARY collation, byte for byte: ids are found exactly, whatever they look like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# PRAGMA user_version of a store in this layout (neosqlite's stores have 0).
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql: str  # type and constraints
+    date: bool = False  # kept as integer microseconds, read back as an aware datetime
+    optional: bool = False  # NULL means the record has no such key
+
+
+SAMPLE_COLUMNS: tuple[Column, ...] = (
+    Column("sample_id", "TEXT NOT NULL PRIMARY KEY"),
+    Column("sample_type", "TEXT NOT NULL"),
+    Column("subject_id", "TEXT NOT NULL"),
+    Column("collection_date", "INTEGER NOT NULL", date=True),
+    Column("status", "TEXT NOT NULL"),
+    Column("storage_location", "TEXT NOT NULL"),
+    Column("created_at", "INTEGER NOT NULL", date=True),
+    Column("created_by", "TEXT NOT NULL"),
+    Column("updated_at", "INTEGER NOT NULL", date=True),
+    Column("updated_by", "TEXT NOT NULL"),
+    Column("version", "INTEGER NOT NULL"),
+    Column("import_batch", "TEXT", optional=True),
+    # BOX:SLOT of a placed sample (storage geometry); unique: see POSITION_INDEX.
+    Column("position", "TEXT", optional=True),
+)
+SAMPLE_NAMES = tuple(c.name for c in SAMPLE_COLUMNS)
+
+# Each criterion, with the default sort (newest first, then id) behind it, so that a filtered,
+# sorted, limited page is read straight off one index.
+SAMPLE_INDEXES: dict[str, str] = {
+    "samples_by_date": "samples(collection_date DESC, sample_id)",
+    "samples_by_subject": "samples(subject_id, collection_date DESC, sample_id)",
+    "samples_by_status": "samples(status, collection_date DESC, sample_id)",
+    "samples_by_type": "samples(sample_type, collection_date DESC, sample_id)",
+    "samples_by_location": "samples(storage_location, collection_date DESC, sample_id)",
+    "samples_by_batch": "samples(import_batch, sample_id) WHERE import_batch IS NOT NULL",
+}
+
+# Occupancy: two samples never hold one position. Kept apart from SAMPLE_INDEXES, which a bulk load
+# drops and rebuilds: this one stays, so a taken position is refused at the row that takes it.
+POSITION_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS samples_by_position ON samples(position) WHERE position IS NOT NULL"
+
+# Storage containers (freezers, racks, boxes, bags), by path; see domain.storage.
+CONTAINERS_TABLE = """
+CREATE TABLE IF NOT EXISTS containers (
+    path TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    parent TEXT,
+    name TEXT NOT NULL,
+    rows INTEGER,
+    cols INTEGER,
+    capacity INTEGER,
+    created_at INTEGER NOT NULL,  -- microseconds since the epoch, UTC
+    created_by TEXT NOT NULL
+) WITHOUT ROWID"""
+GEOMETRY_STATEMENTS = (POSITION_INDEX, CONTAINERS_TABLE,
+                       "CREATE INDEX IF NOT EXISTS containers_by_parent ON containers(parent)")
+
+AUDIT_TABLE = """
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,      -- the chain's order
+    record_id,                    -- 16 bytes when the id is 32 hex digits (the usual), else the text
+    at INTEGER,                   -- milliseconds since the epoch, UTC
+    user TEXT,
+    action TEXT,
+    sample_id TEXT,
+    renamed_from TEXT,
+    reason TEXT,
+    samplectl_version TEXT,
+    import_batch TEXT,
+    changes TEXT,                 -- JSON (see sqlite.audit for its compact forms)
+    extra TEXT,                   -- JSON: every other key that was hashed, or NULL
+    prev_hash BLOB,               -- 32 bytes
+    hash BLOB                     -- 32 bytes
+)"""
+AUDIT_INDEXES: dict[str, str] = {
+    "audit_by_sample": "audit(sample_id)",
+    "audit_by_renamed_from": "audit(renamed_from) WHERE renamed_from IS NOT NULL",
+    "audit_by_time": "audit(at)",
+}
+
+OTHER_TABLES = (
+    # started_at, state and sha256 are copied out of the record for the queries that need them.
+    """CREATE TABLE import_batches (
+        batch_id TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, sha256 TEXT, started_at INTEGER,
+        record TEXT NOT NULL)""",
+    "CREATE INDEX batches_by_sha256 ON import_batches(sha256)",
+    "CREATE TABLE import_journal (batch_id TEXT NOT NULL, sample_id TEXT NOT NULL, record TEXT NOT NULL)",
+    "CREATE INDEX journal_by_batch ON import_journal(batch_id)",
+    # What the store knows about itself (its id, where it came from).
+    "CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT) WITHOUT ROWID",
+)
+
+
+def samples_table() -> str:
+    columns = ",\n    ".join(f"{c.name} {c.sql}" for c in SAMPLE_COLUMNS)
+    # WITHOUT ROWID: the table is its sample_id index, and every other index points by sample_id.
+    return f"CREATE TABLE samples (\n    {columns}\n) WITHOUT ROWID"
+
+
+def create_index(name: str, spec: str) -> str:
+    table, _, rest = spec.partition("(")
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {table}({rest}"
+
+
+def schema_statements() -> list[str]:
+    statements = [samples_table(), AUDIT_TABLE, *OTHER_TABLES]
+    statements += [create_index(n, s) for n, s in SAMPLE_INDEXES.items()]
+    statements += [create_index(n, s) for n, s in AUDIT_INDEXES.items()]
+    statements += GEOMETRY_STATEMENTS
+    return statements
+
+
+# Steps from one SCHEMA_VERSION to the next (index = the version they start from), e.g. a new column:
+# ["ALTER TABLE samples ADD COLUMN position TEXT", "CREATE UNIQUE INDEX ..."]. Version 0 is neosqlite's
+# layout, which sqlite.migrate converts.
+MIGRATIONS: dict[int, list[str]] = {
+    1: ["ALTER TABLE samples ADD COLUMN position TEXT", *GEOMETRY_STATEMENTS],
+}
