@@ -57,15 +57,10 @@ def open_services(env: dict[str, str]) -> tuple[Any, Any]:
     from samplectl.config import load_settings
     from samplectl.domain.identity import Identity
     from samplectl.services.storage import StorageService
-    from samplectl.stores.audit import AuditLog
-    from samplectl.stores.containers import DocumentContainers
     from samplectl.stores.engines import open_sample_database
-    from samplectl.stores.samples import SampleStore
 
     database = open_sample_database(load_settings())
-    store = SampleStore(database.db, database.dialect)
-    repo = DocumentContainers(store, AuditLog(store))
-    return StorageService(repo, Identity("bench", "admin")), database
+    return StorageService(database.containers, Identity("bench", "admin")), database
 
 
 def build_freezer(service: Any) -> list[str]:
