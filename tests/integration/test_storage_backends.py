@@ -126,3 +126,23 @@ def test_two_processes_placing_into_one_position_at_once_one_wins(
 
     placed = [p for p in json.loads(shown.stdout)["positions"] if p["sample_id"]]
     assert placed == [{"position": "A1", "sample_id": winner}]
+
+
+def test_a_placement_whose_audit_record_fails_gives_the_position_back(
+    services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples, storage, store, audit = services
+    samples.create({**FIELDS, "sample_id": "A", "position": "F/R1/B1:A1"})
+
+    def fail(entries: Any) -> Any:
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(audit, "append_many", fail)
+    with pytest.raises(RuntimeError):
+        samples.update("A", {"position": "F/R1/B1:B2"})
+    monkeypatch.undo()
+    kept = store.get("A")
+    assert kept["position"] == "F/R1/B1:A1" and kept["version"] == 1 and not kept.get("pending")
+    # B2 was claimed on the way (MongoDB) and given back: another sample may take it.
+    samples.create({**FIELDS, "sample_id": "B", "position": "F/R1/B1:B2"})
+    assert [p["sample_id"] for p in storage.show("F/R1/B1")["positions"] if p["sample_id"]] == ["A", "B"]

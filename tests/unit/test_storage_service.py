@@ -212,3 +212,17 @@ def test_remove_only_when_empty(service: StorageService, repo: MemoryContainers)
     del repo.samples["S1"]
     assert service.remove("FRZ-1/R1/B1") == {"path": "FRZ-1/R1/B1", "kind": "box"}
     assert repo.audit[-1]["action"] == "storage-remove"
+
+
+def test_the_grid_is_coloured_only_when_asked(service: StorageService, repo: MemoryContainers) -> None:
+    import io
+
+    from samplectl.output.storage import write_box
+
+    repo.place("S1", "FRZ-1/R1/B1:A1")
+    plain, coloured = io.StringIO(), io.StringIO()
+    write_box(service.show("FRZ-1/R1/B1"), plain, color=False, width=80)
+    write_box(service.show("FRZ-1/R1/B1"), coloured, color=True, width=80)
+    assert "\x1b[" not in plain.getvalue()
+    assert "\x1b[32m   S1  \x1b[0m" in coloured.getvalue()
+    assert all(len(line) <= 80 for line in plain.getvalue().splitlines())
