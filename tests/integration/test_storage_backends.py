@@ -146,3 +146,15 @@ def test_a_placement_whose_audit_record_fails_gives_the_position_back(
     # B2 was claimed on the way (MongoDB) and given back: another sample may take it.
     samples.create({**FIELDS, "sample_id": "B", "position": "F/R1/B1:B2"})
     assert [p["sample_id"] for p in storage.show("F/R1/B1")["positions"] if p["sample_id"]] == ["A", "B"]
+
+
+def test_a_placed_sample_renamed_keeps_its_position(services: Any) -> None:
+    samples, storage, store, audit = services
+    samples.create({**FIELDS, "sample_id": "OLD", "position": "F/R1/B1:C3"})
+    renamed, _ = samples.update("OLD", {"sample_id": "NEW"})
+    assert renamed["position"] == "F/R1/B1:C3"
+    assert store.get("OLD") is None and store.get("NEW")["position"] == "F/R1/B1:C3"
+    assert not store.get("NEW").get("pending")
+    assert [p["sample_id"] for p in storage.show("F/R1/B1")["positions"] if p["sample_id"]] == ["NEW"]
+    with pytest.raises(PositionTaken, match="taken by sample NEW"):
+        samples.create({**FIELDS, "sample_id": "X", "position": "F/R1/B1:C3"})

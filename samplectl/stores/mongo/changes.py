@@ -116,7 +116,19 @@ class IntentWriter:
             return False
         if change.renames:
             assert after is not None
-            if not self._insert_marked(after, self._marker(change, "insert", now)):
+            inserting, record = self._marker(change, "insert", now), after
+            kept = _kept_position(change)
+            if kept is not None:
+                # The old document holds the position until it is deleted: the new one takes it as
+                # the change finishes (see _settle).
+                inserting["position"] = kept
+                record = {k: v for k, v in after.items() if k != "position"}
+            try:
+                inserted = self._insert_marked(record, inserting)
+            except BaseException:
+                self._settle(before["sample_id"], marker, committed=False)
+                raise
+            if not inserted:
                 self._settle(before["sample_id"], marker, committed=False)
                 change.refuse(DUPLICATE)
                 return False
@@ -161,7 +173,10 @@ class IntentWriter:
         if change.after is None or change.renames:
             self._settle(change.before["sample_id"], dict(op, role="delete"), committed=committed)
             if change.renames:
-                self._settle(change.sample_id, dict(op, role="insert"), committed=committed)
+                inserted = dict(op, role="insert")
+                if (kept := _kept_position(change)) is not None:
+                    inserted["position"] = kept
+                self._settle(change.sample_id, inserted, committed=committed)
             return
         marker = dict(op, role="update", after=self.store.encode(change.after))
         if _claimed_position(change) is not None:
@@ -174,6 +189,8 @@ class IntentWriter:
         role = marker["role"]
         unmark = {"$unset": {"pending": ""}}
         if role == "insert":
+            if "position" in marker:  # a renamed sample takes its position once the old id is gone
+                unmark = {**unmark, "$set": {"position": marker["position"]}}
             call = (lambda: self.samples.update_one(query, unmark)) if committed else (
                 lambda: self.samples.delete_one(query))
         elif role == "delete":
@@ -210,3 +227,10 @@ def _claimed_position(change: Change) -> str | None:
     before, after = change.before or {}, change.after or {}
     position = after.get("position")
     return position if position and position != before.get("position") else None
+
+
+def _kept_position(change: Change) -> str | None:
+    """The position a renamed sample keeps (its old document holds it until the rename finishes)."""
+    before, after = change.before or {}, change.after or {}
+    position = after.get("position")
+    return position if position and position == before.get("position") else None
