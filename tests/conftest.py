@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.logins import TestLogin
+
 ROOT = Path(__file__).resolve().parent.parent
 # Fixtures of the login, users and roles tests (users_backend, postgres_url, real_keyring, ...).
 pytest_plugins = ["tests.login_support"]
@@ -63,8 +65,12 @@ CliRun = Callable[..., Outcome]
 
 
 @pytest.fixture
-def cli() -> CliRun:
-    """Run samplectl in-process: cli("list", "-o", "json", input="...", tty="stdout,stdin")."""
+def cli(test_login: TestLogin) -> CliRun:
+    """Run samplectl in-process: cli("list", "-o", "json", input="...", tty="stdout,stdin").
+
+    Commands run as `test_login`'s user through the real login path (a token in SAMPLECTL_TOKEN);
+    a test that sets SAMPLECTL_TOKEN itself, or runs `init`, is left alone.
+    """
     from typer.testing import CliRunner
 
     from samplectl.cli.app import app
@@ -74,6 +80,10 @@ def cli() -> CliRun:
     def run(*args: str, input: str | None = None, tty: str = "", env: dict[str, str] | None = None) -> Outcome:
         full_env = dict(env or {})
         full_env["SAMPLECTL_FORCE_TTY"] = tty
+        if "init" not in args and "SAMPLECTL_TOKEN" not in full_env and "SAMPLECTL_TOKEN" not in os.environ:
+            token = test_login.token()
+            if token is not None:
+                full_env["SAMPLECTL_TOKEN"] = token
         result = runner.invoke(app, list(args), input=input, env=full_env, catch_exceptions=False)
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
@@ -173,30 +183,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_auth: resolve the identity as production does (no test identity)")
 
 
-@pytest.fixture(autouse=True)
-def default_identity(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process CLI tests act as the admin 'tester' unless marked real_auth.
+@pytest.fixture
+def test_login(request: pytest.FixtureRequest) -> TestLogin:
+    """In-process CLI tests act as the admin 'tester' (logged in for real) unless marked real_auth.
 
     Tests of roles use act_as(); tests of login itself use the real_auth marker.
     """
     if request.node.get_closest_marker("real_auth"):
-        return
-    from samplectl.cli.context import AppContext
-    from samplectl.domain.identity import Identity
-
-    monkeypatch.setattr(AppContext, "identity", lambda self: Identity("tester", "admin"))
+        return TestLogin(username=None)
+    return TestLogin()
 
 
 @pytest.fixture
-def act_as(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
-    """act_as("vera", "viewer"): in-process commands run as that user and role."""
-    from samplectl.cli.context import AppContext
-    from samplectl.domain.identity import Identity
-
-    def set_identity(username: str, role: str) -> None:
-        monkeypatch.setattr(AppContext, "identity", lambda self: Identity(username, role))
-
-    return set_identity
+def act_as(test_login: TestLogin) -> Callable[[str, str], None]:
+    """act_as("vera", "viewer"): in-process commands run as that user and role (a real account and token)."""
+    return test_login.act_as
 
 
 ADMIN_PASSWORD = "admin-pass-123"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -10,21 +10,9 @@ from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output
 
-if TYPE_CHECKING:
-    from samplectl.services.audit import AuditService
-
 
 def _ctx(ctx: typer.Context) -> AppContext:
     return ctx.ensure_object(AppContext)
-
-
-def audit_service(app_ctx: AppContext) -> AuditService:
-    from samplectl.services.audit import AuditService
-    from samplectl.stores.changes import writer_for
-
-    store = app_ctx.sample_store()
-    audit = app_ctx.audit_log(store)
-    return AuditService(store=store, audit=audit, identity=app_ctx.identity(), writer=writer_for(store, audit))
 
 
 def history(
@@ -47,7 +35,7 @@ def history(
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    entries = audit_service(app_ctx).history(sample_id)
+    entries = app_ctx.services.audit_service().history(sample_id)
     fmt = app_ctx.choose_output(output)
     if fmt != "table":  # scripts get exactly the contract's entry; the table also marks forced changes
         entries = [{name: entry[name] for name in ENTRY_FIELDS} for entry in entries]
@@ -105,7 +93,7 @@ def audit(
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = audit_service(app_ctx)
+    service = app_ctx.services.audit_service()
     service.identity.require("admin", "reading the audit trail")
     if limit < 1:
         raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
@@ -137,7 +125,7 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    report = audit_service(app_ctx).verify()
+    report = app_ctx.services.audit_service().verify()
     summary = report.as_dict()
     problem = report.chain.problem
     rows = [

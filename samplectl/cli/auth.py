@@ -69,7 +69,7 @@ def login(
     if username is None:
         username = str(typer.prompt("Username", err=True))
     password = read_password(app_ctx, from_stdin=password_stdin, prompt="Password")
-    result = app_ctx.account_service(logged_in=False).login(username, password)
+    result = app_ctx.services.account_service(logged_in=False).login(username, password)
     until = result.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     who = f"{result.account.username} ({result.account.role})"
     if print_token:
@@ -100,7 +100,7 @@ def logout(ctx: typer.Context) -> None:
         return
     removed = [] if cached.source == "environment" else cache.forget()
     try:
-        claims = app_ctx.account_service(logged_in=False).revoke(cached.token)
+        claims = app_ctx.services.account_service(logged_in=False).revoke(cached.token)
     except AuthError:
         claims = None  # no usable users database: the token cannot work anywhere either
     except DatabaseUnavailable as exc:
@@ -134,7 +134,7 @@ def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
     session = app_ctx.session()
     record = {"username": session.identity.username, "role": session.identity.role,
               "expires_at": session.claims.expires_at, "token_stored_in": session.stored_in,
-              "users_database": app_ctx.users_database.shown}
+              "users_database": app_ctx.services.users_database.shown}
     fmt = app_ctx.choose_output(output)
     if fmt == "table":
         # One person: a few labelled lines read better than a one-row table.

@@ -123,7 +123,7 @@ def update(
     if all(v is None for v in changes.values()):
         raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
                          "--status, --location, --position, --id")
-    record, changed = app_ctx.sample_service().update(
+    record, changed = app_ctx.services.sample_service().update(
         sample_id, changes, reason=reason, force=force, if_version=if_version
     )
     app_ctx.say(f"updated {record['sample_id']}: {', '.join(changed)}" if changed else "nothing changed")
@@ -147,7 +147,7 @@ def _update_where(
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
         raise UsageError("--where needs at least one criterion",
                          hint="select with --type, --status, --subject, --location, --collected-from/-to")
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("technician", "updating samples")
     service.check_force(force, reason)
     check_new_values(service, values)

@@ -60,7 +60,7 @@ def export(
         location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
     )
     order = Sort.parse(sort)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "exporting samples")
     # Without --sort, samples come in the order the store keeps them: read straight through, that is
     # several times faster than walking an index on a large store.

@@ -140,7 +140,7 @@ def import_file(
     Example: samplectl import freezer-2.csv --partial --errors rejected.csv
     """
     from samplectl.output.imports import write_problems, write_summary
-    from samplectl.services.importing import ImportOptions, ImportService
+    from samplectl.services.importing import ImportOptions
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -150,15 +150,7 @@ def import_file(
         errors_path=errors, reason=reason,
         fill=tuple(box.strip() for value in fill or [] for box in value.split(",") if box.strip()),
     )
-    from samplectl.services.storage import Placer
-
-    store = app_ctx.sample_store()
-    audit = app_ctx.audit_log(store)
-    service = ImportService(
-        store=store, audit=audit, batches=app_ctx.batch_store(), identity=app_ctx.identity(),
-        tz=app_ctx.settings.tzinfo(), progress=_progress(app_ctx), notify=app_ctx.warn,
-        placer=Placer(app_ctx.container_repository()),
-    )
+    service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
     report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
     if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
@@ -186,12 +178,10 @@ def undo(
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"
     """
     from samplectl.output.imports import write_summary
-    from samplectl.services.batchundo import BatchUndo
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    store = app_ctx.sample_store()
-    service = BatchUndo(store, app_ctx.audit_log(store), app_ctx.batch_store(), app_ctx.identity())
+    service = app_ctx.services.batch_undo()
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     if not yes:

@@ -35,12 +35,12 @@ def init(
         raise UsageError("--password-stdin is for the first admin's password", hint="add --admin NAME")
     if admin:
         need_password_source(app_ctx, password_stdin, "init --admin")
-    accounts = app_ctx.account_service(logged_in=False)
+    accounts = app_ctx.services.account_service(logged_in=False)
     revision, generated = accounts.set_up()
-    app_ctx.say(f"users database ready ({app_ctx.users_database.shown}; schema {revision})")
+    app_ctx.say(f"users database ready ({app_ctx.services.users_database.shown}; schema {revision})")
     if generated:
         app_ctx.say("generated a token signing secret, kept in the users database")
-    database = app_ctx.prepare_sample_database()
+    database = app_ctx.services.prepare_sample_database()
     for notice in database.notices:
         app_ctx.say(notice)
     indexes = database.samples.ensure_indexes() + database.audit.ensure_indexes() + database.batches.ensure_indexes()

@@ -62,7 +62,7 @@ def create(
                              hint=f"give {flags} on the command line")
         for name in missing:
             fields[name] = typer.prompt(PROMPTS[name], err=True)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
     print_records(app_ctx, [record], output, single=True)
@@ -81,7 +81,7 @@ def get(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     records = [service.get(sample_id) for sample_id in sample_ids]
     print_records(app_ctx, records, output, single=len(sample_ids) == 1)
@@ -103,7 +103,7 @@ def _listing(
     if limit < 1:
         raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
     order = Sort.parse(sort)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     if count:
         app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
@@ -175,7 +175,7 @@ def delete(
     Example: samplectl delete 3f2c9a1e-... --yes --reason "registered twice"
     """
     app_ctx = _ctx(ctx)
-    service = app_ctx.sample_service()
+    service = app_ctx.services.sample_service()
     service.identity.require("admin", "deleting samples")
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")

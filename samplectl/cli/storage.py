@@ -59,7 +59,7 @@ def add(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    container = app_ctx.storage_service().add(kind, path, grid=grid, capacity=capacity, reason=reason)
+    container = app_ctx.services.storage_service().add(kind, path, grid=grid, capacity=capacity, reason=reason)
     app_ctx.say(f"added {container['kind']} {container['path']}")
     shown = {k: v for k, v in container.items() if k not in ("created_at", "created_by", "name")}
     shown["created_at"] = container["created_at"]
@@ -80,7 +80,7 @@ def list_containers(ctx: typer.Context, path: OptionalPath = None, output: opt.O
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.storage_service().tree(path)
+    rows = app_ctx.services.storage_service().tree(path)
     if not _write(app_ctx, rows, output, ("path", "kind", "grid", "capacity", "used", "total")):
         from samplectl.output.storage import write_containers
 
@@ -97,7 +97,7 @@ def tree(ctx: typer.Context, path: OptionalPath = None, output: opt.Output = Non
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.storage_service().tree(path)
+    rows = app_ctx.services.storage_service().tree(path)
     fmt = app_ctx.choose_output(output)
     if fmt in ("json", "jsonl"):
         _write(app_ctx, _nested(rows), output)
@@ -132,7 +132,7 @@ def show(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    box = app_ctx.storage_service().show(path)
+    box = app_ctx.services.storage_service().show(path)
     if app_ctx.choose_output(output) in ("csv", "jsonl"):
         _write(app_ctx, [{"path": box["path"], **p} for p in box["positions"]], output,
                ("path", "position", "sample_id"))
@@ -159,7 +159,7 @@ def free(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.storage_service().free(under, need=need, together=together)
+    rows = app_ctx.services.storage_service().free(under, need=need, together=together)
     if not _write(app_ctx, rows, output, ("path", "kind", "free", "total", "positions")):
         from samplectl.output.storage import write_free
 
@@ -194,7 +194,7 @@ def move(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = app_ctx.storage_service()
+    service = app_ctx.services.storage_service()
     service.identity.require("technician", "moving storage containers")
     if not yes:
         service.get(parse_path(path))
@@ -222,7 +222,7 @@ def remove(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    service = app_ctx.storage_service()
+    service = app_ctx.services.storage_service()
     service.identity.require("technician", "removing storage containers")
     if not yes:
         service.get(parse_path(path))

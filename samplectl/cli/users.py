@@ -47,7 +47,7 @@ def add(ctx: typer.Context, name: Name, role: opt.RoleOption, password_stdin: Pa
     """
     app_ctx = ctx.ensure_object(AppContext)
     need_password_source(app_ctx, password_stdin, "users add")
-    service = app_ctx.account_service()
+    service = app_ctx.services.account_service()
     service.may_manage_users()  # refuse a non-admin before asking for a password
     password = read_password(app_ctx, from_stdin=password_stdin, prompt=f"Password for {name}", confirm=True)
     account = service.add(name, role, password)
@@ -62,7 +62,7 @@ def list_users(ctx: typer.Context, output: opt.Output = None) -> None:
     Example: samplectl users list -o json
     """
     app_ctx = ctx.ensure_object(AppContext)
-    _print(app_ctx, app_ctx.account_service().accounts(), output, single=False)
+    _print(app_ctx, app_ctx.services.account_service().accounts(), output, single=False)
 
 
 @users_app.command("disable")
@@ -74,7 +74,7 @@ def disable(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
     Example: samplectl users disable alice
     """
     app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.account_service().set_active(name, False)
+    account = app_ctx.services.account_service().set_active(name, False)
     app_ctx.say(f"{account.username} is disabled")
     _print(app_ctx, [account], output, single=True)
 
@@ -86,7 +86,7 @@ def enable(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
     Example: samplectl users enable alice
     """
     app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.account_service().set_active(name, True)
+    account = app_ctx.services.account_service().set_active(name, True)
     app_ctx.say(f"{account.username} is enabled")
     _print(app_ctx, [account], output, single=True)
 
@@ -105,7 +105,7 @@ def set_role(
     Example: samplectl users set-role alice admin
     """
     app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.account_service().set_role(name, role)
+    account = app_ctx.services.account_service().set_role(name, role)
     app_ctx.say(f"{account.username} is {account.role}")
     _print(app_ctx, [account], output, single=True)
 
@@ -119,7 +119,7 @@ def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
     Example: samplectl users unlock alice
     """
     app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.account_service().unlock(name)
+    account = app_ctx.services.account_service().unlock(name)
     app_ctx.say(f"{account.username} is unlocked")
     _print(app_ctx, [account], output, single=True)
 
@@ -144,7 +144,7 @@ def passwd(
     """
     app_ctx = ctx.ensure_object(AppContext)
     need_password_source(app_ctx, password_stdin, "users passwd")
-    service = app_ctx.account_service()
+    service = app_ctx.services.account_service()
     own = service.is_self(name)
     if not own:
         service.may_manage_users()

@@ -165,8 +165,10 @@ def test_a_driver_logging_secrets_is_masked_on_the_terminal_and_in_the_file(
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(SampleService, "get", chatty)
+    # The command runs logged in for real (the test's own login), with the signing secret in its environment.
+    monkeypatch.setenv("SAMPLECTL_JWT_SECRET", JWT_SECRET)
     log_file = tmp_path / "x.jsonl"
-    out = cli("-vvv", "--log-file", str(log_file), "get", "S-1", env=SECRET_ENV)
+    out = cli("-vvv", "--log-file", str(log_file), "get", "S-1")
     logged = log_file.read_text()
     assert "pymongo.command" in out.stderr and "sqlalchemy.engine" in logged
     for secret in SECRETS[:2] + SECRETS[3:]:
