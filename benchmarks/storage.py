@@ -37,10 +37,29 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_export import logged_in, start_wire  # noqa: E402
+from import_export import logged_in  # noqa: E402
 
 RACKS, BOXES, ROWS, COLS = 20, 10, 9, 9
 PLACED, FILLED = 12_000, 10_000
+
+
+def start_wire(base: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """An nx-27017 wire-protocol server on a free loopback port, and its URI."""
+    import socket
+
+    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    proc = subprocess.Popen([exe, "--data-dir", str(base), "--host", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
 def samplectl(args: list[str], env: dict[str, str]) -> tuple[float, str]:

@@ -9,6 +9,7 @@ lets the store enforce a bag's capacity with the same unique position index as a
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -199,13 +200,13 @@ class Holder:
         return f"{self.path}/{self.slot_name(index)}" if self.grid is not None else self.path
 
     def free_indexes(self, occupied: Iterable[str]) -> list[int]:
-        """Free places in fill order (row by row), given the occupied slot names."""
-        taken = set()
-        for slot in occupied:
-            try:
-                taken.add(self.slot_index(slot))
-            except ValidationFailed:
-                continue  # a position from before a change of layout: not a place of this grid
+        """Free places in fill order (row by row), given the occupied slot names.
+
+        A name that is not a place of this holder is ignored. Names are looked up in a table made
+        once per shape: `storage free` over a freezer looks up every placed sample's slot.
+        """
+        places = _slot_table(self.grid.rows if self.grid else 0, self.grid.cols if self.grid else self.size)
+        taken = {places[slot] for slot in occupied if slot in places}
         return [i for i in range(self.size) if i not in taken]
 
 
@@ -228,6 +229,15 @@ class PositionTaken(Conflict):
                          details=[{"column": "position", "value": position, "message": f"taken by {who}"}])
         self.position = position
         self.occupant = occupant
+
+
+@functools.lru_cache(maxsize=64)
+def _slot_table(rows: int, cols: int) -> dict[str, int]:
+    """Slot name -> index for a grid (rows > 0) or a bag's numbered places (rows 0, ``cols`` places)."""
+    if rows == 0:
+        return {str(i + 1): i for i in range(cols)}
+    grid = Grid(rows, cols)
+    return {grid.slot_name(i): i for i in range(grid.size)}
 
 
 def split_position(text: str) -> tuple[str, str | None]:
