@@ -211,9 +211,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, export, importing, init, samples, storage, users
+    from samplectl.cli import audit, auth, changes, export, importing, init, samples, serve, storage, users
 
-    for module in (init, auth, samples, changes, importing, export, audit, users, storage):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve, storage):
         module.register(app)
 
 

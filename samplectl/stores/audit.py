@@ -60,6 +60,11 @@ class AuditLog(Protocol):
         """Whether any record names this sample id (as its sample or as a rename's old id)."""
         ...
 
+    def with_fields(self, **fields: Any) -> AuditLog:
+        """The same trail, adding ``fields`` to every record appended through it (hashed with the rest):
+        the server names the client of each change this way."""
+        ...
+
 
 class Stamp:
     """Per-call helpers for append_many: a repeated ``at`` is converted once (to its canonical text

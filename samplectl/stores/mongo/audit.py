@@ -9,6 +9,7 @@ links again. samplectl never updates or deletes a record here.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ class MongoAuditLog:
         self.store = store
         self.records = store.db["audit"]
         self._indexed = False
+        self.fields: dict[str, Any] = {}
 
     # -- schema ---------------------------------------------------------------------------
     def ensure_indexes(self) -> list[str]:
@@ -77,7 +79,14 @@ class MongoAuditLog:
     def append(self, entry: Mapping[str, Any]) -> str:
         return self.append_many([entry])[0]
 
+    def with_fields(self, **fields: Any) -> MongoAuditLog:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
     def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
         stamp = Stamp(encode_date)
         contents = [record_content(entry, stamp) for entry in entries]
         if not contents:

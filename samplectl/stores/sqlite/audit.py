@@ -15,6 +15,7 @@ chain. A row keeps exactly what was hashed, so `audit verify` recomputes the sam
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -156,6 +157,7 @@ class SqliteAuditLog:
     def __init__(self, store: SqliteSampleStore) -> None:
         self.store = store
         self.db: Database = store.db
+        self.fields: dict[str, Any] = {}
 
     def ensure_indexes(self) -> list[str]:
         return list(AUDIT_INDEXES)
@@ -171,7 +173,14 @@ class SqliteAuditLog:
     def append(self, entry: Mapping[str, Any]) -> str:
         return self.append_many([entry])[0]
 
+    def with_fields(self, **fields: Any) -> SqliteAuditLog:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
     def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
         stamp = Stamp(encode_at)
         contents = [record_content(entry, stamp) for entry in entries]
         if not contents:
