@@ -32,6 +32,7 @@ class SampleDatabase:
     kind: str  # "embedded" or "mongodb"
     where: str  # a path, or a masked URI
     notices: list[str] = field(default_factory=list)  # what opening did that a person should know
+    store_id: str | None = None  # the store's own id (see stores.identity)
     closers: list[Callable[[], Any]] = field(default_factory=list)
     containers: ContainerRepository | None = None  # storage geometry: freezers, racks, boxes, bags
 
@@ -46,7 +47,16 @@ class SampleDatabase:
 def open_sample_database(settings: Settings, *, migrate: bool = False) -> SampleDatabase:
     """The configured sample store. ``migrate``: bring an older embedded layout up to date (init)."""
     if settings.embedded:
-        return open_embedded(settings, migrate=migrate)
+        database = open_embedded(settings, migrate=migrate)
+        if not migrate:  # init remembers or checks the id itself
+            from samplectl.stores.identity import check
+
+            try:
+                check(database, settings)
+            except BaseException:
+                database.close()
+                raise
+        return database
     from samplectl.stores.mongo import open_mongodb
 
     return open_mongodb(settings.mongodb_uri or "", settings.mongodb_db, settings.server_timeout_ms)

@@ -135,3 +135,49 @@ def test_reads_work_in_a_read_only_data_directory_and_writes_say_why_not(
     logout = read_only(home, "logout", env=process_env)
     assert logout.returncode in (0, 8), logout.stderr
     assert logout.stderr.startswith(("logged out", "error: ")) and "Traceback" not in logout.stderr
+
+
+# -- item 18: a store emptied, replaced or damaged is noticed -------------------------------------------
+
+def fresh_store_elsewhere(tmp_path: Path) -> Path:
+    """Another installation's store (another store id), made by the same code."""
+    from samplectl.stores.sqlite import open_sqlite
+
+    other = tmp_path / "elsewhere" / "samples.db"
+    open_sqlite(other).close()
+    return other
+
+
+@pytest.mark.parametrize("how", ["emptied", "deleted", "replaced"])
+def test_a_store_emptied_or_replaced_after_init_is_refused(cli: CliRun, isolated_env: Path, how: str) -> None:
+    assert cli("init").exit_code == 0
+    create(cli, "S-1", "L")
+    store = isolated_env / "data" / "samples.db"
+    for leftover in (Path(f"{store}-wal"), Path(f"{store}-shm")):
+        leftover.unlink(missing_ok=True)
+    if how == "emptied":
+        store.write_bytes(b"")
+    elif how == "deleted":
+        store.unlink()
+    else:
+        shutil.copy(fresh_store_elsewhere(isolated_env), store)
+    for args in (("list",), ("audit", "verify"), ("create", "--type", "blood", "--subject", "A", "--collected",
+                                                   "2025-01-01", "--location", "L")):
+        out = cli(*args, "-o", "json")
+        assert out.exit_code == 8, (args, out.stdout, out.stderr)
+        assert "is not the one this installation set up" in out.stderr and "emptied or replaced" in out.stderr
+    again = cli("init")
+    assert again.exit_code == 8 and "emptied or replaced" in again.stderr  # init does not adopt it either
+
+
+def test_a_damaged_store_is_exit_8_with_a_clear_line(cli: CliRun, isolated_env: Path) -> None:
+    for n in range(200):
+        create(cli, f"S-{n}", "L" * 100)
+    store = isolated_env / "data" / "samples.db"
+    raw = bytearray(store.read_bytes())
+    raw[4096:len(raw)] = b"\xde\xad" * ((len(raw) - 4096) // 2)  # every page but the first
+    store.write_bytes(bytes(raw))
+    out = cli("list", "-o", "json")
+    assert out.exit_code == 8, out.stderr
+    assert out.stderr.startswith("error: the embedded sample store at") and "damaged" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -7,6 +7,7 @@ privately and read-only when it must be (``connection``), the migration from neo
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,8 @@ def open_sqlite(path: Path, *, migrate: bool = False) -> SampleDatabase:
     samples = SqliteSampleStore(db)
     audit = SqliteAuditLog(samples)
     return SampleDatabase(samples=samples, audit=audit, batches=SqliteBatchStore(samples),
-                          kind="embedded", where=str(path), notices=notices, closers=[db.close],
-                          containers=SqliteContainers(samples, audit))
+                          kind="embedded", where=str(path), notices=notices, store_id=_store_id(db),
+                          closers=[db.close], containers=SqliteContainers(samples, audit))
 
 
 def prepare(db: Database, *, migrate: bool) -> list[str]:
@@ -79,6 +80,7 @@ def prepare(db: Database, *, migrate: bool) -> list[str]:
             if _user_version(db) == 0:  # another process may have made it meanwhile
                 for statement in schema_statements():
                     db.execute(statement)
+                db.execute("INSERT INTO meta (key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return []
     raise DatabaseUnavailable(
@@ -104,6 +106,11 @@ def _upgrade(db: Database, version: int) -> list[str]:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return [] if current == SCHEMA_VERSION else [f"upgraded the embedded sample store at {db.where} "
                                                  f"from schema {current} to {SCHEMA_VERSION}"]
+
+
+def _store_id(db: Database) -> str | None:
+    row = db.one("SELECT value FROM meta WHERE key = 'store_id'")
+    return None if row is None else str(row[0])
 
 
 def _user_version(db: Database) -> int:

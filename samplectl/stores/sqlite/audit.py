@@ -5,9 +5,11 @@ are linked and inserted in one transaction, so writers from several processes ne
 chain. A row keeps exactly what was hashed, so `audit verify` recomputes the same hashes:
 
 * ``_id`` of 32 hex digits is kept as its 16 bytes, ``hash``/``prev_hash`` as their 32 bytes;
-* ``changes`` is JSON, written compactly when it has the usual shape: ``[0, {FIELD: after}]`` when
-  every ``before`` is null (a create, an import), ``[1, {FIELD: before}]`` when every ``after`` is
-  (a delete), the plain object otherwise, and ``[2, value]`` for anything that is not an object;
+* ``changes`` is JSON, written compactly when it has the usual shape: ``[3, [after, ...]]`` for a
+  create or an import that sets exactly the entered fields in their order, the first being the
+  record's own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
+  ``[1, {FIELD: before}]`` when every ``after`` is (a delete), the plain object otherwise, and
+  ``[2, value]`` for anything that is not an object;
 * a key that has no column, or a value a column would not keep exactly, goes to ``extra`` (JSON),
   which also lists under ``"$absent"`` the usual keys a record does not have.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.jsontext import compact
+from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.stores.audit import Stamp, link, record_content
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
@@ -48,7 +51,7 @@ def _json(value: Any) -> str:
     return fast.decode("utf-8") if fast is not None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def encode_changes(changes: Any) -> str:
+def encode_changes(changes: Any, sample_id: Any = None) -> str:
     if type(changes) is not dict:
         return _json([2, changes])
     befores, afters = {}, {}
@@ -57,17 +60,22 @@ def encode_changes(changes: Any) -> str:
             return _json(changes)
         befores[name], afters[name] = change["before"], change["after"]
     if changes and all(v is None for v in befores.values()):
+        if tuple(afters) == INPUT_FIELDS and afters["sample_id"] == sample_id and type(sample_id) is str:
+            return _json([3, list(afters.values())[1:]])
         return _json([0, afters])
     if changes and all(v is None for v in afters.values()):
         return _json([1, befores])
     return _json(changes)
 
 
-def decode_changes(text: str) -> Any:
+def decode_changes(text: str, sample_id: Any = None) -> Any:
     value = json.loads(text)
     if type(value) is not list:
         return value
     tag, body = value
+    if tag == 3:
+        afters = dict(zip(INPUT_FIELDS, [sample_id, *body], strict=True))
+        return {name: {"before": None, "after": v} for name, v in afters.items()}
     if tag == 0:
         return {name: {"before": None, "after": v} for name, v in body.items()}
     if tag == 1:
@@ -114,7 +122,7 @@ def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
                 absent.append(key)
     changes = None
     if "changes" in record:
-        changes = encode_changes(record["changes"])
+        changes = encode_changes(record["changes"], columns["sample_id"])
     else:
         absent.append("changes")
     if absent:
@@ -131,7 +139,7 @@ def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
         "_id": record_id.hex() if isinstance(record_id, bytes) else record_id,
         "at": None if at_ms is None else EPOCH + timedelta(milliseconds=at_ms),
         "user": user, "action": action, "sample_id": sample_id,
-        "changes": None if changes is None else decode_changes(changes),
+        "changes": None if changes is None else decode_changes(changes, sample_id),
         "reason": reason, "samplectl_version": version, "seq": seq,
         "prev_hash": None if prev_hash is None else prev_hash.hex(),
         "hash": None if hashed is None else hashed.hex(),

@@ -10,6 +10,7 @@ is kept; the audit chain is checked before and after, and must verify after when
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,5 +134,6 @@ def migrate(db: Database) -> Migrated:
             db.execute(f"DROP TABLE old_{table}")
         db.execute("DROP TABLE IF EXISTS neosqlite_index_keys")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated_from', 'neosqlite')")
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,))
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return Migrated(counts["samples"], counts["audit"], counts["import_batches"], before.ok, after.head_seq)

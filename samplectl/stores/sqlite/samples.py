@@ -178,7 +178,7 @@ class SqliteSampleStore:
 
     def find_by_batch(self, batch_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """A page at a time (keyset paging): the caller may delete what it has read meanwhile."""
-        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY import_batch, sample_id LIMIT ?"
+        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY sample_id LIMIT ?"
         last = ""
         while True:
             page = list(self.db.rows(sql, (batch_id, last, page_size)))
@@ -250,6 +250,9 @@ class SqliteSampleStore:
     def delete_if_version(self, sample_id: str, version: int) -> bool:
         cursor = self.db.execute("DELETE FROM samples WHERE sample_id = ? AND version = ?", (sample_id, version))
         return cursor.rowcount > 0
+
+    def finish_pending(self, marker_id: str) -> None:
+        return None  # one transaction: never any marker
 
     def delete_unchanged(self, sample_ids: list[str]) -> int:
         deleted = 0

@@ -23,7 +23,7 @@ class Column:
 
 
 SAMPLE_COLUMNS: tuple[Column, ...] = (
-    Column("sample_id", "TEXT NOT NULL PRIMARY KEY"),
+    Column("sample_id", "TEXT NOT NULL UNIQUE"),
     Column("sample_type", "TEXT NOT NULL"),
     Column("subject_id", "TEXT NOT NULL"),
     Column("collection_date", "INTEGER NOT NULL", date=True),
@@ -41,14 +41,17 @@ SAMPLE_COLUMNS: tuple[Column, ...] = (
 SAMPLE_NAMES = tuple(c.name for c in SAMPLE_COLUMNS)
 
 # Each criterion, with the default sort (newest first, then id) behind it, so that a filtered,
-# sorted, limited page is read straight off one index.
+# sorted, limited page is read off one index. The indexes leave the id out: rows point at the table
+# by rowid (a few bytes, where a UUID id would take 37 in each of them), and ties on the date, few,
+# are ordered by id after the index (SQLite's "temp b-tree for right part of order by").
+# `import undo` finds a batch's samples by scanning the table: rare, and ~1 s per million samples,
+# where an index would cost every sample ~60 bytes.
 SAMPLE_INDEXES: dict[str, str] = {
-    "samples_by_date": "samples(collection_date DESC, sample_id)",
-    "samples_by_subject": "samples(subject_id, collection_date DESC, sample_id)",
-    "samples_by_status": "samples(status, collection_date DESC, sample_id)",
-    "samples_by_type": "samples(sample_type, collection_date DESC, sample_id)",
-    "samples_by_location": "samples(storage_location, collection_date DESC, sample_id)",
-    "samples_by_batch": "samples(import_batch, sample_id) WHERE import_batch IS NOT NULL",
+    "samples_by_date": "samples(collection_date DESC)",
+    "samples_by_subject": "samples(subject_id, collection_date DESC)",
+    "samples_by_status": "samples(status, collection_date DESC)",
+    "samples_by_type": "samples(sample_type, collection_date DESC)",
+    "samples_by_location": "samples(storage_location, collection_date DESC)",
 }
 
 # Occupancy: two samples never hold one position. Kept apart from SAMPLE_INDEXES, which a bulk load
@@ -109,8 +112,7 @@ OTHER_TABLES = (
 
 def samples_table() -> str:
     columns = ",\n    ".join(f"{c.name} {c.sql}" for c in SAMPLE_COLUMNS)
-    # WITHOUT ROWID: the table is its sample_id index, and every other index points by sample_id.
-    return f"CREATE TABLE samples (\n    {columns}\n) WITHOUT ROWID"
+    return f"CREATE TABLE samples (\n    {columns}\n)"
 
 
 def create_index(name: str, spec: str) -> str:
