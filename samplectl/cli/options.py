@@ -32,11 +32,13 @@ Output = Annotated[
 # typer choices (exit 2), as the contract asks. Metavars name what a technician types, not Python types.
 TypeCriteria = Annotated[
     list[str] | None,
-    typer.Option("--type", metavar="TYPE", help="Sample type (repeat for OR).", autocompletion=_complete(SAMPLE_TYPES)),
+    typer.Option("--type", metavar="TYPE", help=f"Sample type: {', '.join(SAMPLE_TYPES)} (repeat for OR).",
+                 autocompletion=_complete(SAMPLE_TYPES)),
 ]
 StatusCriteria = Annotated[
     list[str] | None,
-    typer.Option("--status", metavar="STATUS", help="Status (repeat for OR).", autocompletion=_complete(STATUSES)),
+    typer.Option("--status", metavar="STATUS", help=f"Status: {', '.join(STATUSES)} (repeat for OR).",
+                 autocompletion=_complete(STATUSES)),
 ]
 SubjectCriteria = Annotated[
     list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,8 +30,26 @@ def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, 
 
     check_output(app_ctx, output)
     fmt = app_ctx.choose_output(output)
-    write_records([a.public() for a in accounts], fmt, app_ctx.io.stdout, fields=ACCOUNT_FIELDS,
+    records = [a.public() for a in accounts]
+    if fmt == "table":
+        records = [_for_people(app_ctx, r) for r in records]
+    write_records(records, fmt, app_ctx.io.stdout, fields=ACCOUNT_FIELDS,
                   color=app_ctx.color("stdout"), single=single)
+
+
+def _for_people(app_ctx: AppContext, record: dict[str, Any]) -> dict[str, Any]:
+    """A table row: yes/no for flags, times to the minute in the lab's zone (JSON keeps the contract's types)."""
+    from datetime import datetime
+
+    tz = app_ctx.settings.tzinfo()
+    out: dict[str, Any] = {}
+    for name, value in record.items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, datetime):
+            value = value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        out[name] = value
+    return out
 
 
 @users_app.command("add")
@@ -127,7 +145,7 @@ def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 @users_app.command("passwd")
 def passwd(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Whose password (default: yours).")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Whose password (default: yours).")] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Change your password, or (admins) anyone's.

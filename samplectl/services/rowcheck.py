@@ -22,10 +22,16 @@ from pydantic import ValidationError
 
 from samplectl.domain.errors import SamplectlError, ValidationFailed
 from samplectl.domain.sample import SampleInput, problems_of
-from samplectl.domain.vocab import INPUT_FIELDS, SAMPLE_TYPES, STATUSES
+from samplectl.domain.text import shorten, shown
+from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS, SAMPLE_TYPES, STATUSES
 
 REQUIRED_COLUMNS = ("sample_type", "subject_id", "collection_date", "storage_location")
 COLUMN_LIST = ",".join(INPUT_FIELDS)
+NAMED_COLUMNS = 5  # unknown columns named in an error; the rest are counted
+# The record's own columns (created_at, ..., version) that list, filter and export print: accepted
+# and ignored, so that whatever samplectl prints imports back. samplectl sets them itself.
+RECORD_ONLY = tuple(f for f in RECORD_FIELDS if f not in INPUT_FIELDS)
+IMPORT_COLUMNS = INPUT_FIELDS + RECORD_ONLY
 
 Problem = dict[str, Any]  # {"line", "column", "value", "message"}
 
@@ -60,14 +66,19 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1, fil
     positions and its column may be left out.
     """
     keys = [column_key(c) for c in cells]
-    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in INPUT_FIELDS]
+    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in IMPORT_COLUMNS]
     if unknown and not ignore_unknown:
-        names = ", ".join(repr(c.strip()) if c.strip() else f"(column {i + 1} has no name)" for i, c in unknown)
+        # The first few and a count: a header of a million stray columns must not become a million lines.
+        few = unknown[:NAMED_COLUMNS]
+        names = ", ".join(shown(c.strip()) if c.strip() else f"(column {i + 1} has no name)" for i, c in few)
+        if len(unknown) > len(few):
+            names += f" and {len(unknown) - len(few)} more ({len(unknown)} unknown columns)"
         raise ValidationFailed(
             f"the header names {'a column' if len(unknown) == 1 else 'columns'} samplectl does not know: {names}",
             hint=f"columns are {COLUMN_LIST} (any case); add --ignore-unknown to skip the others",
             details=[
-                {"line": line, "column": c.strip(), "value": c, "message": "not a sample field"} for _, c in unknown
+                {"line": line, "column": shorten(c.strip()), "value": shorten(c), "message": "not a sample field"}
+                for _, c in few
             ],
         )
     seen: dict[str, int] = {}
@@ -77,7 +88,7 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1, fil
                 raise ValidationFailed(
                     f"the header has two {k} columns (columns {seen[k] + 1} and {i + 1})",
                     hint="keep one of them",
-                    details=[{"line": line, "column": k, "value": cells[i], "message": "repeated column"}],
+                    details=[{"line": line, "column": k, "value": shorten(cells[i]), "message": "repeated column"}],
                 )
             seen[k] = i
     placed = filled or "position" in seen
