@@ -74,6 +74,7 @@ def update(
     collected: opt.CollectedFlag = None,
     status: StatusOption = None,
     location: LocationOption = None,
+    position: opt.PositionFlag = None,
     collected_from: opt.CollectedFrom = None,
     collected_to: opt.CollectedTo = None,
     set_status: SetStatus = None,
@@ -92,7 +93,10 @@ def update(
 
     Each change is checked against the version that was read (a concurrent change is never overwritten: exit 7) and is audited.
 
-    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --id); --if-version N insists.
+    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --position,
+    --id); --if-version N insists.
+
+    A new --location alone takes a placed sample out of its position.
 
     A selection: `update --where` with the criteria flags of `filter` and --set-status, --set-location
     (the whole value) or --set-location-prefix (with one --location PREFIX: replaces that prefix, so
@@ -116,7 +120,8 @@ def update(
             raise UsageError("give either ID or --where, not both",
                              hint="`update ID` changes one sample; `update --where` a selection")
         misplaced = [flag for flag, value in (("--id", new_id), ("--collected", collected),
-                                              ("--if-version", if_version)) if value is not None]
+                                              ("--if-version", if_version), ("--position", position))
+                     if value is not None]
         if misplaced:
             raise UsageError(f"{misplaced[0]} cannot be used with --where",
                              hint="--where changes only --set-status, --set-location and --set-location-prefix")
@@ -142,10 +147,10 @@ def update(
         raise UsageError("give --status or --set-status (--location or --set-location), not both")
     changes = {"sample_id": new_id, "sample_type": _one(sample_type), "subject_id": _one(subject),
                "collection_date": collected, "status": new_status or set_status,
-               "storage_location": new_location or set_location}
+               "storage_location": new_location or set_location, "position": position}
     if all(v is None for v in changes.values()):
         raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
-                         "--status, --location, --id")
+                         "--status, --location, --position, --id")
     record, changed = app_ctx.services.sample_service().update(
         sample_id, changes, reason=reason, force=force, if_version=if_version
     )

@@ -83,6 +83,12 @@ StatusFlag = Annotated[
 LocationFlag = Annotated[
     str | None, typer.Option("--location", metavar="LOCATION", help="Storage location, e.g. FRZ-2/R3/B14.")
 ]
+PositionFlag = Annotated[
+    str | None,
+    typer.Option("--position", metavar="BOX:SLOT",
+                 help="Place the sample in a box position, e.g. FRZ-1/R2/B3:A5 (sets the storage location); "
+                      "a box or bag alone takes its next free place."),
+]
 Reason = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RoleOption = Annotated[

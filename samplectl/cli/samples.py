@@ -36,12 +36,14 @@ def create(
     collected: opt.CollectedFlag = None,
     status: opt.StatusFlag = None,
     location: opt.LocationFlag = None,
+    position: opt.PositionFlag = None,
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
     """Register one sample.
 
     Missing required values are asked for on a terminal; in a script they must be given as flags.
+    With --position BOX:SLOT the storage location is the position's path (FRZ-1/R2/B3/A5).
 
     Example: samplectl create --type blood --subject SUBJ-0042 --collected 2025-03-14T09:30 --location FRZ-2/R3/B14
     """
@@ -49,9 +51,10 @@ def create(
     check_output(app_ctx, output)
     fields: dict[str, Any] = {
         "sample_id": sample_id, "sample_type": sample_type, "subject_id": subject,
-        "collection_date": collected, "status": status, "storage_location": location,
+        "collection_date": collected, "status": status, "storage_location": location, "position": position,
     }
-    missing = [name for name in PROMPTS if fields[name] is None]
+    missing = [name for name in PROMPTS if fields[name] is None
+               and not (name == "storage_location" and position is not None)]
     if missing:
         if not app_ctx.io.stdin_is_tty:
             from samplectl.domain.errors import UsageError

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from samplectl.domain.dates import MAX_OFFSET, MIN_OFFSET, OUT_OF_RANGE, parse_when, utc_now
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.text import ONE_LINE_PATTERN, WORD_PATTERN, forbidden_character, shorten, shown
-from samplectl.domain.vocab import MAX_ID_LENGTH, MAX_LOCATION_LENGTH, NEXT_STATUSES, SAMPLE_TYPES, STATUSES
+from samplectl.domain.vocab import (
+    MAX_ID_LENGTH,
+    MAX_LOCATION_LENGTH,
+    MAX_POSITION_LENGTH,
+    NEXT_STATUSES,
+    SAMPLE_TYPES,
+    STATUSES,
+)
 
 # The text rule of domain.text; ids also have no whitespace at all.
 _ONE_LINE = ONE_LINE_PATTERN
@@ -35,6 +42,8 @@ class SampleInput(BaseModel):
     collection_date: datetime
     status: Status = "collected"
     storage_location: Annotated[str, Field(min_length=1, max_length=MAX_LOCATION_LENGTH, pattern=_ONE_LINE)]
+    # BOX:SLOT, resolved and checked against the box by services.storage before it gets here.
+    position: Annotated[str | None, Field(default=None, max_length=MAX_POSITION_LENGTH, pattern=_ID)] = None
 
     @field_validator("sample_id", mode="before")
     @classmethod

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from samplectl.services.importing import ImportService, Progress
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
+    from samplectl.services.storage import Placer, StorageService
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.batches import BatchStore
+    from samplectl.stores.containers import ContainerRepository
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
     from samplectl.stores.tokens import CachedToken
@@ -141,7 +143,23 @@ class ServiceFactory:
 
         store, identity = self._store_and_identity()
         return SampleService(store=store, audit=self.audit_log(store), identity=identity,
-                             tz=self.settings.tzinfo())
+                             tz=self.settings.tzinfo(), placer=self.placer())
+
+    def containers(self) -> ContainerRepository:
+        containers = self.database.containers
+        assert containers is not None, "every engine opens its containers repository"
+        return containers
+
+    def placer(self) -> Placer:
+        """Where --position and import --fill put samples (storage geometry)."""
+        from samplectl.services.storage import Placer
+
+        return Placer(self.containers())
+
+    def storage_service(self) -> StorageService:
+        from samplectl.services.storage import StorageService
+
+        return StorageService(self.containers(), identity=self.identity())
 
     def audit_service(self) -> AuditService:
         from samplectl.services.audit import AuditService
@@ -159,7 +177,7 @@ class ServiceFactory:
         store, identity = self._store_and_identity()
         return ImportService(store=store, audit=self.audit_log(store), batches=self.batch_store(),
                              identity=identity, tz=self.settings.tzinfo(),
-                             progress=progress or NoProgress(), notify=notify or _ignore)
+                             progress=progress or NoProgress(), notify=notify or _ignore, placer=self.placer())
 
     def batch_undo(self) -> BatchUndo:
         from samplectl.services.batchundo import BatchUndo

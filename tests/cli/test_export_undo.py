@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.csvfiles import HEADER, row, stored, summary, write
+from tests.cli.csvfiles import EXPORT_HEADER, HEADER, row, stored, summary, write
 
 # Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
 pytestmark = pytest.mark.usefixtures("mode")
@@ -30,7 +30,7 @@ def test_export_csv_has_exactly_the_import_columns(cli) -> None:
     create(cli, "S-1")
     out = cli("export", "-o", "csv")
     assert out.exit_code == 0
-    assert out.stdout.splitlines() == [HEADER, "S-1,blood,SUBJ-1,2025-02-01T10:00:00Z,collected,FRZ-1/R1"]
+    assert out.stdout.splitlines() == [EXPORT_HEADER, "S-1,blood,SUBJ-1,2025-02-01T10:00:00Z,collected,FRZ-1/R1,"]
 
 
 def test_export_defaults_to_csv_and_takes_the_filter_criteria(cli) -> None:
@@ -65,7 +65,7 @@ def test_export_to_a_file_replaces_it_whole(cli, tmp_path) -> None:
     target.write_text("old content\n" * 10)
     out = cli("export", "--file", str(target))
     assert out.exit_code == 0 and out.stdout == ""
-    assert target.read_text().splitlines()[0] == HEADER and len(target.read_text().splitlines()) == 2
+    assert target.read_text().splitlines()[0] == EXPORT_HEADER and len(target.read_text().splitlines()) == 2
     assert "exported 1 samples" in out.stderr
     assert [p.name for p in target.parent.iterdir()] == ["out.csv"]  # no temporary file left behind
 
