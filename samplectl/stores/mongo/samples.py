@@ -164,9 +164,12 @@ class MongoSampleStore:
         past = "$lt" if sort.descending else "$gt"
         if sort.field == "sample_id":
             return [{**base, "sample_id": self._merge(base.get("sample_id"), {past: last["sample_id"]})}]
-        value = last[sort.field]
+        value = last.get(sort.field)  # an optional field (position) may be absent: null, which sorts first
         ties = {**base, sort.field: self._merge(base.get(sort.field), {"$eq": value}),
                 "sample_id": self._merge(base.get("sample_id"), {"$gt": last["sample_id"]})}
+        if value is None:
+            # Nothing sorts below null; above it is every record that has a value.
+            return [ties] if sort.descending else [ties, {**base, sort.field: self._merge(base.get(sort.field), {"$ne": None})}]
         rest = {**base, sort.field: self._merge(base.get(sort.field), {past: value})}
         return [ties, rest]
 
