@@ -23,7 +23,7 @@ def test_a_schema_1_store_is_upgraded_in_place_keeping_its_samples() -> None:
     try:
         assert database.notices == [f"upgraded the embedded sample store at {path} from schema 1 to 2"]
         assert database.samples.get("OLD")["storage_location"] == "shelf"
-        assert "position" not in database.samples.get("OLD")  # not placed, as on MongoDB
+        assert database.samples.get("OLD")["position"] is None
         assert database.containers is not None and database.containers.within(None) == []
     finally:
         database.close()

@@ -82,6 +82,7 @@ class MongoSampleStore:
     def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(doc)
         record.pop("_id", None)
+        record.setdefault("position", None)  # not placed: position None, as the embedded engine says it
         for name in DATE_FIELDS:
             value = record.get(name)
             if value is not None:
