@@ -13,11 +13,8 @@ from typer.core import TyperGroup
 
 from samplectl import __version__
 from samplectl.cli.context import AppContext
+from samplectl.cli.globalopts import GLOBAL_FLAGS, GLOBAL_WITH_VALUE
 from samplectl.domain.errors import ExitCode, SamplectlError
-
-# Global options: accepted before or after the command (`samplectl export --quiet`).
-GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
-GLOBAL_WITH_VALUE = frozenset({"--log-file"})
 
 
 def _is_global(token: str) -> bool:

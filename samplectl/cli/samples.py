@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from samplectl.cli import options as opt
+from samplectl.cli.completion import stored_completion
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
 from samplectl.domain.criteria import check_limit
@@ -76,7 +77,8 @@ def create(
 
 def get(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")],
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.",
+                                                  autocompletion=stored_completion("sample_id"))],
     output: opt.Output = None,
 ) -> None:
     """Show one or more samples by id.
@@ -168,7 +170,8 @@ def filter_samples(
 
 def delete(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.")],
+    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.",
+                                                  autocompletion=stored_completion("sample_id"))],
     yes: opt.Yes = False,
     reason: opt.Reason = None,
 ) -> None:
