@@ -75,5 +75,5 @@ def test_startup_benchmark_runs_and_reports_each_target() -> None:
                           ("TAB: samplectl filter --location FRZ-1/", "100")):
         row = rows[shown]
         cpu, wall = (float(x) for x in row[len(shown) + 2:].split()[:2])
-        assert 0 < cpu and 0 < wall
+        assert cpu > 0 and wall > 0
         assert f"<= {target} ms" in row and row.rstrip().endswith(("ok", "MISSED"))
