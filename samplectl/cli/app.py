@@ -90,6 +90,9 @@ class SamplectlGroup(TyperGroup):
         tidy_help(self)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from samplectl.cli import coercion
+
+        coercion.install(self, ctx)  # plain values checked without importing pydantic (start-up time)
         return super().parse_args(ctx, hoist_global_options(self, args))
 
     def main(
