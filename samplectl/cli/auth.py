@@ -126,8 +126,8 @@ def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
 
     Example: samplectl whoami -o json
     """
-    from samplectl.cli.render import check_output
-    from samplectl.output.records import write_records
+    from samplectl.cli.render import check_output, print_kind
+    from samplectl.output.kinds import WHOAMI
 
     app_ctx = ctx.ensure_object(AppContext)
     check_output(app_ctx, output)
@@ -135,15 +135,8 @@ def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
     record = {"username": session.identity.username, "role": session.identity.role,
               "expires_at": session.claims.expires_at, "token_stored_in": session.stored_in,
               "users_database": app_ctx.services.users_database.shown}
-    fmt = app_ctx.choose_output(output)
-    if fmt == "table":
-        # One person: a few labelled lines read better than a one-row table.
-        from samplectl.output.records import public
-
-        shown = public(record, WHOAMI_FIELDS)
-        app_ctx.io.stdout.write("".join(f"{name.replace('_', ' ')}: {shown[name]}\n" for name in WHOAMI_FIELDS))
-        return
-    write_records([record], fmt, app_ctx.io.stdout, fields=WHOAMI_FIELDS, single=True)
+    # One person: a few labelled lines read better than a one-row table (WHOAMI is shown as pairs).
+    print_kind(app_ctx, WHOAMI, [record], output, single=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-from samplectl.cli.render import check_output, print_records
+from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
 from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
 
@@ -16,7 +16,7 @@ from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
 TypeOption = Annotated[
     list[str] | None,
     typer.Option("--type", help="New sample type; with --where: select by type (repeat for OR).",
-                 autocompletion=opt._complete(SAMPLE_TYPES)),
+                 autocompletion=opt.complete_from(SAMPLE_TYPES)),
 ]
 SubjectOption = Annotated[
     list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).")
@@ -24,7 +24,7 @@ SubjectOption = Annotated[
 StatusOption = Annotated[
     list[str] | None,
     typer.Option("--status", help="New status (lifecycle applies); with --where: select by status.",
-                 autocompletion=opt._complete(STATUSES)),
+                 autocompletion=opt.complete_from(STATUSES)),
 ]
 LocationOption = Annotated[
     list[str] | None,
@@ -34,7 +34,7 @@ NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames 
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
 SetStatus = Annotated[
     str | None,
-    typer.Option("--set-status", help="With --where: the new status.", autocompletion=opt._complete(STATUSES)),
+    typer.Option("--set-status", help="With --where: the new status.", autocompletion=opt.complete_from(STATUSES)),
 ]
 SetLocation = Annotated[str | None, typer.Option("--set-location", help="With --where: the new storage location.")]
 Force = Annotated[bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")]
@@ -131,7 +131,6 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.output.audit import write_report
     from samplectl.services.bulk import check_new_values, update_where
 
     values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
@@ -163,8 +162,7 @@ def _update_where(
     rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.items())), ("matched", outcome.matched),
             ("changed", outcome.changed), ("unchanged", outcome.unchanged), ("refused", len(outcome.refused)),
             ("seconds", summary["seconds"])]
-    write_report(summary, app_ctx.choose_output(output), app_ctx.io.stdout, color=app_ctx.color("stdout"),
-                 rows=rows)
+    print_report(app_ctx, summary, output, rows=rows)
     if outcome.refused:
         for refused in outcome.refused:
             app_ctx.io.stderr.write(f"refused {refused['sample_id']}: {refused['message']}\n")

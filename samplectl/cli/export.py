@@ -33,6 +33,7 @@ def export(
             autocompletion=lambda incomplete: [f for f in EXPORT_FORMATS if f.startswith(incomplete)],
         ),
     ] = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Stream samples as CSV or JSON Lines, to stdout or a file.
 
@@ -42,20 +43,19 @@ def export(
 
     Example: samplectl export --status collected -o csv --file collected.csv
     """
-    from samplectl.cli.samples import _criteria
+    from samplectl.cli.render import check_output
+    from samplectl.cli.samples import criteria_from_flags
     from samplectl.domain.criteria import Sort
-    from samplectl.domain.errors import ValidationFailed
-    from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
-    from samplectl.output.records import write_records
+    from samplectl.domain.vocab import INPUT_FIELDS
+    from samplectl.output.formats import View, parse_fields, render
+    from samplectl.output.kinds import SAMPLES
 
     app_ctx = ctx.ensure_object(AppContext)
-    fmt = (output or "csv").strip().lower()
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationFailed(
-            f"-o/--output {output!r} is not an export format", hint=f"use one of: {', '.join(EXPORT_FORMATS)}"
-        )
-    app_ctx.output = fmt
-    criteria = _criteria(
+    fmt = check_output(app_ctx, output or "csv", EXPORT_FORMATS)
+    # The CSV has exactly the import's columns unless --fields says otherwise; JSON every field.
+    view = View(fmt=fmt, fields=parse_fields(fields_) or (list(INPUT_FIELDS) if fmt == "csv" else None))
+    SAMPLES.select(view.fields)
+    criteria = criteria_from_flags(
         app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
         location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
     )
@@ -68,11 +68,10 @@ def export(
     # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
     if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
         records = _with_progress(app_ctx, records, service.count(criteria))
-    fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS
     if file is None:
-        write_records(records, fmt, app_ctx.io.stdout, fields=fields)
+        render(SAMPLES, records, app_ctx.io.stdout, view)
         return
-    count = _write_file(file, lambda out: write_records(records, fmt, out, fields=fields))
+    count = _write_file(file, lambda out: render(SAMPLES, records, out, view))
     app_ctx.say(f"exported {count} samples to {file}")
 
 

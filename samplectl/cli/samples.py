@@ -9,33 +9,20 @@ import typer
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
+from samplectl.domain.fields import Field, fields
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
     return ctx.ensure_object(AppContext)
 
 
-# Required values create asks for on a terminal, with the prompt shown to the technician.
-PROMPTS = {
-    "sample_type": "Sample type (blood, saliva, tissue)",
-    "subject_id": "Subject id",
-    "collection_date": "Collected (e.g. 2025-03-14T09:30)",
-    "storage_location": "Storage location",
-}
-FLAG_OF = {"sample_type": "--type", "subject_id": "--subject", "collection_date": "--collected",
-           "storage_location": "--location"}
-
-
+@opt.field_flags(fields().entered)
 def create(
     ctx: typer.Context,
-    sample_id: opt.SampleIdFlag = None,
-    sample_type: opt.TypeFlag = None,
-    subject: opt.SubjectFlag = None,
-    collected: opt.CollectedFlag = None,
-    status: opt.StatusFlag = None,
-    location: opt.LocationFlag = None,
+    values: opt.FieldValues,
     reason: opt.Reason = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Register one sample.
 
@@ -45,30 +32,32 @@ def create(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    fields: dict[str, Any] = {
-        "sample_id": sample_id, "sample_type": sample_type, "subject_id": subject,
-        "collection_date": collected, "status": status, "storage_location": location,
-    }
-    missing = [name for name in PROMPTS if fields[name] is None]
+    missing = [f for f in fields().prompted if f.name not in values]
     if missing:
         if not app_ctx.io.stdin_is_tty:
             from samplectl.domain.errors import UsageError
 
-            flags = ", ".join(FLAG_OF[m] for m in missing)
+            flags = ", ".join(f.label for f in missing)
             raise UsageError(f"missing {flags} (stdin is not a terminal, so nothing is asked)",
                              hint=f"give {flags} on the command line")
-        for name in missing:
-            fields[name] = typer.prompt(PROMPTS[name], err=True)
+        for f in missing:
+            values[f.name] = typer.prompt(prompt_text(f), err=True)
     service = app_ctx.services.sample_service()
-    record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
+    record = service.create(values, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
-    print_records(app_ctx, [record], output, single=True)
+    print_records(app_ctx, [record], output, fields=fields_, single=True)
+
+
+def prompt_text(f: Field) -> str:
+    """What create asks for a field: its prompt, and its choices when it has them."""
+    return f"{f.prompt} ({f.describe_choices()})" if f.choices else str(f.prompt)
 
 
 def get(
     ctx: typer.Context,
     sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")],
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Show one or more samples by id.
 
@@ -81,17 +70,19 @@ def get(
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     records = [service.get(sample_id) for sample_id in sample_ids]
-    print_records(app_ctx, records, output, single=len(sample_ids) == 1)
+    print_records(app_ctx, records, output, fields=fields_, single=len(sample_ids) == 1)
 
 
-def _criteria(app_ctx: AppContext, **flags: Any):  # -> Criteria
+def criteria_from_flags(app_ctx: AppContext, **flags: Any):  # -> Criteria
+    """The criteria flags of filter and export, checked (6 for a bad value)."""
     from samplectl.domain.criteria import build_criteria
 
     return build_criteria(tz=app_ctx.settings.tzinfo(), **flags)
 
 
 def _listing(
-    app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool
+    app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool,
+    fields: str | None = None,
 ) -> None:
     from samplectl.domain.criteria import Sort
     from samplectl.domain.errors import ValidationFailed
@@ -105,7 +96,7 @@ def _listing(
     if count:
         app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
         return
-    shown = print_records(app_ctx, service.find(criteria, order, None if all_ else limit), output)
+    shown = print_records(app_ctx, service.find(criteria, order, None if all_ else limit), output, fields=fields)
     if not all_ and shown == limit:
         app_ctx.say(f"showing the first {limit}; use --limit N or --all for more")
 
@@ -120,6 +111,7 @@ def list_samples(
     all_: All = False,
     sort: opt.SortOption = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """List samples, newest collection first.
 
@@ -128,7 +120,7 @@ def list_samples(
     app_ctx = _ctx(ctx)
     from samplectl.domain.criteria import Criteria
 
-    _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False)
+    _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False, fields=fields_)
 
 
 def filter_samples(
@@ -144,6 +136,7 @@ def filter_samples(
     all_: All = False,
     sort: opt.SortOption = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Find samples matching criteria.
 
@@ -152,11 +145,11 @@ def filter_samples(
     Example: samplectl filter --status collected --type blood --collected-from 2025-01-01
     """
     app_ctx = _ctx(ctx)
-    criteria = _criteria(
+    criteria = criteria_from_flags(
         app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
         location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
     )
-    _listing(app_ctx, criteria, sort, limit, all_, output, count=count)
+    _listing(app_ctx, criteria, sort, limit, all_, output, count=count, fields=fields_)
 
 
 def delete(

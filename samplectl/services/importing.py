@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import IO, Any, Protocol
 
-from samplectl.domain.dates import utc_now
+from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
@@ -41,7 +41,6 @@ from samplectl.services.rowcheck import (
     map_header,
     repeated_problem,
 )
-from samplectl.services.samples import _to_millisecond
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
 from samplectl.stores.samples import SampleStore
@@ -166,7 +165,7 @@ class ImportService:
         self.identity.require("technician", "importing samples")
         options.check()
         started = time.perf_counter()
-        now = _to_millisecond(self.clock())
+        now = to_millisecond(self.clock())
         source = CsvSource(options.path, encoding=options.encoding, stdin=stdin)
         try:
             notices = self._prepare() if not options.dry_run else []
@@ -377,7 +376,7 @@ class ImportService:
                         writer.write(chunk.valid)
                 report.conflict_rows = writer.refused
                 self.batches.update(
-                    batch_id, state=COMPLETE, finished_at=_to_millisecond(self.clock()),
+                    batch_id, state=COMPLETE, finished_at=to_millisecond(self.clock()),
                     counts={"read": report.read, "created": report.created, "updated": report.updated,
                             "skipped": report.skipped, "rejected": report.rejected},
                 )

@@ -14,7 +14,7 @@ from typing import Any
 
 from samplectl import __version__
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.dates import iso_z, utc_now
+from samplectl.domain.dates import iso_z, to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, NotFound, UsageError
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
@@ -45,11 +45,6 @@ def _plain(value: Any, name: str = "collection_date") -> Any:
     if isinstance(value, datetime):
         return iso_z(value, seconds_only=name == "collection_date")
     return value
-
-
-def _to_millisecond(value: datetime) -> datetime:
-    # MongoDB keeps milliseconds: what `create` prints must be what `get` prints later.
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 # The contract's lifecycle (vocab.NEXT_STATUSES), as people read it.
@@ -117,7 +112,7 @@ class SampleService:
 
     # -- building changes -------------------------------------------------------------------
     def now(self) -> datetime:
-        return _to_millisecond(self.clock())
+        return to_millisecond(self.clock())
 
     def entry(
         self, action: str, sample_id: str, changes: dict[str, Any], at: datetime, reason: str | None, **extra: Any
@@ -146,7 +141,8 @@ class SampleService:
         if current.get("pending"):
             raise _busy(current)
         refuse_blank_id(changes)
-        merged = {name: current[name] for name in INPUT_FIELDS}
+        # A sample stored before a field existed simply lacks it: that field is "not given".
+        merged = {name: current[name] for name in INPUT_FIELDS if current.get(name) is not None}
         merged.update({k: v for k, v in changes.items() if v is not None})
         new = validate_sample(merged, tz=self.tz, now=now).model_dump()
         field_changes = diff(current, new)
