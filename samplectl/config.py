@@ -27,7 +27,7 @@ class Settings:
     token: str | None = None
     jwt_secret: str | None = None
     server_timeout_ms: int = 3000
-    # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see the README.
+    # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see docs/security.md.
     bcrypt_rounds: int = 12
     config_file: Path | None = None
 

@@ -1,7 +1,7 @@
 """Who runs this command: the token checked against the users database, every time.
 
 A disabled account, a changed password or a logout ends a login at once, because each command
-looks them up (a few milliseconds, see the README) instead of trusting the token alone.
+looks them up (a few milliseconds, see docs/benchmarks.md) instead of trusting the token alone.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every samplectl command checks its token against the users database. Going through SQLAlchemy
 would add ~140 ms of imports to each command; these three read-only queries over sqlite3 or
-psycopg take ~0.5 ms on SQLite once imported (see the README's figures). They read the tables that
+psycopg take ~0.5 ms on SQLite once imported (see docs/benchmarks.md). They read the tables that
 ``stores.users`` (SQLAlchemy) writes, and the tests run both against the same databases.
 """
 

@@ -90,5 +90,5 @@ def is_permission_problem(exc: BaseException) -> bool:
 def refused(where: str) -> DatabaseUnavailable:
     return DatabaseUnavailable(
         f"the users database at {where} refused this operation to its database user (permission denied)",
-        hint="`samplectl init` needs the schema owner's credentials; see the README's threat model for the grants",
+        hint="`samplectl init` needs the schema owner's credentials; see docs/security.md (threat model) for the grants",
     )

@@ -1,5 +1,5 @@
 """Help: every registered command (commands added later included) has a one-line summary, an example in
-its help, and a row in the README's reference; the reference also covers the settings and exit codes.
+its help, and a row in docs/reference.md; the reference also covers the global options, settings and exit codes.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from samplectl.config import ENV_KEYS, FILE_KEYS
 from samplectl.domain.errors import ExitCode
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text()
+REFERENCE_FILE = ROOT / "docs" / "reference.md"
+REFERENCE = REFERENCE_FILE.read_text()
 
 
 def section(text: str, heading: str) -> str:
     start = text.index(f"\n{heading}\n")
     level = heading.split(" ")[0]
-    end = re.search(rf"\n{level} ", text[start + len(heading) + 2:])
+    # The section ends at the next heading of the same level or above.
+    end = re.search(rf"\n#{{1,{len(level)}}} ", text[start + len(heading) + 2:])
     return text[start: start + len(heading) + 2 + end.start()] if end else text[start:]
-
-
-REFERENCE = section(README, "## Reference")
 
 
 def root_command() -> Any:
@@ -51,7 +50,7 @@ PATHS = [" ".join(path) for path, _ in COMMANDS]
 def reference_rows() -> dict[str, str]:
     """Command path -> row, for the rows of the reference's command table (`samplectl users add NAME`...)."""
     rows = {}
-    for line in section(REFERENCE, "### Commands").splitlines():
+    for line in section(REFERENCE, "## Commands").splitlines():
         match = re.match(r"\|\s*`samplectl ([^`]*)`\s*\|", line)
         if match:
             words = []
@@ -93,24 +92,24 @@ def test_command_help_shows_an_example(cli, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_command_has_a_row_in_the_readme_reference(path: str) -> None:
-    assert path in reference_rows(), f"README.md, ## Reference, ### Commands: add a row for `samplectl {path}`"
+def test_command_has_a_row_in_the_reference(path: str) -> None:
+    assert path in reference_rows(), f"docs/reference.md, ## Commands: add a row for `samplectl {path}`"
 
 
 def test_reference_rows_name_only_commands_that_exist() -> None:
     stale = sorted(set(reference_rows()) - set(PATHS))
-    assert not stale, f"README reference rows for commands that do not exist: {stale}"
+    assert not stale, f"docs/reference.md rows for commands that do not exist: {stale}"
 
 
 def test_reference_lists_every_global_option() -> None:
-    options = section(REFERENCE, "### Global options")
+    options = section(REFERENCE, "## Global options")
     for param in root_command().params:
         for flag in param.opts:
-            assert f"`{flag}" in options, f"global option {flag} missing from the README reference"
+            assert f"`{flag}" in options, f"global option {flag} missing from docs/reference.md"
 
 
 def test_reference_lists_every_setting_with_its_environment_variable_and_config_key() -> None:
-    settings = section(REFERENCE, "### Settings")
+    settings = section(REFERENCE, "## Settings")
     for key in ENV_KEYS:
         assert f"`SAMPLECTL_{key.upper()}`" in settings, key
     for key in FILE_KEYS:
@@ -120,6 +119,6 @@ def test_reference_lists_every_setting_with_its_environment_variable_and_config_
 
 
 def test_reference_lists_every_exit_code() -> None:
-    codes = section(REFERENCE, "### Exit codes")
+    codes = section(REFERENCE, "## Exit codes")
     for code in ExitCode:
         assert re.search(rf"^\| {int(code)} \| \S", codes, re.M), f"exit code {int(code)} ({code.name}) missing"

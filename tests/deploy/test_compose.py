@@ -1,7 +1,7 @@
 """docker-compose.yml and deploy/: no Docker engine runs here, so check what can be checked.
 
 The file parses and has what a lab needs (MongoDB 7 with auth, PostgreSQL 16, health checks, named volumes,
-no committed secret); the README's settings name the users, ports and databases that the compose file and
+no committed secret); docs/deployment.md names the users, ports and databases that the compose file and
 the init scripts create; and the PostgreSQL init script runs for real against a local PostgreSQL.
 """
 
@@ -25,21 +25,21 @@ from tests.conftest import ROOT, free_port
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 MONGO, POSTGRES = SERVICES["mongo"], SERVICES["postgres"]
-README = (ROOT / "README.md").read_text()
+DEPLOYMENT = (ROOT / "docs" / "deployment.md").read_text()
 MONGO_INIT = ROOT / "deploy" / "mongo-init" / "01-samplectl-user.js"
 PG_INIT = ROOT / "deploy" / "postgres-init" / "01-samplectl-role.sh"
 REQUIRED = re.compile(r"^\$\{(\w+):\?[^}]+\}$")  # ${VAR:?message}: compose refuses to start without it
 
 
 def real_servers_section() -> str:
-    start = README.index("\n## Run against real servers\n")
-    end = README.index("\n## ", start + 5)
-    return README[start:end]
+    start = DEPLOYMENT.index("\n## Run against real servers\n")
+    end = DEPLOYMENT.index("\n## ", start + 5)
+    return DEPLOYMENT[start:end]
 
 
-def readme_export(name: str) -> str:
+def documented_export(name: str) -> str:
     match = re.search(rf'^\s*export {name}="?([^"\n]+)"?$', real_servers_section(), re.M)
-    assert match, f"README 'Run against real servers' does not export {name}"
+    assert match, f"docs/deployment.md 'Run against real servers' does not export {name}"
     return match.group(1)
 
 
@@ -100,21 +100,21 @@ def test_mongo_init_script_grants_readwrite_on_the_samplectl_database_only() -> 
         assert f'"{powerful}"' not in script
 
 
-def test_readme_mongodb_uri_matches_the_compose_user_port_and_database() -> None:
+def test_deployment_doc_mongodb_uri_matches_the_compose_user_port_and_database() -> None:
     env = MONGO["environment"]
-    uri = urlsplit(readme_export("SAMPLECTL_MONGODB_URI"))
+    uri = urlsplit(documented_export("SAMPLECTL_MONGODB_URI"))
     assert uri.scheme == "mongodb"
     assert uri.username == env["SAMPLECTL_MONGO_USER"]
     assert uri.password == "${SAMPLECTL_MONGO_PASSWORD}"  # the variable the compose file passes to the script
     assert (uri.hostname, uri.port) == published(MONGO, 27017)
     # The init script defines the user in MONGO_INITDB_DATABASE: that is where it authenticates.
     assert parse_qs(uri.query)["authSource"] == [env["MONGO_INITDB_DATABASE"]]
-    assert readme_export("SAMPLECTL_MONGODB_DB") == env["MONGO_INITDB_DATABASE"] == "samplectl"
+    assert documented_export("SAMPLECTL_MONGODB_DB") == env["MONGO_INITDB_DATABASE"] == "samplectl"
 
 
-def test_readme_database_url_matches_the_compose_role_port_and_database() -> None:
+def test_deployment_doc_database_url_matches_the_compose_role_port_and_database() -> None:
     env = POSTGRES["environment"]
-    url = urlsplit(readme_export("SAMPLECTL_DATABASE_URL"))
+    url = urlsplit(documented_export("SAMPLECTL_DATABASE_URL"))
     assert url.scheme == "postgresql+psycopg"
     assert url.username == env["SAMPLECTL_PG_USER"]
     assert url.password == "${SAMPLECTL_PG_PASSWORD}"
@@ -122,7 +122,7 @@ def test_readme_database_url_matches_the_compose_role_port_and_database() -> Non
     assert url.path == "/" + env["SAMPLECTL_PG_DB"]
 
 
-def test_readme_tells_how_to_start_and_load_the_env_file() -> None:
+def test_deployment_doc_tells_how_to_start_and_load_the_env_file() -> None:
     section = real_servers_section()
     assert "docker compose up -d" in section
     assert "cp .env.example .env" in section
@@ -174,10 +174,10 @@ def test_postgres_init_script_creates_a_least_privilege_owner(postgres_server: d
     assert done.returncode == 0, done.stderr
     assert app_password not in done.stdout + done.stderr
 
-    # Connect exactly as the README's SAMPLECTL_DATABASE_URL says, with the server's real port.
+    # Connect exactly as docs/deployment.md's SAMPLECTL_DATABASE_URL says, with the server's real port.
     from sqlalchemy import create_engine, text
 
-    url = readme_export("SAMPLECTL_DATABASE_URL").replace("${SAMPLECTL_PG_PASSWORD}", app_password)
+    url = documented_export("SAMPLECTL_DATABASE_URL").replace("${SAMPLECTL_PG_PASSWORD}", app_password)
     url = url.replace(":5432/", f":{postgres_server['PGPORT']}/")
     engine = create_engine(url)
     try:

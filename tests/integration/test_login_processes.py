@@ -144,7 +144,7 @@ def test_each_users_database_has_its_own_keyring_entry(real_keyring: Any, tmp_pa
 
 @pytest.mark.postgres
 def test_everyday_use_works_with_the_least_privileged_database_role(postgres_url: str) -> None:
-    """The grants the README's threat model recommends are enough for everything but `init`."""
+    """The grants docs/security.md's threat model recommends are enough for everything but `init`."""
     import uuid
 
     import psycopg
