@@ -14,14 +14,10 @@ from samplectl.cli.context import AppContext
 from samplectl.domain.vocab import EXPORT_FORMATS
 
 
+@opt.criteria_flags
 def export(
     ctx: typer.Context,
-    sample_types: opt.TypeCriteria = None,
-    statuses: opt.StatusCriteria = None,
-    subjects: opt.SubjectCriteria = None,
-    locations: opt.LocationCriteria = None,
-    collected_from: opt.CollectedFrom = None,
-    collected_to: opt.CollectedTo = None,
+    criteria: opt.CriteriaFlags,
     sort: opt.SortOption = None,
     file: Annotated[
         str | None, typer.Option("--file", "-f", metavar="PATH", help="Write to PATH (replaced whole) instead of stdout.")
@@ -55,19 +51,16 @@ def export(
     # The CSV has exactly the import's columns unless --fields says otherwise; JSON every field.
     view = View(fmt=fmt, fields=parse_fields(fields_) or (list(INPUT_FIELDS) if fmt == "csv" else None))
     SAMPLES.select(view.fields)
-    criteria = criteria_from_flags(
-        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
-        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
-    )
+    selection = criteria_from_flags(app_ctx, **criteria)
     order = Sort.parse(sort)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "exporting samples")
     # Without --sort, samples come in the order the store keeps them: read straight through, that is
     # several times faster than walking an index on a large store.
-    records: Iterable[Mapping[str, Any]] = service.find(criteria, order, None) if sort else service.stream(criteria)
+    records: Iterable[Mapping[str, Any]] = service.find(selection, order, None) if sort else service.stream(selection)
     # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
     if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
-        records = _with_progress(app_ctx, records, service.count(criteria))
+        records = _with_progress(app_ctx, records, service.count(selection))
     if file is None:
         render(SAMPLES, records, app_ctx.io.stdout, view)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -82,28 +82,24 @@ CollectedFlag = flag_option(fields()["collection_date"])
 FieldValues = dict[str, Any]  # {field name: the text given}, for the flags given
 
 
-def field_flags(chosen: Sequence[Field]) -> Callable[[F], F]:
-    """Give a command one flag per field in place of its ``values: FieldValues`` parameter.
+def flags_in_place_of(param: str, flags: Mapping[str, Any]) -> Callable[[F], F]:
+    """Replace the command's parameter ``param`` by the options ``flags`` ({name: annotation}).
 
-    The command receives the values given as ``{field name: value}``, so a field added to the
-    registry is a flag of that command with no change to it. Typer reads the generated signature
-    like a hand-written one (the flags appear in `--help` where ``values`` stood).
+    The command receives the values given as one dict in ``param``; typer reads the generated
+    signature like a hand-written one (the flags appear in `--help` where ``param`` stood).
     """
-    with_flags = [f for f in chosen if f.flag]
-    names = {f.name for f in with_flags}
 
     def decorate(command: F) -> F:
         signature = inspect.signature(command, eval_str=True)
         params = list(signature.parameters.values())
-        at = [p.name for p in params].index("values")
-        flags = [inspect.Parameter(f.name, params[at].kind, default=None, annotation=flag_option(f))
-                 for f in with_flags]
-        params[at:at + 1] = flags
+        at = [p.name for p in params].index(param)
+        params[at:at + 1] = [inspect.Parameter(name, params[at].kind, default=None, annotation=annotation)
+                             for name, annotation in flags.items()]
 
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
-            given = {name: kwargs.pop(name) for name in names}
-            return command(*args, values={k: v for k, v in given.items() if v is not None}, **kwargs)
+            given = {name: kwargs.pop(name) for name in flags}
+            return command(*args, **{param: {k: v for k, v in given.items() if v is not None}}, **kwargs)
 
         run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params}
@@ -112,8 +108,25 @@ def field_flags(chosen: Sequence[Field]) -> Callable[[F], F]:
     return decorate
 
 
+def field_flags(chosen: Sequence[Field]) -> Callable[[F], F]:
+    """One flag per field (`--type`, `--subject`, ...) in place of the command's ``values: FieldValues``.
+
+    A field added to the registry is a flag of the command with no change to it.
+    """
+    return flags_in_place_of("values", {f.name: flag_option(f) for f in chosen if f.flag})
+
+
+SampleIds = Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")]
 Reason = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RoleOption = Annotated[
     str, typer.Option("--role", metavar="ROLE", help="viewer, technician or admin.", autocompletion=complete_from(ROLES))
 ]
+
+
+CriteriaFlags = dict[str, Any]  # {build_criteria's argument: the values given}
+# The criteria flags of filter and export, in place of a ``criteria: CriteriaFlags`` parameter.
+criteria_flags = flags_in_place_of("criteria", {
+    "sample_types": TypeCriteria, "statuses": StatusCriteria, "subject_ids": SubjectCriteria,
+    "location_prefixes": LocationCriteria, "collected_from": CollectedFrom, "collected_to": CollectedTo,
+})

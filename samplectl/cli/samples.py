@@ -32,7 +32,7 @@ def create(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    missing = [f for f in fields().prompted if f.name not in values]
+    missing = [f for f in fields().where(lambda f: bool(f.entered and f.prompt)) if f.name not in values]
     if missing:
         if not app_ctx.io.stdin_is_tty:
             from samplectl.domain.errors import UsageError
@@ -55,7 +55,7 @@ def prompt_text(f: Field) -> str:
 
 def get(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")],
+    sample_ids: opt.SampleIds,
     output: opt.Output = None,
     fields_: opt.FieldsOption = None,
 ) -> None:
@@ -123,14 +123,10 @@ def list_samples(
     _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False, fields=fields_)
 
 
+@opt.criteria_flags
 def filter_samples(
     ctx: typer.Context,
-    sample_types: opt.TypeCriteria = None,
-    statuses: opt.StatusCriteria = None,
-    subjects: opt.SubjectCriteria = None,
-    locations: opt.LocationCriteria = None,
-    collected_from: opt.CollectedFrom = None,
-    collected_to: opt.CollectedTo = None,
+    criteria: opt.CriteriaFlags,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of matching samples.")] = False,
     limit: Limit = 50,
     all_: All = False,
@@ -145,16 +141,12 @@ def filter_samples(
     Example: samplectl filter --status collected --type blood --collected-from 2025-01-01
     """
     app_ctx = _ctx(ctx)
-    criteria = criteria_from_flags(
-        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
-        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
-    )
-    _listing(app_ctx, criteria, sort, limit, all_, output, count=count, fields=fields_)
+    _listing(app_ctx, criteria_from_flags(app_ctx, **criteria), sort, limit, all_, output, count=count, fields=fields_)
 
 
 def delete(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.")],
+    sample_ids: opt.SampleIds,
     yes: opt.Yes = False,
     reason: opt.Reason = None,
 ) -> None:

@@ -15,7 +15,7 @@ Standard library only: shell completion and `--help` read it without importing p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -81,6 +81,10 @@ class FieldRegistry:
     def __contains__(self, name: object) -> bool:
         return any(f.name == name for f in self.fields)
 
+    def where(self, test: Callable[[Field], bool]) -> tuple[Field, ...]:
+        """The fields that pass ``test``, in order: `registry.where(lambda f: f.required)`."""
+        return tuple(f for f in self.fields if test(f))
+
     @property
     def names(self) -> tuple[str, ...]:
         """Every field, in the order records are printed and exported."""
@@ -88,28 +92,8 @@ class FieldRegistry:
 
     @property
     def entered(self) -> tuple[Field, ...]:
-        """The fields people and files enter (create, update, import)."""
-        return tuple(f for f in self.fields if f.entered)
-
-    @property
-    def input_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.entered)
-
-    @property
-    def required(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.entered if f.required)
-
-    @property
-    def prompted(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.entered if f.prompt)
-
-    @property
-    def sortable(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.sortable)
-
-    @property
-    def by_flag(self) -> dict[str, Field]:
-        return {f.flag: f for f in self.entered if f.flag}
+        """The fields people and files enter (create, update, import), before the record's own."""
+        return self.where(lambda f: f.entered)
 
     def column_names(self) -> dict[str, str]:
         """Every name a CSV header may use for a field (beside the field's own), normalised."""

@@ -15,9 +15,9 @@ OUTPUT_FORMATS = ("table", "wide", "json", "jsonl", "csv")
 EXPORT_FORMATS = ("csv", "jsonl", "json")  # export streams: no table
 
 # Fields in the order they are printed and exported; the entered ones first.
-INPUT_FIELDS = _FIELDS.input_names
+INPUT_FIELDS = tuple(f.name for f in _FIELDS.entered)
 RECORD_FIELDS = _FIELDS.names
-SORTABLE_FIELDS = _FIELDS.sortable
+SORTABLE_FIELDS = tuple(f.name for f in _FIELDS.where(lambda f: f.sortable))
 
 # Lifecycle: which status may follow which. Anything else needs an admin's --force --reason.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {

@@ -26,7 +26,7 @@ from samplectl.domain.fields import fields
 from samplectl.domain.sample import SampleInput, problems_of
 from samplectl.domain.vocab import INPUT_FIELDS
 
-REQUIRED_COLUMNS = tuple(f.name for f in fields().required)
+REQUIRED_COLUMNS = tuple(f.name for f in fields().where(lambda f: f.entered and f.required))
 COLUMN_LIST = ",".join(INPUT_FIELDS)
 # Header names a file may use: every field's own name and its aliases. The record's own fields
 # (created_at, version, ...) are what list/export print: accepted and ignored, so they import back.

@@ -1,8 +1,9 @@
 """The field registry: a field declared once appears everywhere a sample field does.
 
 The `volume_ml` experiment of issue 11, as a test: a test-only registry with one more field is put
-in place before samplectl is imported, and the real commands are run against the embedded store
-(an engine that keeps fields in SQL columns lists them in its own schema as well). Today's embedded store keeps documents, so the field needs nothing more there.
+in place before samplectl is imported, and the real commands are run against the embedded store.
+(Today's embedded store keeps documents; an engine that keeps fields in SQL columns lists a new field
+in its own schema as well.)
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from samplectl.domain.fields import SAMPLE_FIELDS, Field, Table
 
@@ -45,8 +44,8 @@ def test_the_registry_derives_the_model_flags_prompts_and_columns() -> None:
 
     model = build_model(WITH_VOLUME)
     assert "volume_ml" in model.model_fields and not model.model_fields["volume_ml"].is_required()
-    assert "volume_ml" in WITH_VOLUME.input_names and "volume_ml" in WITH_VOLUME.names
-    assert WITH_VOLUME.by_flag["--volume"] is VOLUME
+    assert VOLUME in WITH_VOLUME.entered and "volume_ml" in WITH_VOLUME.names
+    assert WITH_VOLUME.where(lambda f: f.flag == "--volume") == (VOLUME,)
     kind = sample_kind(WITH_VOLUME)
     assert "volume_ml" in kind.fields and any(c.key == "volume_ml" for c in kind.columns)
     assert WITH_VOLUME.names.index("volume_ml") == WITH_VOLUME.names.index("storage_location") + 1
