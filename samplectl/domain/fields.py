@@ -33,6 +33,7 @@ class Table:
     min_width: int = 6  # narrower than this, the column is dropped instead
     priority: int = 50  # lower is more important: kept longest on a narrow terminal
     wide_only: bool = False  # only with -o wide
+    whole: bool = False  # never cut (ids are copied from the terminal): shown whole or left out
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ STATUSES = ("collected", "processing", "archived")
 
 SAMPLE_FIELDS = FieldRegistry((
     Field("sample_id", kind="id", flag="--id", metavar="ID", help="Sample id (generated when left out).",
-          max_length=MAX_ID_LENGTH, blank="generate", table=Table("sample id", min_width=8, priority=0)),
+          max_length=MAX_ID_LENGTH, blank="generate", table=Table("sample id", min_width=8, priority=0, whole=True)),
     Field("sample_type", kind="choice", flag="--type", metavar="TYPE", choices=SAMPLE_TYPES,
           help="blood, saliva or tissue.", prompt="Sample type", required=True, filter="--type",
           table=Table("type", min_width=6, priority=25)),
@@ -137,7 +138,7 @@ SAMPLE_FIELDS = FieldRegistry((
     Field("created_by", entered=False, table=Table("created by", wide_only=True)),
     Field("updated_at", kind="datetime", entered=False, table=Table("updated", min_width=16, wide_only=True)),
     Field("updated_by", entered=False, table=Table("updated by", wide_only=True)),
-    Field("version", kind="integer", entered=False, table=Table("ver", min_width=3, priority=40)),
+    Field("version", kind="integer", entered=False, table=Table("ver", min_width=3, wide_only=True)),
 ))
 
 # The registry in use. A test may swap in one with an extra field (use()) before the rest of

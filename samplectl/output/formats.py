@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
@@ -173,9 +173,8 @@ def _table(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view:
     if view.fields:
         by_key = {c.key: c for c in columns}
         # --fields: exactly those columns, in that order, each shown (a field without a column gets one).
-        columns = tuple(Column(by_key[n].key, by_key[n].header, by_key[n].min_width, 0, False, by_key[n].time,
-                               by_key[n].justify, by_key[n].value) if n in by_key else Column(n, n.replace("_", " "))
-                        for n in kind.select(view.fields))
+        columns = tuple(replace(by_key[n], priority=0, wide_only=False) if n in by_key
+                        else Column(n, n.replace("_", " ")) for n in kind.select(view.fields))
     return write_table(records, columns, out, width=view.width, wide=view.fmt == "wide", color=view.color,
                        tz=view.tz, empty=kind.empty)
 

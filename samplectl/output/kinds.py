@@ -19,7 +19,7 @@ from samplectl.output.table import Column
 def sample_kind(registry: FieldRegistry) -> Kind:
     columns = tuple(
         Column(f.name, f.table.header, min_width=f.table.min_width, priority=f.table.priority,
-               wide_only=f.table.wide_only, time=f.kind == "datetime",
+               wide_only=f.table.wide_only, time=f.kind == "datetime", whole=f.table.whole,
                justify="right" if f.kind in ("number", "integer") else "left")
         for f in registry if f.table is not None
     )
@@ -32,7 +32,7 @@ ACCOUNTS = Kind(
     name="accounts",
     fields=ACCOUNT_FIELDS,
     columns=(
-        Column("username", "user", min_width=6, priority=0),
+        Column("username", "user", min_width=6, priority=0, whole=True),
         Column("role", "role", min_width=10, priority=5),
         Column("active", "active", min_width=6, priority=10,
                value=lambda a: "active" if a.get("active") else "disabled"),
@@ -81,16 +81,19 @@ def _changes(entry: Mapping[str, Any]) -> str:
     return describe_changes({k: v for k, v in changes.items() if k not in _TABLE_HIDDEN})
 
 
-_ENTRY_COLUMNS = (
-    Column("at", "at", min_width=16, priority=0, time=True),
-    Column("user", "user", min_width=5, priority=20),
-    Column("action", "action", min_width=6, priority=5, value=_action),
-    Column("sample_id", "sample id", min_width=8, priority=10),
-    Column("changes", "changes", min_width=10, priority=30, value=_changes),
-    Column("reason", "reason", min_width=6, priority=40),
-)
+def _entry_columns(sample_id_priority: int) -> tuple[Column, ...]:
+    return (
+        Column("at", "at", min_width=16, priority=0, time=True),
+        Column("user", "user", min_width=5, priority=20),
+        Column("action", "action", min_width=6, priority=5, value=_action),
+        Column("sample_id", "sample id", min_width=8, priority=sample_id_priority, whole=True),
+        Column("changes", "changes", min_width=10, priority=10, value=_changes),
+        Column("reason", "reason", min_width=6, priority=30),
+    )
 
-HISTORY = Kind(name="history entries", fields=ENTRY_FIELDS, columns=_ENTRY_COLUMNS, empty="no audit records",
+
+# One sample's history: its id is in every row, so it is the first column to leave a narrow terminal.
+HISTORY = Kind(name="history entries", fields=ENTRY_FIELDS, columns=_entry_columns(45), empty="no audit records",
                to_json=pick)
 
 AUDIT_FIELDS = ("seq",) + ENTRY_FIELDS
@@ -102,5 +105,5 @@ def _audit_json(entry: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any
 
 
 AUDIT = Kind(name="audit records", fields=AUDIT_FIELDS,
-             columns=(Column("seq", "seq", min_width=3, priority=50, justify="right"), *_ENTRY_COLUMNS),
+             columns=(Column("seq", "seq", min_width=3, priority=50, justify="right"), *_entry_columns(8)),
              empty="no audit records", to_json=_audit_json)

@@ -26,6 +26,7 @@ class Column:
     priority: int = 50  # lower is more important: dropped last on a narrow terminal
     wide_only: bool = False  # shown with -o wide only
     time: bool = False  # a UTC time, shown in the configured zone
+    whole: bool = False  # never cut (ids are copied from the terminal): shown whole or left out
     justify: str = "left"
     value: Callable[[Mapping[str, Any]], Any] | None = None  # computed instead of record[key]
 
@@ -70,7 +71,7 @@ def fit(columns: Sequence[Column], natural: Sequence[int], width: int,
     Columns are taken most important first, each at a comfortable width (its values, or up to
     COMFORTABLE characters of them); one that does not fit is left out, or takes what is left
     when that is at least its minimum. Room left at the end goes back to the cut columns, most
-    important first. A time is never cut: it is shown whole or not at all. A column with no
+    important first. A time or an id is never cut: it is shown whole or not at all. A column with no
     values at all (``filled``) is the least useful of all.
     """
     order = sorted(range(len(columns)), key=lambda i: (filled is not None and not filled[i], columns[i].priority))
@@ -79,10 +80,11 @@ def fit(columns: Sequence[Column], natural: Sequence[int], width: int,
     left = width
     for i in order:
         gap = GAP if widths else 0
-        comfortable = min(natural[i], max(floor[i], COMFORTABLE))
+        keep_whole = columns[i].time or columns[i].whole
+        comfortable = natural[i] if keep_whole else min(natural[i], max(floor[i], COMFORTABLE))
         if comfortable + gap <= left:
             widths[i] = comfortable
-        elif floor[i] + gap <= left and not columns[i].time:
+        elif floor[i] + gap <= left and not keep_whole:
             widths[i] = left - gap
         elif not widths:
             widths[i] = max(left, 1)  # the most important column always shows, cut to the screen
@@ -139,20 +141,14 @@ def write_table(
 
 
 def write_pairs(pairs: Sequence[tuple[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
-    """One result as labelled lines (`key  value`): import summaries, verify reports, whoami."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    """One result as labelled lines (`key: value`): import summaries, verify reports, whoami.
 
-    table = Table(title=Text(title) if title else None, title_justify="left", show_header=False, box=None,
-                  pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+    Plain text even on a colour terminal: these lines are read by people and grepped by scripts alike.
+    """
+    if title:
+        out.write(literal(title) + "\n")
     for key, value in pairs:
-        table.add_row(Text(key), Text(literal(_plain(value))))
-    console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False, markup=False, emoji=False,
-                      force_terminal=color or None)
-    console.print(table)
+        out.write(f"{literal(key)}: {literal(_plain(value))}\n")
 
 
 def _plain(value: Any) -> str:
