@@ -233,3 +233,22 @@ def test_the_envelope_goes_to_a_stderr_that_is_not_a_terminal_or_with_json(cli: 
     assert json.loads(asked.stderr.splitlines()[-1])["error"]["code"] == "not_found"
     table = cli("get", "NOPE", "-o", "table", tty="stderr")
     assert "{" not in table.stderr
+
+
+def test_what_list_prints_as_csv_imports_back(cli: CliRun) -> None:
+    create(cli, "S-1", **{"--location": FORMULAS["location"]})
+    listed = cli("list", "-o", "csv").stdout
+    assert listed.splitlines()[0].endswith("created_at,created_by,updated_at,updated_by,version")
+    out = cli("import", "-", "--on-conflict", "skip", "-o", "json", input=listed)
+    assert out.exit_code == 0, out.stderr
+    assert out.json()["skipped"] == 1
+
+
+@pytest.mark.parametrize("value", ["=1+2", "+x", "-5", "@SUM(A1)", "\tx", "'=x", "''+y", "'plain", "plain", "", "'",
+                                   "a=b", "''"])
+def test_csv_marks_round_trip_exactly(value: str) -> None:
+    from samplectl.domain.csvcells import neutralise, restore
+
+    written = neutralise(value)
+    assert restore(written) == value
+    assert written[:1] not in ("=", "+", "-", "@", "\t", "\r")
