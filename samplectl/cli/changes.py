@@ -10,6 +10,7 @@ from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
+from samplectl.domain.fields import fields
 from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
 
 # In `update ID` these flags give the new value; with --where they select samples, like `filter`.
@@ -48,6 +49,12 @@ def _one(values: list[str] | None) -> str | None:
     return values[-1] if values else None
 
 
+# The six contract fields have flags of their own below (with --where they also select samples);
+# any other field in the registry gets its flag from there, so a new field can be updated too.
+_OWN_FLAGS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")
+
+
+@opt.field_flags(fields().where(lambda f: f.entered and f.name not in _OWN_FLAGS))
 def update(
     ctx: typer.Context,
     sample_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The sample to change.")] = None,
@@ -58,6 +65,7 @@ def update(
     collected: opt.CollectedFlag = None,
     status: StatusOption = None,
     location: LocationOption = None,
+    values: opt.FieldValues | None = None,
     collected_from: opt.CollectedFrom = None,
     collected_to: opt.CollectedTo = None,
     set_status: SetStatus = None,
@@ -114,7 +122,7 @@ def update(
         raise UsageError("give --status or --set-status (--location or --set-location), not both")
     changes = {"sample_id": new_id, "sample_type": _one(sample_type), "subject_id": _one(subject),
                "collection_date": collected, "status": new_status or set_status,
-               "storage_location": new_location or set_location}
+               "storage_location": new_location or set_location, **(values or {})}
     if all(v is None for v in changes.values()):
         raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
                          "--status, --location, --id")

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from samplectl.domain.fields import SAMPLE_FIELDS, Field, Table
 
 VOLUME = Field("volume_ml", kind="number", flag="--volume", metavar="ML", help="Volume in millilitres.",
@@ -51,6 +53,8 @@ def test_the_registry_derives_the_model_flags_prompts_and_columns() -> None:
     assert WITH_VOLUME.names.index("volume_ml") == WITH_VOLUME.names.index("storage_location") + 1
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # some twenty samplectl processes
 def test_a_new_field_reaches_every_command(process_env: dict[str, str], tmp_path: Path) -> None:
     env = {**process_env, "COLUMNS": "200"}
     # A sample stored before the field existed.
@@ -86,6 +90,10 @@ def test_a_new_field_reaches_every_command(process_env: dict[str, str], tmp_path
     assert updated.returncode == 0, updated.stderr
     assert json.loads(updated.stdout)["volume_ml"] is None
 
+    changed = run("update", "NEW-1", "--volume", "3", "-o", "json", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["volume_ml"] == 3
+
     # The import reads the column (any spelling of its header) and checks its limits.
     good = run("import", "-", "-o", "json", env=env, input="Sample ID,Sample Type,Subject ID,Collection Date,"
                "Storage Location,Volume ML\nIMP-1,blood,S-3,2025-01-04,FRZ-2/A,7\n")
@@ -100,3 +108,4 @@ def test_a_new_field_reaches_every_command(process_env: dict[str, str], tmp_path
     # History shows the field's changes like any other's.
     history = json.loads(run("history", "NEW-1", "-o", "json", env=env).stdout)
     assert history[0]["changes"]["volume_ml"] == {"before": None, "after": 2.5}
+    assert history[1]["changes"] == {"volume_ml": {"before": 2.5, "after": 3}}
