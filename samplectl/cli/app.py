@@ -215,9 +215,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, export, importing, init, samples, users
+    from samplectl.cli import audit, auth, changes, export, importing, init, samples, serve, users
 
-    for module in (init, auth, samples, changes, importing, export, audit, users):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve):
         module.register(app)
 
 

@@ -60,6 +60,10 @@ def update_where(
     service.identity.require("technician", "updating samples")
     if not values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
+    if criteria.is_empty:
+        # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
+        raise UsageError("--where needs at least one criterion",
+                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
     service.check_force(force, reason)
     check_new_values(service, values)
     service.changes.settle_stale()

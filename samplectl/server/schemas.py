@@ -1,0 +1,221 @@
+"""The shapes of request and response bodies, as the OpenAPI description publishes them.
+
+Request models only give fields their JSON types: every rule about values (choices, lengths,
+dates, the lifecycle) is the domain's, so a bad value gets the same 422 message the command line
+gives as exit 6. Response models describe what the routes return, which is exactly what the
+command line prints with `-o json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[Any]
+    hint: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": what}
+    for status, what in (
+        (400, "usage: a bad combination of parameters"),
+        (401, "not logged in, token invalid or expired, wrong credentials"),
+        (403, "the role does not allow this"),
+        (404, "not found"),
+        (409, "conflict: duplicate id, refused status change, changed meanwhile"),
+        (413, "the body is too large"),
+        (422, "invalid input"),
+        (429, "too many failed logins from this address"),
+        (503, "a database cannot be reached"),
+    )
+}
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_at: str
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    expires_at: str
+    token_stored_in: str
+    users_database: str
+
+
+class Sample(BaseModel):
+    """A sample as `samplectl get ID -o json` prints it."""
+
+    sample_id: str
+    sample_type: str
+    subject_id: str
+    collection_date: str
+    status: str
+    storage_location: str
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    version: int
+
+
+class SampleIn(BaseModel):
+    """`samplectl create`: sample_id is generated when left out, status defaults to collected."""
+
+    model_config = ConfigDict(extra="forbid")
+    sample_id: str | None = None
+    sample_type: str | None = None
+    subject_id: str | None = None
+    collection_date: str | None = None
+    status: str | None = None
+    storage_location: str | None = None
+    reason: str | None = None
+
+
+class SampleChange(BaseModel):
+    """`samplectl update ID`: the fields to change (sample_id renames), why, and an admin's force."""
+
+    model_config = ConfigDict(extra="forbid")
+    sample_id: str | None = None
+    sample_type: str | None = None
+    subject_id: str | None = None
+    collection_date: str | None = None
+    status: str | None = None
+    storage_location: str | None = None
+    reason: str | None = None
+    force: bool = False
+
+
+class Count(BaseModel):
+    count: int
+
+
+class HistoryEntry(BaseModel):
+    at: str
+    user: str
+    action: str
+    sample_id: str | None
+    changes: dict[str, Any]
+    reason: str | None
+
+
+class UpdateWhere(BaseModel):
+    """`samplectl update --where`: criteria select, `set` says what changes."""
+
+    model_config = ConfigDict(extra="forbid")
+    sample_type: list[str] | None = None
+    status: list[str] | None = None
+    subject_id: list[str] | None = None
+    location_prefix: list[str] | None = None
+    collected_from: str | None = None
+    collected_to: str | None = None
+    set_status: str | None = None
+    set_location: str | None = None
+    reason: str | None = None
+    force: bool = False
+
+
+class UpdateWhereOut(BaseModel):
+    set: dict[str, str]
+    matched: int
+    changed: int
+    unchanged: int
+    refused: int
+    refused_samples: list[dict[str, str]]
+    seconds: float
+
+
+class Problem(BaseModel):
+    line: int | None
+    column: str | None
+    value: Any = None
+    message: str
+
+
+class ImportOut(BaseModel):
+    """The import's summary, as `samplectl import -o json` prints it, and the first problems."""
+
+    batch_id: str | None
+    read: int
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+    seconds: float
+    dry_run: bool
+    problems: list[Problem]
+    problem_count: int
+
+
+class UndoOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    batch_id: str
+
+
+class Status(BaseModel):
+    status: str
+
+
+class Account(BaseModel):
+    username: str
+    role: str
+    active: bool
+    created_at: str | None
+    failed_logins: int
+    locked_until: str | None
+    password_changed_at: str | None
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    role: str
+    password: str
+
+
+class UserChange(BaseModel):
+    """An admin's change to an account: any of role, active, password, unlock."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = None
+    active: bool | None = None
+    password: str | None = None
+    unlock: bool = False
+
+
+class PasswordChange(BaseModel):
+    """Anyone changes their own password (with the current one); an admin resets anyone's."""
+
+    model_config = ConfigDict(extra="forbid")
+    new_password: str
+    current_password: str | None = None
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    seq: int | None
+    at: str
+    user: str
+    action: str
+    sample_id: str | None
+    changes: dict[str, Any]
+    reason: str | None
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    records: int
+    head: dict[str, Any]
+    problem: dict[str, Any] | None
+    unfinished_changes: int
