@@ -18,7 +18,7 @@ from typing import IO, Any
 from samplectl.domain.csvcells import neutralise
 from samplectl.domain.dates import iso_z
 from samplectl.domain.errors import ValidationFailed
-from samplectl.domain.vocab import OUTPUT_FORMATS
+from samplectl.domain.vocab import OUTPUT_FORMATS, RECORD_FIELDS
 from samplectl.output.table import Column, write_pairs, write_table
 
 FORMATS = OUTPUT_FORMATS
@@ -36,9 +36,9 @@ def parse_format(value: str | None, allowed: Sequence[str] = FORMATS) -> str | N
     return fmt
 
 
-def public(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    """A record as scripts see it: the fields asked for, UTC timestamps with Z."""
-    out = {name: record.get(name) for name in fields}
+def public(record: Mapping[str, Any], fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """A record as scripts see it: the fields asked for (a sample's, by default), UTC timestamps with Z."""
+    out = {name: record.get(name) for name in (fields if fields is not None else RECORD_FIELDS)}
     for name, value in out.items():
         if isinstance(value, datetime):
             out[name] = iso_z(value, seconds_only=name in SECONDS_ONLY)
