@@ -24,15 +24,13 @@ def seed(n: int) -> None:
     from samplectl.config import load_settings
     from samplectl.domain.identity import Identity
     from samplectl.services.samples import SampleService, diff
-    from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import Change
     from samplectl.stores.engines import open_sample_database
-    from samplectl.stores.samples import SampleStore
 
     database = open_sample_database(load_settings())
-    store = SampleStore(database.db, database.dialect)
+    store = database.samples
     store.ensure_indexes()
-    audit = AuditLog(store)
+    audit = database.audit
     audit.ensure_indexes()
     service = SampleService(store=store, audit=audit, identity=Identity("bench", "admin"), tz=UTC)
     now = service.now()

@@ -1,4 +1,4 @@
-"""How the embedded default (neosqlite) performs through samplectl's own store code.
+"""How the embedded default (plain SQLite tables) performs through samplectl's own store code.
 
 Prints: one-by-one creates/s through the service (with audit records), get latency and first-page
 latency of `list` and of a filter at N stored samples.
@@ -24,12 +24,10 @@ def main(n: int) -> None:
     from samplectl.domain.criteria import Criteria, Sort
     from samplectl.domain.identity import Identity
     from samplectl.services.samples import SampleService
-    from samplectl.stores.audit import AuditLog
     from samplectl.stores.engines import open_sample_database
-    from samplectl.stores.samples import SampleStore
 
     database = open_sample_database(load_settings())
-    store = SampleStore(database.db, database.dialect)
+    store = database.samples
     store.ensure_indexes()
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     batch = []
@@ -46,7 +44,7 @@ def main(n: int) -> None:
     store.insert_many(batch)
     print(f"bulk insert_many: {n / (time.perf_counter() - started):,.0f} samples/s ({n:,} samples)")
 
-    service = SampleService(store, AuditLog(store), Identity("bench", "technician"), ZoneInfo("UTC"))
+    service = SampleService(store, database.audit, Identity("bench", "technician"), ZoneInfo("UTC"))
     started = time.perf_counter()
     created = [service.create({"sample_type": "blood", "subject_id": "S", "collection_date": "2025-01-01",
                                "storage_location": "L"})["sample_id"] for _ in range(500)]

@@ -1,18 +1,22 @@
-"""Import and export at lab scale: rows/s and peak memory of the real command, for N rows.
+"""The embedded store side by side with sqlite-utils, on the same generated file, in one run.
 
-Generates N seed-shaped rows (UUID ids, the three types and statuses, 5,000 subjects, dates
-over three years, freezer/rack/box locations) and runs samplectl as a separate process for:
+Generates N seed-shaped rows (UUID ids, the three types and statuses, 5,000 subjects, dates over
+three years, freezer/rack/box locations) and runs each side as its own process:
 
-  dry-run   import --dry-run
-  embedded  import into the embedded default (a fresh SAMPLECTL_HOME)
-  wire      import over the real pymongo driver into an nx-27017 wire-protocol server
-  export    export -o csv --file, from the embedded store filled above
+  import    samplectl import (one hash-chained audit record per sample)
+            vs sqlite-utils insert DB samples FILE --csv --pk sample_id
+  dry-run   samplectl import --dry-run
+            vs csv.DictReader + a Pydantic model's model_validate per row
+  export    samplectl export -o csv --file F   vs   sqlite-utils rows DB samples --csv > F
+  disk      bytes per stored sample (samplectl: samples.db with the audit trail) vs sqlite-utils' DB
+  get       `samplectl get ID` as a whole process, logged in (median of 15)
+            vs sqlite-utils rows DB samples --limit 1
 
-Peak memory is the maximum resident set size of the samplectl process (wait4's ru_maxrss).
-Not part of the test suite. Usage:
+Peak memory is the process's maximum resident set size (wait4's ru_maxrss). Needs sqlite-utils in
+the same environment (pip install -e '.[bench]'). Not part of the test suite. Usage:
 
-    .venv/bin/python benchmarks/import_export.py --rows 100000 1000000
-    .venv/bin/python benchmarks/import_export.py --rows 100000 --only dry-run embedded
+    nice .venv/bin/python benchmarks/import_export.py --rows 50000
+    nice .venv/bin/python benchmarks/import_export.py --rows 1000000 --only import disk
 """
 
 from __future__ import annotations
@@ -22,16 +26,38 @@ import csv
 import os
 import random
 import shutil
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-SCENARIOS = ("dry-run", "embedded", "wire", "export")
+MEASURES = ("import", "dry-run", "export", "disk", "get")
+BIN = Path(sys.executable).parent
+
+# The peer of `import --dry-run`: the same rows through csv.DictReader and a plain Pydantic model.
+PYDANTIC_PEER = '''
+import csv, sys
+from datetime import datetime
+from typing import Literal
+from pydantic import BaseModel, Field
+
+class Row(BaseModel):
+    sample_id: str = Field(min_length=1, max_length=64)
+    sample_type: Literal["blood", "saliva", "tissue"]
+    subject_id: str = Field(min_length=1, max_length=64)
+    collection_date: datetime
+    status: Literal["collected", "processing", "archived"]
+    storage_location: str = Field(min_length=1, max_length=128)
+
+with open(sys.argv[1], newline="", encoding="utf-8") as fh:
+    count = sum(1 for row in csv.DictReader(fh) if Row.model_validate(row))
+print(count)
+'''
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
@@ -54,85 +80,117 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             ])
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Seconds, peak RSS in MB, and exit code of one samplectl process."""
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    code: int
+
+
+def run(argv: list[str], env: dict[str, str], stdout: Path | None = None) -> Run:
+    """Seconds, peak RSS and exit code of one process."""
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "samplectl", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.stderr.write(proc.stderr.read().decode()[-2000:] if proc.stderr else "")
-    return seconds, usage.ru_maxrss / 1024, proc.returncode
+    if stdout:
+        out.close()  # type: ignore[union-attr]
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        sys.stderr.write(f"{' '.join(argv[:4])}... exited {code}: {err.decode()[-1500:]}\n")
+    return Run(seconds, usage.ru_maxrss / 1024, code)
+
+
+def samplectl(*args: str) -> list[str]:
+    return [sys.executable, "-m", "samplectl", *args]
+
+
+def sqlite_utils(*args: str) -> list[str]:
+    return [str(BIN / "sqlite-utils"), *args]
 
 
 def logged_in(env: dict[str, str]) -> dict[str, str]:
     """An admin "bench" in this home's users database, and its token (as scripts use samplectl)."""
     password = "bench-password-1\n"
-    exe = [sys.executable, "-m", "samplectl"]
-    subprocess.run([*exe, "init", "--admin", "bench", "--password-stdin"], env=env, input=password, text=True,
+    subprocess.run(samplectl("init", "--admin", "bench", "--password-stdin"), env=env, input=password, text=True,
                    capture_output=True, check=True)
-    token = subprocess.run([*exe, "login", "-u", "bench", "--password-stdin", "--print-token"], env=env,
+    token = subprocess.run(samplectl("login", "-u", "bench", "--password-stdin", "--print-token"), env=env,
                            input=password, text=True, capture_output=True, check=True).stdout.strip()
     return dict(env, SAMPLECTL_TOKEN=token)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def store_bytes(home: Path) -> int:
+    return sum(p.stat().st_size for p in home.glob("samples.db*"))
 
 
-def start_wire(base: Path) -> tuple[subprocess.Popen[bytes], str]:
-    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--data-dir", str(base / "wire"), "--host", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
+def median_run(argv: list[str], env: dict[str, str], times: int = 15) -> float:
+    runs = [run(argv, env).seconds for _ in range(times)]
+    return statistics.median(runs)
+
+
+def line(measure: str, ours: str, theirs: str, ratio: float, target: str) -> None:
+    print(f"{measure:<34} {ours:>22} {theirs:>22} {ratio:>7.2f}x  {target}", flush=True)
+
+
+def bench(n: int, base: Path, only: list[str]) -> None:
+    data = base / f"samples-{n}.csv"
+    generate(data, n)
+    home = base / f"home-{n}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMPLECTL_")}
+    env.update(SAMPLECTL_TIMEZONE="UTC", SAMPLECTL_HOME=str(home))
+    env = logged_in(env)
+    peer_db = base / f"sqlite-utils-{n}.db"
+    print(f"\n{n:,} rows ({data.stat().st_size / 1e6:.1f} MB CSV)")
+    print(f"{'measure':<34} {'samplectl':>22} {'peer':>22} {'ratio':>8}  target")
+    need_store = {"import", "export", "disk", "get"} & set(only)
+    if need_store:
+        ours = run(samplectl("import", str(data), "-o", "json"), env)
+        theirs = run(sqlite_utils("insert", str(peer_db), "samples", str(data), "--csv", "--pk", "sample_id"), env)
+        if "import" in only:
+            line("import rows/s (sqlite-utils insert)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
+                 theirs.seconds / ours.seconds, ">= 3x")
+            line("import peak memory MB", f"{ours.peak_mb:.0f}", f"{theirs.peak_mb:.0f}",
+                 ours.peak_mb / theirs.peak_mb, "<= 150 MB")
+    if "dry-run" in only:
+        ours = run(samplectl("import", str(data), "--dry-run", "-o", "json"), env)
+        theirs = run([sys.executable, "-c", PYDANTIC_PEER, str(data)], env)
+        line("import --dry-run rows/s (pydantic)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
+             theirs.seconds / ours.seconds, ">= 0.8x")
+    if "export" in only:
+        ours = run(samplectl("export", "-o", "csv", "--file", str(base / f"export-{n}.csv")), env)
+        theirs = run(sqlite_utils("rows", str(peer_db), "samples", "--csv"), env, stdout=base / f"peer-{n}.csv")
+        line("export -o csv rows/s (rows --csv)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
+             theirs.seconds / ours.seconds, ">= 1x")
+    if "disk" in only:
+        ours_bytes, theirs_bytes = store_bytes(home), peer_db.stat().st_size
+        line("disk bytes per sample (audit incl.)", f"{ours_bytes / n:,.0f}", f"{theirs_bytes / n:,.0f}",
+             ours_bytes / theirs_bytes, "<= 2x (ratio)")
+    if "get" in only:
+        with data.open(encoding="utf-8") as fh:
+            fh.readline()
+            some_id = fh.readline().split(",", 1)[0]
+        ours_s = median_run(samplectl("get", some_id, "-o", "json"), env)
+        theirs_s = median_run(sqlite_utils("rows", str(peer_db), "samples", "--limit", "1"), env)
+        line("get ID, whole process, median ms", f"{ours_s * 1000:.0f}", f"{theirs_s * 1000:.0f}",
+             ours_s / theirs_s, "<= 200 ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--rows", type=int, nargs="+", default=[50_000])
+    parser.add_argument("--only", nargs="+", choices=MEASURES, default=list(MEASURES))
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     opts = parser.parse_args()
+    if not (BIN / "sqlite-utils").exists():
+        sys.exit("sqlite-utils is not installed next to this Python: pip install -e '.[bench]'")
     base = Path(tempfile.mkdtemp(prefix="samplectl-bench-"))
-    print(f"{'scenario':<10} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+    print("ratio: how many times the peer's time samplectl's is faster (rows/s), or samplectl / peer (memory, disk, ms)")
     try:
         for n in opts.rows:
-            data = base / f"samples-{n}.csv"
-            generate(data, n)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("SAMPLECTL_")}
-            env.update(SAMPLECTL_TIMEZONE="UTC", SAMPLECTL_HOME=str(base / f"home-{n}"))
-            env = logged_in(env)
-            results = {}
-            if "dry-run" in opts.only:
-                results["dry-run"] = run(["import", str(data), "--dry-run", "-o", "json"], env)
-            if "embedded" in opts.only or "export" in opts.only:
-                results["embedded"] = run(["import", str(data), "-o", "json"], env)
-            if "wire" in opts.only:
-                server, uri = start_wire(base / f"wire-{n}")
-                try:
-                    wire_env = dict(env, SAMPLECTL_MONGODB_URI=uri, SAMPLECTL_MONGODB_DB="bench")
-                    results["wire"] = run(["import", str(data), "-o", "json"], wire_env)
-                finally:
-                    server.terminate()
-                    server.wait()
-            if "export" in opts.only:
-                results["export"] = run(["export", "-o", "csv", "--file", str(base / f"export-{n}.csv")], env)
-            for name in SCENARIOS:
-                if name in results and (name in opts.only or name == "embedded"):
-                    seconds, peak, code = results[name]
-                    flag = "" if code == 0 else f"  (exit {code})"
-                    print(f"{name:<10} {n:>10,} {seconds:>8.2f} {n / seconds:>10,.0f} {peak:>8.0f}{flag}", flush=True)
+            bench(n, base, opts.only)
     finally:
         if opts.keep:
             print(f"kept {base}")

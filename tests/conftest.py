@@ -150,14 +150,15 @@ BACKENDS = ["mongomock", "embedded", "wire", "mongodb"]
 @pytest.fixture(params=BACKENDS)
 def sample_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """An open SampleDatabase on each backend; the same store code runs on all of them."""
-    from samplectl.stores.engines import MongoDialect, SampleDatabase, open_embedded, open_mongodb
+    from samplectl.stores.engines import open_embedded
+    from samplectl.stores.mongo import mongo_database, open_mongodb
 
     kind = request.param
     if kind == "mongomock":
         import mongomock
 
         client: Any = mongomock.MongoClient()
-        database = SampleDatabase(db=client["samplectl"], dialect=MongoDialect("mongomock"), client=client)
+        database = mongo_database(client["samplectl"], "mongomock", client)
     elif kind == "embedded":
         from samplectl.config import load_settings
 
@@ -170,10 +171,11 @@ def sample_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         if not uri:
             pytest.skip("set SAMPLECTL_TEST_MONGODB_URI to run against a real MongoDB")
         database = open_mongodb(uri, "t" + uuid.uuid4().hex[:12], 3000)
-    database.kind = kind
+    database.backend = kind  # type: ignore[attr-defined]
     yield database
     if kind in ("wire", "mongodb"):
-        database.client.drop_database(database.db.name)
+        mongo = database.samples.db  # type: ignore[attr-defined]
+        mongo.client.drop_database(mongo.name)
     database.close()
 
 

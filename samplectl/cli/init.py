@@ -40,8 +40,19 @@ def init(
     app_ctx.say(f"users database ready ({app_ctx.services.users_database.shown}; schema {revision})")
     if generated:
         app_ctx.say("generated a token signing secret, kept in the users database")
-    store = app_ctx.services.sample_store()
-    indexes = store.ensure_indexes() + app_ctx.services.audit_log(store).ensure_indexes()
+    database = app_ctx.services.prepare_sample_database()
+    for notice in database.notices:
+        app_ctx.say(notice)
+    if database.store_id is not None:
+        from samplectl.stores.identity import SETTING, replaced
+
+        # The users database remembers this store, so that a store emptied or replaced later is noticed.
+        users = app_ctx.services.user_store()
+        users.ensure_setting(SETTING, lambda: str(database.store_id))
+        remembered = users.setting(SETTING)
+        if remembered != database.store_id:
+            raise replaced(database.where, str(remembered), database.store_id)
+    indexes = database.samples.ensure_indexes() + database.audit.ensure_indexes() + database.batches.ensure_indexes()
     where = "embedded store " + str(app_ctx.settings.samples_path) if app_ctx.settings.embedded else "MongoDB"
     app_ctx.say(f"sample store ready ({where}; {len(indexes)} indexes)")
     if admin:

@@ -10,7 +10,7 @@ that its audit records name the client.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,22 +28,6 @@ from samplectl.stores.samples import SampleStore
 from samplectl.stores.user_lookup import IdentityLookup
 from samplectl.stores.userdb import UsersDatabase, locate_users_database
 from samplectl.stores.users import UserStore, open_user_store
-
-
-class ClientAuditLog(AuditLog):
-    """The audit trail as written through the server: every record also names the client.
-
-    ``client`` becomes part of the hashed record, so it is as tamper-evident as the rest.
-    """
-
-    def __init__(self, store: SampleStore, client: Mapping[str, Any] | None) -> None:
-        super().__init__(store)
-        self.client = dict(client) if client else None
-
-    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
-        if self.client is not None:
-            entries = [{**entry, "client": self.client} for entry in entries]
-        return super().append_many(entries)
 
 
 @dataclass
@@ -125,8 +109,7 @@ class ServerState:
         return RequestFactory(self.settings, identity_source=_acting(identity), server=self, client=client)
 
     def sample_store(self) -> SampleStore:
-        database = self.database()
-        return SampleStore(database.db, database.dialect)
+        return self.database().samples
 
     def sample_service(self, identity: Identity, client: Mapping[str, Any] | None) -> SampleService:
         return self.factory(identity, client).sample_service()
@@ -168,7 +151,9 @@ class RequestFactory(ServiceFactory):
         return self.server.user_store()
 
     def audit_log(self, store: SampleStore | None = None) -> AuditLog:
-        return ClientAuditLog(store or self.sample_store(), self.client)
+        """Every record written through the server also names the client (hashed with the rest)."""
+        audit = self.database.audit
+        return audit.with_fields(client=dict(self.client)) if self.client else audit
 
     def close(self) -> None:
         pass  # the connections belong to the server process

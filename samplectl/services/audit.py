@@ -13,7 +13,7 @@ from samplectl.domain.dates import day_end
 from samplectl.domain.errors import NotFound
 from samplectl.domain.identity import Identity
 from samplectl.stores.audit import AuditLog
-from samplectl.stores.changes import IntentWriter, TransactionalWriter
+from samplectl.stores.changes import ChangeWriter
 from samplectl.stores.samples import SampleStore
 
 
@@ -61,7 +61,7 @@ class AuditService:
     store: SampleStore
     audit: AuditLog
     identity: Identity
-    writer: TransactionalWriter | IntentWriter
+    writer: ChangeWriter
 
     def history(self, sample_id: str) -> list[dict[str, Any]]:
         """One sample's trail, oldest first; exit 5 for an id that never existed.

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
     from samplectl.stores.audit import AuditLog
+    from samplectl.stores.batches import BatchStore
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
     from samplectl.stores.tokens import CachedToken
@@ -80,15 +81,23 @@ class ServiceFactory:
             self._database = open_sample_database(self.settings)
         return self._database
 
-    def sample_store(self) -> SampleStore:
-        from samplectl.stores.samples import SampleStore
+    def prepare_sample_database(self) -> SampleDatabase:
+        """The sample store as `init` opens it: made, or migrated from an older layout (see its notices)."""
+        from samplectl.stores.engines import open_sample_database
 
-        return SampleStore(self.database.db, self.database.dialect)
+        if self._database is not None:
+            self._database.close()
+        self._database = open_sample_database(self.settings, migrate=True)
+        return self._database
+
+    def sample_store(self) -> SampleStore:
+        return self.database.samples
 
     def audit_log(self, store: SampleStore | None = None) -> AuditLog:
-        from samplectl.stores.audit import AuditLog
+        return self.database.audit
 
-        return AuditLog(store or self.sample_store())
+    def batch_store(self) -> BatchStore:
+        return self.database.batches
 
     def user_store(self) -> UserStore:
         if self._user_store is None:
@@ -117,19 +126,17 @@ class ServiceFactory:
                        notify: Callable[[str], None] | None = None) -> ImportService:
         """Imports; `progress` and `notify` are how the front end shows rows and warnings as they happen."""
         from samplectl.services.importing import ImportService, NoProgress
-        from samplectl.stores.batches import BatchStore
 
         store = self.sample_store()
-        return ImportService(store=store, audit=self.audit_log(store), batches=BatchStore(store),
+        return ImportService(store=store, audit=self.audit_log(store), batches=self.batch_store(),
                              identity=self.identity(), tz=self.settings.tzinfo(),
                              progress=progress or NoProgress(), notify=notify or _ignore)
 
     def batch_undo(self) -> BatchUndo:
         from samplectl.services.batchundo import BatchUndo
-        from samplectl.stores.batches import BatchStore
 
         store = self.sample_store()
-        return BatchUndo(store, self.audit_log(store), BatchStore(store), self.identity())
+        return BatchUndo(store, self.audit_log(store), self.batch_store(), self.identity())
 
     def account_service(self, *, logged_in: bool = True) -> AccountService:
         """Accounts as the acting user (user management), or as nobody yet (init, login)."""

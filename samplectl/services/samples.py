@@ -20,7 +20,7 @@ from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.stores.audit import AuditLog
-from samplectl.stores.changes import APPLIED, Change, IntentWriter, TransactionalWriter, writer_for
+from samplectl.stores.changes import APPLIED, Change, ChangeWriter, writer_for
 from samplectl.stores.samples import SampleStore
 
 
@@ -82,14 +82,14 @@ class SampleService:
     identity: Identity
     tz: tzinfo
     clock: Callable[[], datetime] = utc_now
-    writer: TransactionalWriter | IntentWriter | None = field(default=None)
+    writer: ChangeWriter | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.writer is None:
             self.writer = writer_for(self.store, self.audit)
 
     @property
-    def changes(self) -> TransactionalWriter | IntentWriter:
+    def changes(self) -> ChangeWriter:
         assert self.writer is not None
         return self.writer
 

@@ -142,6 +142,12 @@ class UserStore:
         except sa.exc.IntegrityError:
             return False
 
+    def setting(self, name: str) -> str | None:
+        """One stored setting's value (e.g. the sample store's id, see stores.identity)."""
+        query = sa.select(auth_settings.c.value).where(auth_settings.c.name == name)
+        row = self._run(lambda conn: conn.execute(query).first())
+        return None if row is None else str(row[0])
+
     def settings(self) -> dict[str, str]:
         """The stored signing secret and instance id (what is there of them)."""
         query = sa.select(auth_settings.c.name, auth_settings.c.value).where(

@@ -13,8 +13,18 @@ def store() -> Iterator[Any]:
     """The embedded store the in-process commands write to (read it after they ran)."""
     from samplectl.config import load_settings
     from samplectl.stores.engines import open_embedded
-    from samplectl.stores.samples import SampleStore
 
     database = open_embedded(load_settings())
-    yield SampleStore(database.db, database.dialect)
+    yield database.samples
+    database.close()
+
+
+@pytest.fixture
+def embedded_db() -> Iterator[Any]:
+    """The embedded store's repositories (samples, audit, batches), as the commands open them."""
+    from samplectl.config import load_settings
+    from samplectl.stores.engines import open_embedded
+
+    database = open_embedded(load_settings())
+    yield database
     database.close()

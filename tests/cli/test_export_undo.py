@@ -112,9 +112,7 @@ def imported(cli: Any, tmp_path: Path, count: int = 3) -> str:
     return str(summary(out)["batch_id"])
 
 
-def test_undo_removes_what_the_batch_created_and_keeps_what_changed(cli, tmp_path, store) -> None:
-    from samplectl.stores.audit import AuditLog
-
+def test_undo_removes_what_the_batch_created_and_keeps_what_changed(cli, tmp_path, store, embedded_db) -> None:
     cli("create", "--id", "OTHER", "--type", "blood", "--subject", "S", "--collected", "2025-01-01", "--location", "L")
     batch = imported(cli, tmp_path)
     assert cli("update", "S-0001", "--status", "processing", "-o", "json").exit_code == 0
@@ -124,7 +122,7 @@ def test_undo_removes_what_the_batch_created_and_keeps_what_changed(cli, tmp_pat
     assert result == {"batch_id": batch, "removed": 2, "kept": ["S-0001"]}
     assert "kept 1 changed since the import" in out.stderr
     assert sorted(stored(store)) == ["OTHER", "S-0001"]
-    history = list(AuditLog(store).for_sample("S-0000"))
+    history = list(embedded_db.audit.for_sample("S-0000"))
     assert [e["action"] for e in history] == ["import", "undo"]
     assert history[1]["reason"] == "wrong file" and history[1]["changes"]["sample_id"]["after"] is None
 

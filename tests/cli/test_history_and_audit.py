@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import rawstore
 from tests.support.audit_helpers import append_audit, audit_records, raw_database
 
 SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30",
@@ -160,7 +161,7 @@ def test_verify_names_a_record_changed_in_the_store_and_exits_6(cli, backend) ->
     ok(cli("update", "S-1", "--status", "archived", "-o", "json"))
     target = audit_records()[1]
     with raw_database() as database:
-        database.db["audit"].update_one({"seq": 2}, {"$set": {"changes.status.after": "archived"}})
+        rawstore.set_audit(database, 2, changes__status__after="archived")
     out = cli("audit", "verify", "-o", "json")
     assert out.exit_code == 6
     report = out.json()
@@ -177,7 +178,7 @@ def test_verify_detects_deleted_and_reordered_records(cli) -> None:
     for n in range(4):
         ok(cli("create", "--id", f"S-{n}", *SAMPLE, "-o", "json"))
     with raw_database() as database:
-        database.db["audit"].delete_one({"seq": 3})
+        rawstore.delete_audit(database, 3)
     out = cli("audit", "verify", "-o", "json")
     assert out.exit_code == 6 and out.json()["problem"]["seq"] == 4 and "missing" in out.stderr
 
@@ -200,11 +201,9 @@ def test_roles_are_checked_before_the_flags(cli, act_as) -> None:
 def test_history_of_a_sample_recorded_before_the_trail_existed_is_empty(cli) -> None:
     from datetime import UTC, datetime
 
-    from samplectl.stores.samples import SampleStore
-
     with raw_database() as database:
         when = datetime(2025, 1, 1, tzinfo=UTC)
-        SampleStore(database.db, database.dialect).insert({
+        database.samples.insert({
             "sample_id": "LEGACY-1", "sample_type": "blood", "subject_id": "S", "collection_date": when,
             "status": "collected", "storage_location": "L", "created_at": when, "created_by": "old",
             "updated_at": when, "updated_by": "old", "version": 1})

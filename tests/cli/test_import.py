@@ -37,12 +37,10 @@ def test_summary_is_a_table_on_a_terminal_and_json_in_a_pipe(cli, tmp_path) -> N
     assert "read" in table.stdout and "{" not in table.stdout
 
 
-def test_each_created_sample_gets_one_import_audit_record(cli, tmp_path, store) -> None:
-    from samplectl.stores.audit import AuditLog
-
+def test_each_created_sample_gets_one_import_audit_record(cli, tmp_path, embedded_db) -> None:
     result = summary(cli("import", str(write(tmp_path / "in.csv", [HEADER, row(1), row(2)])), "-o", "json",
                          "--reason", "freezer move"))
-    entries = list(AuditLog(store).for_sample("S-0001"))
+    entries = list(embedded_db.audit.for_sample("S-0001"))
     assert [e["action"] for e in entries] == ["import"]
     entry = entries[0]
     assert entry["user"] == "tester" and entry["reason"] == "freezer move"
@@ -297,9 +295,7 @@ def test_on_conflict_skip_leaves_stored_samples_alone(cli, tmp_path, store) -> N
     assert stored(store)["S-0002"]["sample_type"] == "saliva"
 
 
-def test_on_conflict_update_changes_stored_samples_with_a_new_version(cli, tmp_path, store) -> None:
-    from samplectl.stores.audit import AuditLog
-
+def test_on_conflict_update_changes_stored_samples_with_a_new_version(cli, tmp_path, store, embedded_db) -> None:
     cli("import", str(write(tmp_path / "a.csv", [HEADER, row(1), row(2)])), "-o", "json")
     lines = [HEADER, row(1, status="processing"), row(2), row(3)]
     out = cli("import", str(write(tmp_path / "b.csv", lines)), "--on-conflict", "update", "-o", "json")
@@ -307,7 +303,7 @@ def test_on_conflict_update_changes_stored_samples_with_a_new_version(cli, tmp_p
     assert (summary(out)["created"], summary(out)["updated"], summary(out)["skipped"]) == (1, 1, 1)
     updated = stored(store)["S-0001"]
     assert updated["status"] == "processing" and updated["version"] == 2
-    history = list(AuditLog(store).for_sample("S-0001"))
+    history = list(embedded_db.audit.for_sample("S-0001"))
     assert [e["action"] for e in history] == ["import", "import"]
     assert history[1]["changes"] == {"status": {"before": "collected", "after": "processing"}}
 

@@ -41,8 +41,8 @@ def audit_entries(action: str | None = None) -> list[dict[str, Any]]:
 
     database = open_sample_database(load_settings())
     try:
-        query = {"action": action} if action else {}
-        return [{k: v for k, v in doc.items() if k != "_id"} for doc in database.db["audit"].find(query)]
+        return [{k: v for k, v in doc.items() if k != "_id"} for doc in database.audit.walk()
+                if action is None or doc["action"] == action]
     finally:
         database.close()
 

@@ -93,7 +93,7 @@ def test_a_process_killed_between_the_two_writes_leaves_data_and_audit_in_agreem
                                  env=process_env))
     assert code == 137 and out == ""
     with raw_database() as database:
-        embedded = database.dialect.name == "embedded"
+        embedded = database.kind == "embedded"
     if not embedded:
         # The dead process's marker: verify lists it as unfinished; the sample still shows old values.
         verify = cli("audit", "verify", "-o", "json")
@@ -101,7 +101,7 @@ def test_a_process_killed_between_the_two_writes_leaves_data_and_audit_in_agreem
         assert "the next write command finishes or undoes them" in verify.stderr
         assert cli("get", "S-1", "-o", "json").json()["storage_location"] == "FRZ-1/R1"
         # Once its lease has run out, the next write command settles it.
-        import samplectl.stores.changes as changes
+        import samplectl.stores.mongo.changes as changes
 
         later = datetime.now(UTC) + changes.LEASE + timedelta(seconds=2)  # the wire server compares whole seconds
         monkeypatch.setattr(changes, "utc_now", lambda: later)

@@ -28,8 +28,7 @@ def writer(prefix: str, count: int) -> subprocess.Popen[str]:
 
 
 def open_store() -> SampleStore:
-    database = open_sample_database(load_settings())
-    return SampleStore(database.db, database.dialect)
+    return open_sample_database(load_settings()).samples
 
 
 def test_two_processes_creating_1000_each_leave_exactly_2000() -> None:

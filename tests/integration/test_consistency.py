@@ -12,9 +12,8 @@ import pytest
 from samplectl.domain.errors import Conflict
 from samplectl.domain.identity import Identity
 from samplectl.services.samples import SampleService
-from samplectl.stores import changes as changes_module
-from samplectl.stores.audit import AuditLog
-from samplectl.stores.samples import SampleStore
+from samplectl.stores.mongo import changes as changes_module
+from tests.support.rawstore import audit_classes
 
 
 class Crash(BaseException):
@@ -23,9 +22,8 @@ class Crash(BaseException):
 
 @pytest.fixture
 def service(sample_db: Any) -> SampleService:
-    store = SampleStore(sample_db.db, sample_db.dialect)
+    store, audit = sample_db.samples, sample_db.audit
     store.ensure_indexes()
-    audit = AuditLog(store)
     audit.ensure_indexes()
     return SampleService(store=store, audit=audit, identity=Identity("tess", "admin"), tz=UTC)
 
@@ -47,15 +45,14 @@ def visible(service: SampleService, sample_id: str = "S-1") -> dict[str, Any] | 
 
 
 def fail_append(monkeypatch: pytest.MonkeyPatch, error: BaseException, *, after_writing: bool = False) -> None:
-    real = AuditLog.append_many
+    for cls in audit_classes():
+        def broken(self: Any, entries: Any, real: Any = cls.append_many) -> Any:
+            if after_writing:
+                real(self, entries)
+            raise error
 
-    def broken(self: AuditLog, entries: Any) -> Any:
-        if after_writing:
-            real(self, entries)
-        raise error
-
-    monkeypatch.setattr(AuditLog, "append_many", broken)
-    monkeypatch.setattr(AuditLog, "append", lambda self, entry: broken(self, [entry]))
+        monkeypatch.setattr(cls, "append_many", broken)
+        monkeypatch.setattr(cls, "append", lambda self, entry, broken=broken: broken(self, [entry]))
 
 
 def settle_later(service: SampleService, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -127,7 +124,7 @@ def test_a_crash_mid_update_is_settled_by_the_next_writer(service: SampleService
         fail_append(patched, Crash(), after_writing=when == "after the record")
         with pytest.raises(Crash):
             service.update("S-1", {"storage_location": "FRZ-9"})
-    if service.store.dialect.name == "embedded":
+    if service.store.kind == "embedded":
         # SQLite rolls back the unfinished transaction: nothing to settle, nothing changed.
         assert service.changes.unfinished() == []
         assert visible(service) == before and trail(service) == ["create"]
@@ -159,7 +156,7 @@ def test_a_crash_mid_create_and_delete_is_settled(service: SampleService, monkey
         with pytest.raises(Crash):
             service.delete("S-DEL")
     settle_later(service, monkeypatch)
-    recorded = when == "after the record" and service.store.dialect.name != "embedded"
+    recorded = when == "after the record" and service.store.kind != "embedded"
     assert (visible(service, "S-NEW") is not None) == recorded
     assert trail(service, "S-NEW") == (["create"] if recorded else [])
     assert (visible(service, "S-DEL") is None) == recorded
@@ -172,10 +169,10 @@ def test_settling_twice_or_by_two_processes_is_harmless(service: SampleService, 
         fail_append(patched, Crash(), after_writing=True)
         with pytest.raises(Crash):
             service.update("S-1", {"storage_location": "FRZ-9"})
-    other = SampleService(store=service.store, audit=AuditLog(service.store), identity=service.identity, tz=UTC)
+    other = SampleService(store=service.store, audit=service.audit, identity=service.identity, tz=UTC)
     settle_later(service, monkeypatch)
     settle_later(other, monkeypatch)
-    recorded = service.store.dialect.name != "embedded"  # SQLite rolled the whole change back
+    recorded = service.store.kind != "embedded"  # SQLite rolled the whole change back
     assert (visible(service)["storage_location"] == "FRZ-9") == recorded
     assert trail(service) == (["create", "update"] if recorded else ["create"])
 
@@ -246,7 +243,7 @@ def test_a_failure_while_preparing_a_bulk_change_leaves_nothing_behind(service: 
     reads = [service.store.get(f"S-{n}") for n in range(3)]
     planned = [service.plan_update(r, {"storage_location": "FRZ-2"}, reason=None, force=False, now=service.now())
                for r in reads]
-    if service.store.dialect.name == "embedded":
+    if service.store.kind == "embedded":
         real = service.store.replace_if_version
         calls: list[int] = []
 

@@ -13,8 +13,7 @@ from samplectl.domain.errors import Conflict
 from samplectl.domain.identity import Identity
 from samplectl.services.batchundo import BatchUndo
 from samplectl.services.importing import ImportOptions, ImportService
-from samplectl.stores.audit import AuditLog
-from samplectl.stores.batches import ROLLED_BACK, RUNNING, BatchStore
+from samplectl.stores.batches import ROLLED_BACK, RUNNING
 from samplectl.stores.samples import SampleStore
 from tests.cli.csvfiles import HEADER, row, write
 
@@ -23,8 +22,7 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 @pytest.fixture
 def parts(sample_db: Any) -> Iterator[dict[str, Any]]:
-    store = SampleStore(sample_db.db, sample_db.dialect)
-    yield {"store": store, "audit": AuditLog(store), "batches": BatchStore(store), "kind": sample_db.kind}
+    yield {"store": sample_db.samples, "audit": sample_db.audit, "batches": sample_db.batches, "kind": sample_db.kind}
 
 
 def service(parts: dict[str, Any], user: str = "tina", role: str = "technician") -> ImportService:
@@ -141,16 +139,16 @@ def test_a_running_batch_of_a_live_process_is_left_alone(parts, tmp_path: Path) 
 
 
 def index_sql(store: SampleStore) -> set[str]:
-    conn = store.db.connection.db
+    conn = store.db.conn  # type: ignore[attr-defined]
     return {sql for (sql,) in conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'samples' AND sql IS NOT NULL")}
 
 
 @pytest.mark.parametrize("sample_db", ["embedded"], indirect=True)
 def test_a_bulk_load_rebuilds_every_index_and_refuses_duplicates_at_the_end(parts, monkeypatch) -> None:
-    import samplectl.stores.engines as engines
+    import samplectl.stores.sqlite.samples as engine
 
-    monkeypatch.setattr(engines, "_BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(engine, "BULK_LOAD_MIN_ROWS", 1)
     store = parts["store"]
     store.ensure_indexes()
     before = index_sql(store)
@@ -158,9 +156,9 @@ def test_a_bulk_load_rebuilds_every_index_and_refuses_duplicates_at_the_end(part
             "storage_location": "L", "created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t",
             "version": 1}
     with store.transaction(), store.bulk_load(10, lookups=False):
-        assert index_sql(store) < before  # the expression indexes wait for the end
+        assert index_sql(store) < before  # the secondary indexes wait for the end
         store.insert_many([{**base, "sample_id": f"X{i}"} for i in range(10)])
     assert index_sql(store) == before and len(ids(store)) == 10
     with pytest.raises(Conflict), store.transaction(), store.bulk_load(10, lookups=False):
-        store.insert_many([{**base, "sample_id": "X1"}])  # only found when the unique index is rebuilt
+        store.insert_many([{**base, "sample_id": "X1"}])  # the key is the table itself: refused at once
     assert index_sql(store) == before and len(ids(store)) == 10

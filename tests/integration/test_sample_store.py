@@ -27,7 +27,7 @@ def record(sample_id: str, *, minutes: int = 0, **overrides: Any) -> dict[str, A
 
 @pytest.fixture
 def store(sample_db: Any) -> SampleStore:
-    store = SampleStore(sample_db.db, sample_db.dialect)
+    store = sample_db.samples
     store.ensure_indexes()
     return store
 
@@ -68,7 +68,7 @@ def test_default_sort_is_newest_first_then_id(store: SampleStore) -> None:
 
 
 def test_keyset_paging_returns_every_record_once_across_pages(store: SampleStore, monkeypatch) -> None:
-    import samplectl.stores.samples as module
+    import samplectl.stores.mongo.samples as module
 
     monkeypatch.setattr(module, "PAGE_SIZE", 7)
     # Ties on the sort field across page boundaries are the hard case for keyset paging.
@@ -136,7 +136,7 @@ def test_delete_if_version(store: SampleStore) -> None:
 
 
 def test_ensure_ready_creates_the_unique_index_on_a_fresh_store(sample_db: Any) -> None:
-    store = SampleStore(sample_db.db, sample_db.dialect)
+    store = sample_db.samples
     store.ensure_ready()
     store.insert(record("S-1"))
     with pytest.raises(Conflict):
@@ -146,9 +146,9 @@ def test_ensure_ready_creates_the_unique_index_on_a_fresh_store(sample_db: Any) 
 @pytest.mark.parametrize("sort", [Sort(), Sort("collection_date", False), Sort("storage_location", False),
                                   Sort("status", True), Sort("sample_id", True)])
 def test_paging_with_criteria_matches_an_unpaged_reference(store: SampleStore, monkeypatch, sort: Sort) -> None:
-    import samplectl.stores.samples as module
+    import samplectl.stores.mongo.samples as module
 
-    monkeypatch.setattr(module, "PAGE_SIZE", 4)
+    monkeypatch.setattr(module, "PAGE_SIZE", 4)  # the MongoDB engine pages (the embedded one streams)
     for i in range(30):
         store.insert(record(f"S-{i:02d}", minutes=i % 6, status=("collected", "processing")[i % 2],
                             storage_location=f"FRZ-{i % 3}/R{i % 4}"))

@@ -11,15 +11,12 @@ from zoneinfo import ZoneInfo
 from samplectl.config import load_settings
 from samplectl.domain.identity import Identity
 from samplectl.services.samples import SampleService
-from samplectl.stores.audit import AuditLog
 from samplectl.stores.engines import open_sample_database
-from samplectl.stores.samples import SampleStore
 
 
 def main(prefix: str, count: int) -> None:
     database = open_sample_database(load_settings())
-    store = SampleStore(database.db, database.dialect)
-    service = SampleService(store, AuditLog(store), Identity(prefix, "technician"), ZoneInfo("UTC"))
+    service = SampleService(database.samples, database.audit, Identity(prefix, "technician"), ZoneInfo("UTC"))
     for i in range(count):
         sample_id = f"{prefix}-{i:05d}"
         service.create({"sample_id": sample_id, "sample_type": "blood", "subject_id": prefix,

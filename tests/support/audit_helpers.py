@@ -22,20 +22,14 @@ def raw_database() -> Iterator[Any]:
 
 
 def audit_records() -> list[dict[str, Any]]:
-    from samplectl.stores.audit import AuditLog
-    from samplectl.stores.samples import SampleStore
-
     with raw_database() as database:
-        return list(AuditLog(SampleStore(database.db, database.dialect)).walk())
+        return list(database.audit.walk())
 
 
 def append_audit(*entries: dict[str, Any]) -> None:
     """Append records as another part of samplectl would (login, user administration)."""
-    from samplectl.stores.audit import AuditLog
-    from samplectl.stores.samples import SampleStore
-
     with raw_database() as database:
-        AuditLog(SampleStore(database.db, database.dialect)).append_many(list(entries))
+        database.audit.append_many(list(entries))
 
 
 def seed_samples(count: int, **fields: Any) -> None:
@@ -44,14 +38,12 @@ def seed_samples(count: int, **fields: Any) -> None:
 
     from samplectl.domain.identity import Identity
     from samplectl.services.samples import SampleService, diff
-    from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import Change
-    from samplectl.stores.samples import SampleStore
 
     with raw_database() as database:
-        store = SampleStore(database.db, database.dialect)
+        store = database.samples
         store.ensure_indexes()
-        audit = AuditLog(store)
+        audit = database.audit
         service = SampleService(store=store, audit=audit, identity=Identity("seeder", "admin"), tz=UTC)
         now = service.now()
         changes = []

@@ -33,26 +33,23 @@ def barrier(directory: str, parties: int) -> None:
 
 
 def crash(after_writing: bool) -> None:
-    from samplectl.stores.audit import AuditLog
+    from tests.support.rawstore import audit_classes
 
-    real = AuditLog.append_many
+    for cls in audit_classes():
+        def append_then_die(self: Any, entries: Any, real: Any = cls.append_many) -> Any:  # type: ignore[attr-defined]
+            if after_writing:
+                real(self, entries)
+            os._exit(137)
 
-    def append_then_die(self: AuditLog, entries: Any) -> Any:
-        if after_writing:
-            real(self, entries)
-        os._exit(137)
-
-    AuditLog.append_many = append_then_die  # type: ignore[method-assign]
+        cls.append_many = append_then_die  # type: ignore[attr-defined]
 
 
 def append(prefix: str, count: int) -> None:
     from samplectl.config import load_settings
-    from samplectl.stores.audit import AuditLog
     from samplectl.stores.engines import open_sample_database
-    from samplectl.stores.samples import SampleStore
 
     database = open_sample_database(load_settings())
-    log = AuditLog(SampleStore(database.db, database.dialect))
+    log = database.audit
     written = 0
     while written < count:
         size = min(1 + written % 7, count - written)  # singles and small batches, as commands write

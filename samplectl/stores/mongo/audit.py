@@ -1,0 +1,208 @@
+"""The audit trail as documents in the ``audit`` collection.
+
+Appending is safe with any number of samplectl processes at once. ``seq`` has a unique index: a
+writer reads the head of the chain, links its records after it and inserts them; when another
+writer took that seq first, the insert fails on the index and the writer re-reads the head and
+links again. samplectl never updates or deletes a record here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from samplectl.domain.audit import GENESIS, to_millisecond
+from samplectl.domain.errors import Conflict
+from samplectl.stores.audit import Stamp, link, record_content
+from samplectl.stores.mongo.engine import decode_date, encode_date, is_duplicate_key
+from samplectl.stores.mongo.samples import MongoSampleStore
+
+# Chain races are rare and short; past this many lost races something else is wrong.
+MAX_ATTEMPTS = 200
+PAGE_SIZE = 1000
+
+
+class MongoAuditLog:
+    def __init__(self, store: MongoSampleStore) -> None:
+        self.store = store
+        self.records = store.db["audit"]
+        self._indexed = False
+        self.fields: dict[str, Any] = {}
+
+    # -- schema ---------------------------------------------------------------------------
+    def ensure_indexes(self) -> list[str]:
+        specs: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
+            # The unique seq is what makes concurrent appends safe: never drop it.
+            ([("seq", 1)], {"unique": True, "name": "seq_unique"}),
+            ([("sample_id", 1)], {"name": "by_sample"}),
+            ([("renamed_from", 1)], {"name": "by_renamed_from"}),
+            ([("at", 1)], {"name": "by_time"}),
+            ([("user", 1)], {"name": "by_user"}),
+            ([("action", 1)], {"name": "by_action"}),
+        ]
+        for keys, options in specs:
+            self.store.guard(lambda k=keys, o=options: self.records.create_index(k, **o))
+        self._indexed = True
+        return [options["name"] for _, options in specs]
+
+    def ready(self) -> None:
+        """Before appending: make sure the unique index on seq exists (one index listing per process)."""
+        if self._indexed:
+            return
+        info = self.store.guard(lambda: self.records.index_information())
+        for spec in info.values():
+            key = spec.get("key")
+            fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
+            if spec.get("unique") and fields == ["seq"]:
+                self._indexed = True
+                return
+        self.ensure_indexes()
+
+    def bulk_load(self, incoming: int) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    # -- encoding -------------------------------------------------------------------------
+    def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        record = dict(doc)
+        if isinstance(record.get("at"), datetime):
+            record["at"] = decode_date(record["at"])
+        # Anything else is not samplectl's writing: left as found, so verify reports it as changed.
+        return record
+
+    # -- appending ------------------------------------------------------------------------
+    def append(self, entry: Mapping[str, Any]) -> str:
+        return self.append_many([entry])[0]
+
+    def with_fields(self, **fields: Any) -> MongoAuditLog:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
+    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
+        stamp = Stamp(encode_date)
+        contents = [record_content(entry, stamp) for entry in entries]
+        if not contents:
+            return []
+        self.ready()
+        remaining = contents
+        for attempt in range(MAX_ATTEMPTS):
+            docs = [dict(content, hash=hashed, at=stamp.stored[content["at"]])
+                    for content, hashed, _plain in link(remaining, self.head())]
+            try:
+                self.store.guard(lambda d=docs: self.records.insert_many(d, ordered=True))
+                return [content["_id"] for content in contents]
+            except Exception as exc:
+                if not is_duplicate_key(exc):
+                    raise
+            # Another writer took one of our seqs. What got in before the clash stays (it is a valid
+            # continuation of the chain); the rest is linked again after the new head.
+            landed = self.existing_ids([c["_id"] for c in remaining])
+            remaining = [c for c in remaining if c["_id"] not in landed]
+            if not remaining:
+                return [content["_id"] for content in contents]
+            time.sleep(random.uniform(0, 0.002) * min(attempt + 1, 10))
+        raise Conflict("the audit trail is too busy to append to", hint="try again in a moment")
+
+    def head(self) -> tuple[int, str]:
+        docs = self.store.guard(lambda: list(self.records.find({}, {"seq": 1, "hash": 1}).sort([("seq", -1)]).limit(1)))
+        if not docs:
+            return 0, GENESIS
+        return int(docs[0]["seq"]), str(docs[0]["hash"])
+
+    # -- reading --------------------------------------------------------------------------
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), PAGE_SIZE):
+            chunk = wanted[start:start + PAGE_SIZE]
+            docs = self.store.guard(lambda c=chunk: list(self.records.find({"_id": {"$in": c}}, {"_id": 1})))
+            found.update(str(d["_id"]) for d in docs)
+        return found
+
+    def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        todo: list[tuple[str, int | None]] = [(sample_id, None)]
+        seen: set[tuple[str, int | None]] = set()
+        while todo:
+            wanted, before_seq = todo.pop()
+            if (wanted, before_seq) in seen:
+                continue
+            seen.add((wanted, before_seq))
+            query: dict[str, Any] = {"sample_id": {"$eq": wanted}}
+            if before_seq is not None:
+                query["seq"] = {"$lt": before_seq}
+            for doc in self._find(query) + self._find({"renamed_from": {"$eq": wanted}}):
+                found[doc["seq"]] = doc
+                old = doc.get("renamed_from")
+                if old and doc.get("sample_id") == wanted:
+                    todo.append((old, doc["seq"]))
+        for seq in sorted(found):
+            yield self.decode(found[seq])
+
+    def _find(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.store.guard(lambda: list(self.records.find(query).sort([("seq", 1)])))
+
+    def query(
+        self,
+        *,
+        users: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        sample_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        before: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        base: dict[str, Any] = {}
+        for name, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
+            if values:
+                base[name] = {"$in": list(values)}
+        when: dict[str, Any] = {}
+        if since is not None:
+            when["$gte"] = encode_date(to_millisecond(since))
+        if before is not None:
+            when["$lt"] = encode_date(to_millisecond(before))
+        if until is not None:
+            when["$lte"] = encode_date(to_millisecond(until))
+        if when:
+            base["at"] = when
+        if limit is not None:
+            docs = self.store.guard(lambda: list(self.records.find(base).sort([("seq", -1)]).limit(limit)))
+            for doc in reversed(docs):
+                yield self.decode(doc)
+            return
+        yield from self._walk(base)
+
+    def walk(self) -> Iterator[dict[str, Any]]:
+        return self._walk({})
+
+    def _walk(self, base: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every (matching) record in seq order, a page at a time (keyset paging on seq)."""
+        last = 0
+        while True:
+            query = {**base, "seq": {"$gt": last}}
+            page = self.store.guard(lambda q=query: list(self.records.find(q).sort([("seq", 1)]).limit(PAGE_SIZE)))
+            for doc in page:
+                yield self.decode(doc)
+            if len(page) < PAGE_SIZE:
+                return
+            last = page[-1]["seq"]
+            if not isinstance(last, int):
+                return
+
+    def count(self) -> int:
+        return int(self.store.guard(lambda: self.records.count_documents({})))
+
+    def ever_named(self, sample_id: str) -> bool:
+        return any(
+            self.store.guard(lambda q=query: self.records.find_one(q)) is not None
+            for query in ({"sample_id": {"$eq": sample_id}}, {"renamed_from": {"$eq": sample_id}})
+        )

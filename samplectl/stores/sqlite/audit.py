@@ -1,0 +1,282 @@
+"""The audit trail as rows of the ``audit`` table: one column per usual key, the rest as JSON.
+
+Appending happens under SQLite's write lock (BEGIN IMMEDIATE): the head is read and the records
+are linked and inserted in one transaction, so writers from several processes never fork the
+chain. A row keeps exactly what was hashed, so `audit verify` recomputes the same hashes:
+
+* ``_id`` of 32 hex digits is kept as its 16 bytes, ``hash``/``prev_hash`` as their 32 bytes;
+* ``changes`` is JSON, written compactly when it has the usual shape: ``[3, [after, ...]]`` for a
+  create or an import that sets exactly the entered fields in their order, the first being the
+  record's own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
+  ``[1, {FIELD: before}]`` when every ``after`` is (a delete), the plain object otherwise, and
+  ``[2, value]`` for anything that is not an object;
+* a key that has no column, or a value a column would not keep exactly, goes to ``extra`` (JSON),
+  which also lists under ``"$absent"`` the usual keys a record does not have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from samplectl.domain.audit import GENESIS, to_millisecond
+from samplectl.domain.jsontext import compact
+from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.stores.audit import Stamp, link, record_content
+from samplectl.stores.sqlite.connection import Database
+from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
+from samplectl.stores.sqlite.schema import AUDIT_INDEXES
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_from", "reason", "samplectl_version",
+           "import_batch", "changes", "extra", "prev_hash", "hash")
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM audit"
+_INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# Keys every record samplectl writes has (NULL in their column means None) ...
+_ALWAYS = ("user", "action", "sample_id", "reason", "samplectl_version")
+# ... and keys only some have (NULL means the record has no such key).
+_SOMETIMES = ("renamed_from", "import_batch")
+_KEYED = frozenset(("_id", "at", "seq", "changes", "prev_hash", "hash", *_ALWAYS, *_SOMETIMES))
+_HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _json(value: Any) -> str:
+    fast = compact(value)
+    return fast.decode("utf-8") if fast is not None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_changes(changes: Any, sample_id: Any = None) -> str:
+    if type(changes) is not dict:
+        return _json([2, changes])
+    befores, afters = {}, {}
+    for name, change in changes.items():
+        if type(change) is not dict or change.keys() != {"before", "after"}:
+            return _json(changes)
+        befores[name], afters[name] = change["before"], change["after"]
+    if changes and all(v is None for v in befores.values()):
+        if tuple(afters) == INPUT_FIELDS and afters["sample_id"] == sample_id and type(sample_id) is str:
+            return _json([3, list(afters.values())[1:]])
+        return _json([0, afters])
+    if changes and all(v is None for v in afters.values()):
+        return _json([1, befores])
+    return _json(changes)
+
+
+def decode_changes(text: str, sample_id: Any = None) -> Any:
+    value = json.loads(text)
+    if type(value) is not list:
+        return value
+    tag, body = value
+    if tag == 3:
+        afters = dict(zip(INPUT_FIELDS, [sample_id, *body], strict=True))
+        return {name: {"before": None, "after": v} for name, v in afters.items()}
+    if tag == 0:
+        return {name: {"before": None, "after": v} for name, v in body.items()}
+    if tag == 1:
+        return {name: {"before": v, "after": None} for name, v in body.items()}
+    return body
+
+
+def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
+    """A record (every hashed key, plus ``hash``) as a row; ``at_ms``: its time, when it has a usual one."""
+    extra: dict[str, Any] = {k: v for k, v in record.items() if k not in _KEYED}
+    absent = [k for k in _ALWAYS if k not in record]
+    columns: dict[str, Any] = {}
+    for key in (*_ALWAYS, *_SOMETIMES):
+        value = record.get(key)
+        if key in record and value is not None and type(value) is not str:
+            extra[key] = value
+        else:
+            columns[key] = value
+    seq = record.get("seq")
+    if type(seq) is not int:
+        extra["seq"], seq = seq, None
+    record_id = record.get("_id")
+    if "_id" not in record:
+        absent.append("_id")
+    elif type(record_id) is str and _HEX32.match(record_id):
+        record_id = bytes.fromhex(record_id)
+    elif type(record_id) is not str:
+        extra["_id"], record_id = record_id, None
+    if at_ms is None:
+        if "at" in record:
+            extra["at"] = record["at"]
+        else:
+            absent.append("at")
+    hashes: list[bytes | None] = []
+    for key in ("prev_hash", "hash"):
+        value = record.get(key)
+        if type(value) is str and _HEX64.match(value):
+            hashes.append(bytes.fromhex(value))
+        else:
+            hashes.append(None)
+            if key in record:
+                extra[key] = value
+            else:
+                absent.append(key)
+    changes = None
+    if "changes" in record:
+        changes = encode_changes(record["changes"], columns["sample_id"])
+    else:
+        absent.append("changes")
+    if absent:
+        extra["$absent"] = absent
+    return (seq, record_id, at_ms, columns["user"], columns["action"], columns["sample_id"], columns["renamed_from"],
+            columns["reason"], columns["samplectl_version"], columns["import_batch"], changes,
+            _json(extra) if extra else None, hashes[0], hashes[1])
+
+
+def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    (seq, record_id, at_ms, user, action, sample_id, renamed_from, reason, version, batch, changes, extra,
+     prev_hash, hashed) = row
+    record: dict[str, Any] = {
+        "_id": record_id.hex() if isinstance(record_id, bytes) else record_id,
+        "at": None if at_ms is None else EPOCH + timedelta(milliseconds=at_ms),
+        "user": user, "action": action, "sample_id": sample_id,
+        "changes": None if changes is None else decode_changes(changes, sample_id),
+        "reason": reason, "samplectl_version": version, "seq": seq,
+        "prev_hash": None if prev_hash is None else prev_hash.hex(),
+        "hash": None if hashed is None else hashed.hex(),
+    }
+    if renamed_from is not None:
+        record["renamed_from"] = renamed_from
+    if batch is not None:
+        record["import_batch"] = batch
+    if extra is not None:
+        more = json.loads(extra)
+        for key in more.pop("$absent", ()):
+            record.pop(key, None)
+        record.update(more)
+    return record
+
+
+def encode_at(value: datetime) -> int:
+    delta = to_millisecond(value) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+class SqliteAuditLog:
+    def __init__(self, store: SqliteSampleStore) -> None:
+        self.store = store
+        self.db: Database = store.db
+        self.fields: dict[str, Any] = {}
+
+    def ensure_indexes(self) -> list[str]:
+        return list(AUDIT_INDEXES)
+
+    def ready(self) -> None:
+        return None
+
+    def bulk_load(self, incoming: int) -> contextlib.AbstractContextManager[None]:
+        """Around an import appending ``incoming`` records: the lookup indexes are built once after."""
+        return bulk_indexes(self.db, "audit", AUDIT_INDEXES, incoming)
+
+    # -- appending ------------------------------------------------------------------------
+    def append(self, entry: Mapping[str, Any]) -> str:
+        return self.append_many([entry])[0]
+
+    def with_fields(self, **fields: Any) -> SqliteAuditLog:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
+    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
+        stamp = Stamp(encode_at)
+        contents = [record_content(entry, stamp) for entry in entries]
+        if not contents:
+            return []
+        with self.db.transaction():
+            rows = [encode_row(dict(content, hash=hashed), stamp.stored[content["at"]])
+                    for content, hashed, _plain in link(contents, self.head())]
+            self.db.executemany(_INSERT, rows)
+        return [content["_id"] for content in contents]
+
+    def head(self) -> tuple[int, str]:
+        row = self.db.one(_SELECT + " ORDER BY seq DESC LIMIT 1")
+        if row is None:
+            return 0, GENESIS
+        record = decode_row(row)
+        return int(record["seq"]), str(record["hash"])
+
+    # -- reading --------------------------------------------------------------------------
+    def _records(self, sql: str, params: Any = ()) -> Iterator[dict[str, Any]]:
+        for row in self.db.rows(sql, params):
+            yield decode_row(row)
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start:start + CHUNK]
+            keys = [bytes.fromhex(i) if _HEX32.match(i) else i for i in part]
+            sql = f"SELECT record_id FROM audit WHERE record_id IN ({', '.join('?' * len(keys))})"
+            found.update(r[0].hex() if isinstance(r[0], bytes) else r[0] for r in self.db.rows(sql, keys))
+        return found
+
+    def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        todo: list[tuple[str, int | None]] = [(sample_id, None)]
+        seen: set[tuple[str, int | None]] = set()
+        while todo:
+            wanted, before_seq = todo.pop()
+            if (wanted, before_seq) in seen:
+                continue
+            seen.add((wanted, before_seq))
+            bound = "" if before_seq is None else " AND seq < ?"
+            params = [wanted] if before_seq is None else [wanted, before_seq]
+            for record in [*self._records(f"{_SELECT} WHERE sample_id = ?{bound}", params),
+                           *self._records(f"{_SELECT} WHERE renamed_from = ?", [wanted])]:
+                found[record["seq"]] = record
+                old = record.get("renamed_from")
+                if old and record.get("sample_id") == wanted:
+                    todo.append((old, record["seq"]))
+        for seq in sorted(found):
+            yield found[seq]
+
+    def query(
+        self,
+        *,
+        users: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        sample_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        before: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        for name, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
+            if values:
+                parts.append(f"{name} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        for op, when in ((">=", since), ("<", before), ("<=", until)):
+            if when is not None:
+                parts.append(f"at {op} ?")
+                params.append(encode_at(when))
+        clause = " AND ".join(parts) or "1"
+        if limit is not None:
+            newest = list(self._records(f"{_SELECT} WHERE {clause} ORDER BY seq DESC LIMIT ?", [*params, limit]))
+            yield from reversed(newest)
+            return
+        yield from self._records(f"{_SELECT} WHERE {clause} ORDER BY seq", params)
+
+    def walk(self) -> Iterator[dict[str, Any]]:
+        return self._records(f"{_SELECT} ORDER BY seq")
+
+    def count(self) -> int:
+        row = self.db.one("SELECT count(*) FROM audit")
+        return int(row[0]) if row else 0
+
+    def ever_named(self, sample_id: str) -> bool:
+        row = self.db.one("SELECT EXISTS (SELECT 1 FROM audit WHERE sample_id = ?) "
+                          "OR EXISTS (SELECT 1 FROM audit WHERE renamed_from = ?)", (sample_id, sample_id))
+        return bool(row and row[0])

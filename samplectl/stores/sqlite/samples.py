@@ -1,0 +1,272 @@
+"""Samples as rows of the ``samples`` table (see ``schema``)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from samplectl.domain.criteria import Criteria, Sort
+from samplectl.domain.errors import Conflict
+from samplectl.stores.sqlite.connection import Database
+from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
+
+if TYPE_CHECKING:
+    from samplectl.stores.audit import AuditLog
+    from samplectl.stores.changes import ChangeWriter
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# SQLite allows 32766 host parameters per statement (3.32+); stay well below.
+CHUNK = 500
+# Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
+BULK_LOAD_MIN_ROWS = 20_000
+_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
+_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
+_UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
+_DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
+_OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
+_KNOWN = frozenset(SAMPLE_NAMES)
+
+
+def encode_date(value: datetime) -> int:
+    delta = value.astimezone(UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def decode_date(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def encode(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    unknown = set(record) - _KNOWN - {"pending"}
+    if unknown:  # a field without a column would be lost: a programming error, not bad input
+        raise ValueError(f"the embedded store has no column for {sorted(unknown)}")
+    row = [record.get(name) for name in SAMPLE_NAMES]
+    for i in _DATE_AT:
+        value = row[i]
+        if isinstance(value, datetime):
+            row[i] = encode_date(value)
+    return tuple(row)
+
+
+def decode(row: tuple[Any, ...]) -> dict[str, Any]:
+    values = list(row)
+    for i in _DATE_AT:
+        values[i] = decode_date(values[i])
+    record = dict(zip(SAMPLE_NAMES, values, strict=True))
+    for i in _OPTIONAL_AT:
+        if values[i] is None:
+            del record[SAMPLE_NAMES[i]]
+    return record
+
+
+def _next_text(prefix: str) -> str | None:
+    """The smallest text above every text starting with ``prefix`` (UTF-8 byte order), or None."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            chars[-1] = chr(code)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def where(criteria: Criteria) -> tuple[str, list[Any]]:
+    """The WHERE clause for criteria; each part can be served by one of SAMPLE_INDEXES."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for name, values in (
+        ("sample_type", criteria.sample_types),
+        ("status", criteria.statuses),
+        ("subject_id", criteria.subject_ids),
+    ):
+        if values:
+            parts.append(f"{name} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if criteria.location_prefixes:
+        ranges = []
+        for prefix in criteria.location_prefixes:
+            upper = _next_text(prefix)
+            if not prefix:
+                ranges.append("1")
+            elif upper is None:
+                ranges.append("storage_location >= ?")
+                params.append(prefix)
+            else:
+                # A range, not LIKE: LIKE has wildcards and ignores case; this is an exact prefix.
+                ranges.append("(storage_location >= ? AND storage_location < ?)")
+                params.extend([prefix, upper])
+        parts.append("(" + " OR ".join(ranges) + ")")
+    for op, when in ((">=", criteria.collected_from), ("<", criteria.collected_before), ("<=", criteria.collected_to)):
+        if when is not None:
+            parts.append(f"collection_date {op} ?")
+            params.append(encode_date(when))
+    return (" AND ".join(parts) or "1"), params
+
+
+class SqliteSampleStore:
+    kind = "embedded"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.where = db.where
+
+    # -- schema (made when the store is opened; see sqlite.open_sqlite) -----------------------
+    def ensure_indexes(self) -> list[str]:
+        return list(SAMPLE_INDEXES)
+
+    def ensure_ready(self) -> None:
+        return None
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, sample_id: str) -> dict[str, Any] | None:
+        row = self.db.one(_SELECT + " WHERE sample_id = ?", (sample_id,))
+        return None if row is None else decode(row)
+
+    def count(self, criteria: Criteria) -> int:
+        clause, params = where(criteria)
+        row = self.db.one(f"SELECT count(*) FROM samples WHERE {clause}", params)
+        return int(row[0]) if row else 0
+
+    def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
+             after: str | None = None) -> Iterator[dict[str, Any]]:
+        """One statement, streamed from one snapshot: no paging needed."""
+        if sort.field not in _KNOWN:
+            raise ValueError(f"cannot sort by {sort.field!r}")
+        clause, params = where(criteria)
+        direction = "DESC" if sort.descending else "ASC"
+        if after is not None:
+            last = self.get(after)
+            if last is None:
+                return
+            if sort.field == "sample_id":
+                clause += f" AND sample_id {'<' if sort.descending else '>'} ?"
+                params.append(after)
+            else:
+                value = encode(last)[SAMPLE_NAMES.index(sort.field)]
+                past = "<" if sort.descending else ">"
+                clause += f" AND ({sort.field} {past} ? OR ({sort.field} = ? AND sample_id > ?))"
+                params.extend([value, value, after])
+        order = f"sample_id {direction}" if sort.field == "sample_id" else f"{sort.field} {direction}, sample_id ASC"
+        sql = f"{_SELECT} WHERE {clause} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        for row in self.db.rows(sql, params):
+            yield decode(row)
+
+    def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
+        clause, params = where(criteria)
+        for row in self.db.rows(f"{_SELECT} WHERE {clause}", params):
+            yield decode(row)
+
+    def existing(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(sample_ids), CHUNK):
+            part = list(sample_ids[start:start + CHUNK])
+            sql = f"{_SELECT} WHERE sample_id IN ({', '.join('?' * len(part))})"
+            for row in self.db.rows(sql, part):
+                found[row[0]] = decode(row)
+        return found
+
+    def find_by_batch(self, batch_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """A page at a time (keyset paging): the caller may delete what it has read meanwhile."""
+        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY sample_id LIMIT ?"
+        last = ""
+        while True:
+            page = list(self.db.rows(sql, (batch_id, last, page_size)))
+            for row in page:
+                yield decode(row)
+            if len(page) < page_size:
+                return
+            last = page[-1][0]
+
+    # -- writes -----------------------------------------------------------------------------
+    def insert(self, record: Mapping[str, Any]) -> None:
+        try:
+            self.db.execute(_INSERT, encode(record))
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                f"sample {record['sample_id']!r} already exists",
+                hint="choose another --id, or leave it out to generate one",
+            ) from None
+
+    def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
+        rows = [encode(r) for r in records]
+        if not rows:
+            return 0
+        try:
+            with self.db.savepoint():
+                self.db.executemany(_INSERT, rows)
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                "a sample being written already exists (another process created it meanwhile?)",
+                hint="check with `samplectl get` and run again",
+            ) from None
+        return len(rows)
+
+    def replace_if_version(self, sample_id: str, version: int, record: Mapping[str, Any]) -> bool:
+        try:
+            cursor = self.db.execute(_UPDATE, (*encode(record), sample_id, version))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"sample {record['sample_id']!r} already exists", hint="choose another id") from None
+        return cursor.rowcount > 0
+
+    def delete_if_version(self, sample_id: str, version: int) -> bool:
+        cursor = self.db.execute("DELETE FROM samples WHERE sample_id = ? AND version = ?", (sample_id, version))
+        return cursor.rowcount > 0
+
+    def delete_unchanged(self, sample_ids: list[str]) -> int:
+        deleted = 0
+        with self.db.transaction():
+            for start in range(0, len(sample_ids), CHUNK):
+                part = list(sample_ids[start:start + CHUNK])
+                cursor = self.db.execute(
+                    f"DELETE FROM samples WHERE sample_id IN ({', '.join('?' * len(part))}) AND version = 1", part)
+                deleted += cursor.rowcount
+        return deleted
+
+    # -- bulk work and consistency ----------------------------------------------------------
+    @property
+    def atomic(self) -> bool:
+        return True
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.db.transaction()
+
+    @contextlib.contextmanager
+    def bulk_load(self, incoming: int, *, lookups: bool = True) -> Iterator[None]:
+        """Build the secondary indexes once after a large load instead of row by row.
+
+        Must run inside ``transaction``: DDL is transactional in SQLite, so a crash or an error
+        leaves the indexes as they were. (The sample_id key is the table itself: it always stays.)
+        """
+        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming):
+            yield
+
+    def change_writer(self, audit: AuditLog) -> ChangeWriter:
+        from samplectl.stores.sqlite.audit import SqliteAuditLog
+        from samplectl.stores.sqlite.changes import TransactionalWriter
+
+        assert isinstance(audit, SqliteAuditLog)
+        return TransactionalWriter(self, audit)
+
+
+@contextlib.contextmanager
+def bulk_indexes(db: Database, table: str, indexes: Mapping[str, str], incoming: int) -> Iterator[None]:
+    row = db.one(f"SELECT count(*) FROM {table}")
+    existing = int(row[0]) if row else 0
+    if incoming < BULK_LOAD_MIN_ROWS or existing > 2 * incoming:
+        yield
+        return
+    for name in indexes:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+    yield
+    for name, spec in indexes.items():
+        db.execute(create_index(name, spec))

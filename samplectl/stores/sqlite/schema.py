@@ -1,0 +1,111 @@
+"""The embedded store's tables, in one place: one column per sample field, real indexes.
+
+A new sample field is one line in ``SAMPLE_COLUMNS`` (and, for a criterion, one index in
+``SAMPLE_INDEXES``) plus a step in ``MIGRATIONS`` that adds the column to existing stores.
+Dates are INTEGER microseconds since the Unix epoch, UTC: exact, compact, and they sort.
+Text compares with SQLite's BINARY collation, byte for byte: ids are found exactly, whatever they look like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# PRAGMA user_version of a store in this layout (neosqlite's stores have 0).
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql: str  # type and constraints
+    date: bool = False  # kept as integer microseconds, read back as an aware datetime
+    optional: bool = False  # NULL means the record has no such key
+
+
+SAMPLE_COLUMNS: tuple[Column, ...] = (
+    Column("sample_id", "TEXT NOT NULL UNIQUE"),
+    Column("sample_type", "TEXT NOT NULL"),
+    Column("subject_id", "TEXT NOT NULL"),
+    Column("collection_date", "INTEGER NOT NULL", date=True),
+    Column("status", "TEXT NOT NULL"),
+    Column("storage_location", "TEXT NOT NULL"),
+    Column("created_at", "INTEGER NOT NULL", date=True),
+    Column("created_by", "TEXT NOT NULL"),
+    Column("updated_at", "INTEGER NOT NULL", date=True),
+    Column("updated_by", "TEXT NOT NULL"),
+    Column("version", "INTEGER NOT NULL"),
+    Column("import_batch", "TEXT", optional=True),
+)
+SAMPLE_NAMES = tuple(c.name for c in SAMPLE_COLUMNS)
+
+# Each criterion, with the default sort (newest first, then id) behind it, so that a filtered,
+# sorted, limited page is read off one index. The indexes leave the id out: rows point at the table
+# by rowid (a few bytes, where a UUID id would take 37 in each of them), and ties on the date, few,
+# are ordered by id after the index (SQLite's "temp b-tree for right part of order by").
+# `import undo` finds a batch's samples by scanning the table: rare, and ~1 s per million samples,
+# where an index would cost every sample ~60 bytes.
+SAMPLE_INDEXES: dict[str, str] = {
+    "samples_by_date": "samples(collection_date DESC)",
+    "samples_by_subject": "samples(subject_id, collection_date DESC)",
+    "samples_by_status": "samples(status, collection_date DESC)",
+    "samples_by_type": "samples(sample_type, collection_date DESC)",
+    "samples_by_location": "samples(storage_location, collection_date DESC)",
+}
+
+AUDIT_TABLE = """
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,      -- the chain's order
+    record_id,                    -- 16 bytes when the id is 32 hex digits (the usual), else the text
+    at INTEGER,                   -- milliseconds since the epoch, UTC
+    user TEXT,
+    action TEXT,
+    sample_id TEXT,
+    renamed_from TEXT,
+    reason TEXT,
+    samplectl_version TEXT,
+    import_batch TEXT,
+    changes TEXT,                 -- JSON (see sqlite.audit for its compact forms)
+    extra TEXT,                   -- JSON: every other key that was hashed, or NULL
+    prev_hash BLOB,               -- 32 bytes
+    hash BLOB                     -- 32 bytes
+)"""
+AUDIT_INDEXES: dict[str, str] = {
+    "audit_by_sample": "audit(sample_id)",
+    "audit_by_renamed_from": "audit(renamed_from) WHERE renamed_from IS NOT NULL",
+    "audit_by_time": "audit(at)",
+}
+
+OTHER_TABLES = (
+    # started_at, state and sha256 are copied out of the record for the queries that need them.
+    """CREATE TABLE import_batches (
+        batch_id TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, sha256 TEXT, started_at INTEGER,
+        record TEXT NOT NULL)""",
+    "CREATE INDEX batches_by_sha256 ON import_batches(sha256)",
+    "CREATE TABLE import_journal (batch_id TEXT NOT NULL, sample_id TEXT NOT NULL, record TEXT NOT NULL)",
+    "CREATE INDEX journal_by_batch ON import_journal(batch_id)",
+    # What the store knows about itself (its id, where it came from).
+    "CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT) WITHOUT ROWID",
+)
+
+
+def samples_table() -> str:
+    columns = ",\n    ".join(f"{c.name} {c.sql}" for c in SAMPLE_COLUMNS)
+    return f"CREATE TABLE samples (\n    {columns}\n)"
+
+
+def create_index(name: str, spec: str) -> str:
+    table, _, rest = spec.partition("(")
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {table}({rest}"
+
+
+def schema_statements() -> list[str]:
+    statements = [samples_table(), AUDIT_TABLE, *OTHER_TABLES]
+    statements += [create_index(n, s) for n, s in SAMPLE_INDEXES.items()]
+    statements += [create_index(n, s) for n, s in AUDIT_INDEXES.items()]
+    return statements
+
+
+# Steps from one SCHEMA_VERSION to the next (index = the version they start from), e.g. a new column:
+# ["ALTER TABLE samples ADD COLUMN position TEXT", "CREATE UNIQUE INDEX ..."]. Version 0 is neosqlite's
+# layout, which sqlite.migrate converts.
+MIGRATIONS: dict[int, list[str]] = {}
