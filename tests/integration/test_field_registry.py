@@ -1,15 +1,15 @@
 """The field registry: a field declared once appears everywhere a sample field does.
 
 The `volume_ml` experiment of issue 11, as a test: a test-only registry with one more field is put
-in place before samplectl is imported, and the real commands are run against the embedded store.
-(Today's embedded store keeps documents; an engine that keeps fields in SQL columns lists a new field
-in its own schema as well.)
+in place before samplectl is imported, and the real commands are run against the embedded store,
+whose SQL schema gets the field's column as the one other line such a change touches.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -22,12 +22,21 @@ VOLUME = Field("volume_ml", kind="number", flag="--volume", metavar="ML", help="
                minimum=0, maximum=1000, table=Table("ml", min_width=4, priority=45))
 WITH_VOLUME = SAMPLE_FIELDS.with_field(VOLUME)
 
-# samplectl with the test-only registry in place (the registry is read once, at import).
-BOOTSTRAP = """
-import sys
+# samplectl as it would be with the field added: the embedded store, which keeps one SQL column per
+# field, gets its column (what a real change adds to stores/sqlite/schema.py, with a migration);
+# the registry gets the field unless the run plays a samplectl from before the field existed.
+SCHEMA = """
+from samplectl.stores.sqlite import schema
+schema.SAMPLE_COLUMNS += (schema.Column("volume_ml", "REAL", optional=True),)
+schema.SAMPLE_NAMES = tuple(c.name for c in schema.SAMPLE_COLUMNS)
+"""
+REGISTRY = """
 from samplectl.domain import fields as f
 f.use(f.SAMPLE_FIELDS.with_field(f.Field("volume_ml", kind="number", flag="--volume", metavar="ML",
       help="Volume in millilitres.", minimum=0, maximum=1000, table=f.Table("ml", min_width=4, priority=45))))
+"""
+MAIN = """
+import sys
 from samplectl.cli.app import main
 sys.argv[0] = "samplectl"
 main()
@@ -35,9 +44,9 @@ main()
 
 
 def run(*args: str, env: dict[str, str], volume: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", BOOTSTRAP, *args] if volume else [sys.executable, "-m", "samplectl", *args]
-    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, input=input,
-                          timeout=60, check=False)
+    code = SCHEMA + (REGISTRY if volume else "") + MAIN
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, input=input, timeout=120, check=False)
 
 
 def test_the_registry_derives_the_model_flags_prompts_and_columns() -> None:
@@ -57,6 +66,9 @@ def test_the_registry_derives_the_model_flags_prompts_and_columns() -> None:
 @pytest.mark.timeout(600)  # some twenty samplectl processes
 def test_a_new_field_reaches_every_command(process_env: dict[str, str], tmp_path: Path) -> None:
     env = {**process_env, "COLUMNS": "200"}
+    # The schema step such a change ships with (a migration adding the column to existing stores).
+    with sqlite3.connect(tmp_path / "data" / "samples.db") as db:
+        db.execute("ALTER TABLE samples ADD COLUMN volume_ml REAL")
     # A sample stored before the field existed.
     old = run("create", "--id", "OLD-1", "--type", "blood", "--subject", "S-1", "--collected", "2025-01-02",
               "--location", "FRZ-1/A", "-o", "json", env=env, volume=False)
