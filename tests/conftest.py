@@ -183,6 +183,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_auth: resolve the identity as production does (no test identity)")
 
 
+# The global timeout (pyproject.toml) catches a hang; a slow test starting dozens of processes can take longer
+# than that honestly when the parallel workers (and whatever else runs on the machine) share two cores.
+SLOW_TEST_TIMEOUT = 600
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT))
+
+
 @pytest.fixture
 def test_login(request: pytest.FixtureRequest) -> TestLogin:
     """In-process CLI tests act as the admin 'tester' (logged in for real) unless marked real_auth.

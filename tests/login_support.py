@@ -87,11 +87,50 @@ def logged_in_admin(cli: CliRun) -> None:
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
+# scripts/with-postgres starts one server for the whole run, shared by the pytest-xdist workers. Each test
+# gets databases (and roles) of its own, named with its worker's prefix (the run's id and the worker's
+# name), so no two workers, and no two runs against one server, ever touch the same ones; and when a
+# worker ends it drops whatever its tests left behind (a test that failed half-way, a crashed fixture).
 def _admin_url() -> str:
     url = os.environ.get("SAMPLECTL_TEST_DATABASE_URL")
     if not url:
         pytest.skip("set SAMPLECTL_TEST_DATABASE_URL (scripts/test starts a PostgreSQL) to run against PostgreSQL")
     return url
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def worker_prefix() -> str:
+    """What this worker's databases and roles are named with: t_<run>_<worker>_ (lower case, as PostgreSQL folds)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or uuid.uuid4().hex[:8]
+    return f"t_{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_".lower()
+
+
+_PREFIX = worker_prefix()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_worker_cleanup() -> Iterator[None]:
+    """At the end of this worker's session, drop every database and role named with its prefix."""
+    yield
+    url = os.environ.get("SAMPLECTL_TEST_DATABASE_URL")
+    if not url:
+        return
+    import psycopg
+
+    pattern = _PREFIX.replace("_", r"\_") + "%"
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)).fetchall():
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for (name,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)).fetchall():
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def postgres_name() -> str:
+    """A new database or role name in this worker's namespace."""
+    return _PREFIX + uuid.uuid4().hex[:16]
 
 
 @contextmanager
@@ -100,14 +139,15 @@ def fresh_postgres_database() -> Iterator[str]:
     import psycopg
 
     admin = _admin_url()
-    name = "t_" + uuid.uuid4().hex[:16]
-    libpq = admin.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    name = postgres_name()
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = admin.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -116,16 +156,15 @@ def postgres_database_owned_by_a_role(password: str) -> Iterator[str]:
     import psycopg
 
     admin = _admin_url()
-    name = "t_" + uuid.uuid4().hex[:16]
-    libpq = admin.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    name = postgres_name()
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE")
         conn.execute(f'CREATE DATABASE "{name}" OWNER {name}')
     host_port = admin.split("@", 1)[1].rpartition("/")[0]
     try:
         yield f"postgresql+psycopg://{name}:{password}@{host_port}/{name}"
     finally:
-        with psycopg.connect(libpq, autocommit=True) as conn:
+        with psycopg.connect(_libpq(admin), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f"DROP ROLE IF EXISTS {name}")
 

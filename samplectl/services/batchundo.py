@@ -100,7 +100,11 @@ class BatchUndo:
 
     def _remove_created(self, batch_id: str, reason: str, result: UndoResult) -> None:
         page: list[dict[str, Any]] = []
+        unrecorded: list[str] = []
         for record in self.store.find_by_batch(batch_id):
+            if (record.get("pending") or {}).get("_id") == batch_id:
+                unrecorded.append(record["sample_id"])  # its audit record never got written: no undo record
+                continue
             if record["version"] != 1:
                 result.kept.append(record["sample_id"])
                 continue
@@ -109,6 +113,8 @@ class BatchUndo:
                 self._remove(page, batch_id, reason, result)
                 page = []
         self._remove(page, batch_id, reason, result)
+        for start in range(0, len(unrecorded), PAGE):
+            result.removed += self.store.delete_unchanged(unrecorded[start:start + PAGE])
 
     def _remove(self, records: list[dict[str, Any]], batch_id: str, reason: str, result: UndoResult) -> None:
         if not records:

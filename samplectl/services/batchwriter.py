@@ -50,12 +50,18 @@ class BatchWriter:
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
         entries: list[Mapping[str, Any]] = []
         stamp = {"updated_at": self.now, "updated_by": self.user}
+        # Without transactions, a sample is written before its audit record: until that record is in,
+        # it carries the batch's marker, so nobody edits it meanwhile and a rollback removes it quietly.
+        marker = None if self.store.atomic else {"_id": self.batch_id, "role": "import", "at": self.now,
+                                                  "user": self.user, "action": "import"}
         for sample in samples:
             new = record_of(sample)
             current = existing.get(new["sample_id"])
             if current is None:
                 record = {**new, "created_at": self.now, "created_by": self.user, **stamp, "version": 1,
                           "import_batch": self.batch_id}
+                if marker is not None:
+                    record["pending"] = marker
                 creates.append(record)
                 entries.append(self._entry(new["sample_id"], diff(None, new)))
             elif self.options.on_conflict == "skip":
@@ -79,6 +85,8 @@ class BatchWriter:
                 )
         self.report.updated += len(updates)
         self.audit.append_many(entries)
+        if marker is not None and creates:
+            self.store.finish_pending(self.batch_id)
         self._heartbeat()
 
     def _entry(self, sample_id: str, changes: dict[str, Any]) -> dict[str, Any]:

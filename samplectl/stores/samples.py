@@ -72,6 +72,11 @@ class SampleStore(Protocol):
 
     def delete_if_version(self, sample_id: str, version: int) -> bool: ...
 
+    def finish_pending(self, marker_id: str) -> None:
+        """Drop the ``pending`` marker ``marker_id`` from the samples that carry it (engines without
+        transactions mark an import's new samples until their audit records are written)."""
+        ...
+
     def delete_unchanged(self, sample_ids: list[str]) -> int:
         """Delete those of ``sample_ids`` still at version 1 (nobody changed them since)."""
         ...

@@ -161,12 +161,14 @@ def _bash_completion(line_words: list[str]) -> list[str]:
     return done.stdout.split()
 
 
+@pytest.mark.slow
 def test_real_bash_completes_commands_and_statuses() -> None:
     assert {"init", "create", "get", "list", "filter", "update", "delete"} <= set(_bash_completion(["samplectl", ""]))
     assert _bash_completion(["samplectl", "filter", "--status", ""]) == list(STATUSES)
     assert _bash_completion(["samplectl", "list", "-o", "js"]) == ["json", "jsonl"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("tmux"), reason="tmux is not installed")
 def test_tab_tab_in_an_interactive_bash(tmp_path: Path) -> None:
     """The acceptance test as a person does it: source the script, type, press TAB twice."""

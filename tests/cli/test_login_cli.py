@@ -182,6 +182,7 @@ def test_unknown_user_and_wrong_password_look_the_same(cli: CliRun) -> None:
     assert unknown.stderr.startswith("error: wrong username or password\n")
 
 
+@pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_about_the_same_time(
     cli: CliRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:

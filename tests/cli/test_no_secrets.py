@@ -78,6 +78,7 @@ def logged_in(tmp_path: Path, users_url: str) -> tuple[dict[str, str], tuple[str
     return {**env, "SAMPLECTL_TOKEN": token}, secrets + (token,)
 
 
+@pytest.mark.slow
 @pytest.mark.wire
 def test_every_sample_command_against_mongodb_keeps_secrets(tmp_path: Path, wire_env: str, users_database: str) -> None:
     # The wire server takes no password, so the happy path runs here with the drivers' debug logs on.
@@ -93,6 +94,7 @@ def test_every_sample_command_against_mongodb_keeps_secrets(tmp_path: Path, wire
         assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 def test_embedded_store_commands_keep_secrets(tmp_path: Path, users_database: str) -> None:
     env, secrets = logged_in(tmp_path, users_database)
     assert run_and_scan(tmp_path, "list", "-o", "jsonl", env=env, secrets=secrets).returncode == 0
@@ -105,6 +107,7 @@ def test_embedded_store_commands_keep_secrets(tmp_path: Path, users_database: st
     assert wrong.returncode == 3
 
 
+@pytest.mark.slow
 def test_a_bad_token_is_refused_without_echoing_it(tmp_path: Path, users_database: str) -> None:
     env, secrets = logged_in(tmp_path, users_database)
     done = run_and_scan(tmp_path, "list", env={**env, "SAMPLECTL_TOKEN": TOKEN}, secrets=secrets)
@@ -182,6 +185,7 @@ def test_masking_does_not_garble_an_ordinary_error_about_a_token_setting(cli) ->
         "error: environment SAMPLECTL_TOKEN_LIFETIME_HOURS: token_lifetime_hours = 'abc' is not a valid number")
 
 
+@pytest.mark.slow
 def test_import_export_and_undo_keep_secrets(tmp_path: Path, users_database: str) -> None:
     """The issue's acceptance: `samplectl -vv import big.csv --log-file x.jsonl` leaves no secret anywhere."""
     env, secrets = logged_in(tmp_path, users_database)

@@ -61,6 +61,7 @@ def test_version_fast_path_prints_what_the_app_prints(cli) -> None:
     assert fast.stdout == f"samplectl {__version__}\n"
 
 
+@pytest.mark.slow
 def test_startup_benchmark_runs_and_reports_each_target() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "1"],
                           capture_output=True, text=True, timeout=120, check=False)

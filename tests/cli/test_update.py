@@ -230,6 +230,7 @@ def test_where_table_summary_on_a_terminal(cli) -> None:
     assert "changed" in out.stdout and "storage_location = FRZ-7" in out.stdout
 
 
+@pytest.mark.slow
 def test_a_thousand_samples_moved_with_one_command_each_with_its_own_record(cli, backend_for_bulk) -> None:
     """Acceptance: move 1,000 samples with one `update --where --set-location`."""
     seed_samples(1000, storage_location="FRZ-1/R3/B7")

@@ -68,6 +68,7 @@ def test_an_entry_needs_a_user_and_an_action(audit: AuditLog) -> None:
     assert audit.count() == 0
 
 
+@pytest.mark.slow
 def test_append_many_writes_thousands_in_one_call(audit: AuditLog) -> None:
     ids = audit.append_many([entry(n, action="import", sample_id=f"S-{n}") for n in range(3000)])
     assert len(set(ids)) == 3000

@@ -90,3 +90,22 @@ def test_a_writer_killed_mid_write_leaves_a_readable_store_with_every_acknowledg
     assert run_samplectl("create", "--id", acknowledged[0], "--type", "blood", "--subject", "K",
                          "--collected", "2025-01-01", "--location", "L", env=process_env).returncode == 7
     assert Path(load_settings().samples_path).exists()
+
+
+def test_two_imports_of_different_files_at_once_keep_every_row_once(tmp_path: Path, process_env: dict[str, str]) -> None:
+    from tests.cli.csvfiles import HEADER, row, write
+
+    files = [write(tmp_path / f"{name}.csv", [HEADER, *(row(i, sample_id=f"{name}-{i:05d}") for i in range(2000))])
+             for name in ("P", "Q")]
+    procs = [subprocess.Popen([sys.executable, "-m", "samplectl", "import", str(f), "-o", "json"], cwd=ROOT,
+                              env={**os.environ, **process_env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for f in files]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    store = open_store()
+    assert store.count(Criteria()) == 4000
+    ids = [r["sample_id"] for r in store.find(Criteria(), Sort("sample_id", False), None)]
+    assert ids == sorted({f"{n}-{i:05d}" for n in "PQ" for i in range(2000)})
+    verify = run_samplectl("audit", "verify", "-o", "json", env=process_env)
+    assert verify.returncode == 0 and '"records": ' in verify.stdout

@@ -162,3 +162,46 @@ def test_a_bulk_load_rebuilds_every_index_and_refuses_duplicates_at_the_end(part
     with pytest.raises(Conflict), store.transaction(), store.bulk_load(10, lookups=False):
         store.insert_many([{**base, "sample_id": "X1"}])  # the key is the table itself: refused at once
     assert index_sql(store) == before and len(ids(store)) == 10
+
+
+class Killed(BaseException):
+    """The importing process dies here (no except clause of samplectl's runs, as with kill -9)."""
+
+
+def test_a_sample_of_a_killed_import_cannot_be_edited_before_its_record_and_goes_without_a_trace(
+    parts, tmp_path: Path, monkeypatch
+) -> None:
+    """Issue 9, item 22: killed between writing samples and their audit records, on any engine."""
+    import samplectl.services.importing as importing
+    from samplectl.domain.audit import check_chain
+    from samplectl.services.samples import SampleService
+
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    real = parts["audit"].append_many
+    calls = {"n": 0}
+
+    def dies_on_the_second_chunk(entries: Any) -> list[str]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Killed()
+        return real(entries)
+
+    data = write(tmp_path / "a.csv", [HEADER, *(row(i) for i in range(4))])
+    with monkeypatch.context() as patched:
+        patched.setattr(parts["audit"], "append_many", dies_on_the_second_chunk)
+        patched.setattr(ImportService, "_abandon", lambda self, batch_id: None)  # killed: no clean-up runs
+        with pytest.raises(Killed):
+            service(parts).run(ImportOptions(path=str(data)))
+    editor = SampleService(store=parts["store"], audit=parts["audit"], identity=Identity("ed", "technician"),
+                           tz=UTC)
+    if parts["kind"] != "embedded":
+        # S-0002 is there, without its record yet: nobody may edit it until the import is settled.
+        assert parts["store"].get("S-0002") is not None
+        with pytest.raises(Conflict, match="being changed"):
+            editor.update("S-0002", {"storage_location": "ELSEWHERE"})
+    again = service(parts).run(ImportOptions(path=str(data)))  # rolls the dead batch back, then imports
+    assert again.error is None and again.created == 4
+    for n in range(4):
+        history = [e["action"] for e in parts["audit"].for_sample(f"S-{n:04d}")]
+        assert history[-1] == "import" and history.count("import") - history.count("undo") == 1, history
+    assert check_chain(parts["audit"].walk()).ok

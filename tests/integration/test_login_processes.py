@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, run_samplectl
-from tests.login_support import ADMIN_PW, ALICE_PW
+from tests.login_support import ADMIN_PW, ALICE_PW, postgres_name
+
+pytestmark = pytest.mark.slow  # every test here runs samplectl as real processes
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14T09:30", "--location", "FRZ-1/R1"]
 
@@ -151,7 +153,7 @@ def test_everyday_use_works_with_the_least_privileged_database_role(postgres_url
 
     assert samplectl("init", "--admin", "admin", "--password-stdin", stdin=ADMIN_PW + "\n",
                      SAMPLECTL_DATABASE_URL=postgres_url).returncode == 0
-    role, secret = "app_" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+    role, secret = postgres_name(), uuid.uuid4().hex  # in this worker's namespace: dropped at its end if left
     owner = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(owner, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{secret}'")

@@ -30,6 +30,7 @@ def test_acceptance_walkthrough_over_the_wire(cli: CliRun, wire_env: str) -> Non
     assert cli("get", sample_id).exit_code == 5
 
 
+@pytest.mark.slow
 def test_unreachable_mongodb_exits_8_quickly_with_the_password_masked(process_env: dict[str, str]) -> None:
     uri = f"mongodb://labapp:Sup3rSecret@127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=60000"
     started = time.monotonic()

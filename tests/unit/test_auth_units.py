@@ -174,11 +174,14 @@ def test_samplectl_token_wins_over_a_cached_one(tmp_path: Path) -> None:
 
 
 def test_a_little_clock_skew_is_tolerated_but_not_more() -> None:
-    claims = claims_of(issue())
+    # Relative to the clock now, not to NOW (when the module was imported): in a long parallel run a test
+    # may start many minutes after collection, and iat + 600 would no longer be in the future.
+    now = datetime.now(UTC)
+    claims = claims_of(tokens.issue("alice", "technician", CHANGED, KEY, now, timedelta(hours=8))[0])
     ahead = forge({**claims, "iat": claims["iat"] + 30}, KEY.secret)
     assert tokens.read(ahead, KEY).sub == "alice"
     with pytest.raises(AuthError):
         # Ten minutes ahead of now (not of NOW, taken when the module was collected: a long run passes it).
         tokens.read(forge({**claims, "iat": int(datetime.now(UTC).timestamp()) + 600}, KEY.secret), KEY)
     with pytest.raises(AuthError, match="expired"):
-        tokens.read(forge({**claims, "exp": NOW.timestamp() - 61}, KEY.secret), KEY)
+        tokens.read(forge({**claims, "exp": now.timestamp() - 61}, KEY.secret), KEY)

@@ -173,7 +173,9 @@ class IntentWriter:
     def settle_stale(self) -> int:
         """Finish or undo every change whose process died (marker older than LEASE)."""
         cutoff = encode_date(self.clock() - LEASE)
-        docs = self.store.guard(lambda: list(self.samples.find({"pending.at": {"$lt": cutoff}})))
+        # An import's markers are its own to settle (its rollback), whatever their age.
+        docs = self.store.guard(lambda: list(self.samples.find({"pending.at": {"$lt": cutoff},
+                                                                "pending.role": {"$ne": "import"}})))
         if not docs:
             return 0
         recorded = self.audit.existing_ids({d["pending"]["_id"] for d in docs})

@@ -69,6 +69,9 @@ class MongoSampleStore:
         for name in DATE_FIELDS:
             if isinstance(doc.get(name), datetime):
                 doc[name] = encode_date(doc[name])
+        marker = doc.get("pending")
+        if isinstance(marker, dict) and isinstance(marker.get("at"), datetime):
+            doc["pending"] = {**marker, "at": encode_date(marker["at"])}
         return doc
 
     def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,6 +240,9 @@ class MongoSampleStore:
                 ) from None
             raise
         return len(docs)
+
+    def finish_pending(self, marker_id: str) -> None:
+        self.guard(lambda: self.samples.update_many({"pending._id": marker_id}, {"$unset": {"pending": ""}}))
 
     def delete_unchanged(self, sample_ids: list[str]) -> int:
         deleted = 0

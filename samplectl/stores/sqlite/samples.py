@@ -222,6 +222,9 @@ class SqliteSampleStore:
         cursor = self.db.execute("DELETE FROM samples WHERE sample_id = ? AND version = ?", (sample_id, version))
         return cursor.rowcount > 0
 
+    def finish_pending(self, marker_id: str) -> None:
+        return None  # one transaction: never any marker
+
     def delete_unchanged(self, sample_ids: list[str]) -> int:
         deleted = 0
         with self.db.transaction():
