@@ -40,6 +40,8 @@ COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_fro
            "import_batch", "changes", "extra", "prev_hash", "hash")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM audit"
 _INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# The statements the migration from the neosqlite layout writes with (stores.sqlite.migrate).
+AUDIT_SELECT, AUDIT_INSERT = _SELECT, _INSERT
 # Keys every record samplectl writes has (NULL in their column means None) ...
 _ALWAYS = ("user", "action", "sample_id", "reason", "samplectl_version")
 # ... and keys only some have (NULL means the record has no such key).

@@ -25,6 +25,7 @@ CHUNK = 500
 BULK_LOAD_MIN_ROWS = 20_000
 _SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
 _INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
+SAMPLE_INSERT = _INSERT  # for the migration from the neosqlite layout (stores.sqlite.migrate)
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
