@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
 from samplectl.domain.errors import ValidationFailed
 
@@ -77,6 +78,17 @@ def config_path(env: dict[str, str]) -> Path:
     return Path(base) / "samplectl" / "config.toml"
 
 
+# The largest value a number setting may take: beyond these they are typos, and they would overflow
+# dates or engine integers (a lock of 1e12 minutes ends after the year 9999).
+LIMITS: dict[str, float] = {
+    "token_lifetime_hours": 24 * 366,  # a year
+    "lockout_minutes": 60 * 24 * 366,
+    "lockout_attempts": 1_000_000,
+    "server_timeout_ms": 3_600_000,  # an hour
+    "bcrypt_rounds": 31,
+}
+
+
 def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
     try:
         if kind is str:
@@ -86,13 +98,15 @@ def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
         if isinstance(value, bool):
             raise ValueError
         result = kind(value)
-        if result <= 0:
+        # nan is neither <= 0 nor > a limit: isfinite catches it, and inf.
+        if not math.isfinite(result) or result <= 0 or result > LIMITS.get(key, math.inf):
             raise ValueError
         return result
     except (TypeError, ValueError):
         raise ValidationFailed(
             f"{source}: {key} = {value!r} is not a valid {'number' if kind is not str else 'text value'}",
-            hint="fix or remove that setting",
+            hint=(f"give a positive number up to {LIMITS[key]:g}, or remove that setting" if key in LIMITS
+                  else "fix or remove that setting"),
         ) from None
 
 
@@ -122,7 +136,10 @@ def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
     values: dict[str, Any] = _read_file(path)
     for key, kind in ENV_KEYS.items():
         raw = env.get(ENV_PREFIX + key.upper())
-        if raw not in (None, ""):
+        if key == "token" and raw is not None:
+            # Set but empty is kept: a script whose login failed must not run as whoever is logged in.
+            values[key] = raw
+        elif raw not in (None, ""):
             values[key] = _coerce(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
     values.update({k: v for k, v in flags.items() if v is not None})
     home = Path(values.pop("home", None) or default_home(env)).expanduser()
@@ -130,15 +147,38 @@ def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
     return replace(Settings(home=home, config_file=path), **{k: v for k, v in values.items() if k in known})
 
 
+def split_credentials(uri: str) -> tuple[str, str, str | None, str] | None:
+    """``scheme://``, user, password (None when there is none) and what follows the ``@``; None without userinfo.
+
+    Read by hand rather than by urlsplit: a password with an unescaped ``/``, ``?`` or ``#``
+    (``mongodb://user:s3cr/etpw@host/``) ends urlsplit's netloc early and leaves the rest of the
+    password in the path, where masking would miss it. The userinfo ends at the last ``@``: a host
+    never holds one, so at worst a little more than the password is masked, never less.
+    """
+    scheme, sep, rest = uri.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return None
+    user, colon, password = rest[:at].partition(":")
+    return scheme + sep, user, password if colon else None, rest[at + 1 :]
+
+
 def mask_uri(uri: str) -> str:
-    """A URI fit to print: the password replaced by ***."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "<unparseable URI>"
-    if parts.password is None:
+    """A URI fit to print: the password replaced by ***, however the URI is written."""
+    parts = split_credentials(uri)
+    if parts is None or parts[2] is None:
         return uri
-    netloc = parts.netloc
-    userinfo, _, hosts = netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))
+    scheme, user, _, hosts = parts
+    return f"{scheme}{user}:***@{hosts}"
+
+
+def escape_password(uri: str) -> str:
+    """The URI with its password percent-encoded, as RFC 3986 wants and drivers read it.
+
+    People paste passwords as they are (``pw/with#signs``); an already encoded one stays as it was.
+    """
+    parts = split_credentials(uri)
+    if parts is None or parts[2] is None:
+        return uri
+    scheme, user, password, hosts = parts
+    return f"{scheme}{user}:{quote(unquote(password or ''), safe='')}@{hosts}"

@@ -14,6 +14,7 @@ Only the standard library is imported here: this runs at the start of every comm
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import unquote
 
-from samplectl.config import mask_uri
+from samplectl.config import mask_uri, split_credentials
 
 LOGGER_NAME = "samplectl"
 MASK = "***"
@@ -63,15 +64,9 @@ def register_secret(value: str | None) -> None:
 
 def register_uri(uri: str | None) -> None:
     """Register the password inside a URI (MongoDB, SQLAlchemy), if it has one."""
-    if not uri:
-        return
-    scheme_end = uri.find("://")
-    if scheme_end < 0:
-        return
-    netloc = uri[scheme_end + 3 :].split("/", 1)[0]
-    userinfo, at, _ = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        register_secret(userinfo.split(":", 1)[1])
+    parts = split_credentials(uri) if uri else None
+    if parts is not None:
+        register_secret(parts[2])
 
 
 def register_environment(env: Mapping[str, str]) -> None:
@@ -91,6 +86,16 @@ def register_settings(settings: Any) -> None:
     register_secret(getattr(settings, "jwt_secret", None))
 
 
+def _plain_word(secret: str) -> bool:
+    """A secret that is only letters (PGPASSWORD=sample) is not masked as free text.
+
+    Masked everywhere it would turn samplectl's own words into *** ("no *** with id") and so tell
+    anyone reading which word the password is. Drivers never echo a password outside a URI or a
+    ``password=`` pair, and those are masked whatever the password looks like.
+    """
+    return secret.isalpha()
+
+
 def forget_secrets() -> None:
     """For tests: start again with an empty registry."""
     _secrets.clear()
@@ -105,7 +110,7 @@ def redact(text: str, *, pairs: bool = True) -> str:
     if not text:
         return text
     for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
+        if secret in text and not _plain_word(secret):
             text = text.replace(secret, MASK)
     text = _URI.sub(lambda m: mask_uri(m.group(0)), text)
     text = _JWT.sub(MASK, text)
@@ -191,6 +196,9 @@ def levels_for(verbose: int, quiet: bool) -> tuple[int, int, int]:
 # Drivers that set their own logger's level when imported (SQLAlchemy: WARNING, unless already set);
 # -vvv must reach past that, so the session sets and restores it like the root's.
 SELF_LEVELLED_DRIVERS = ("sqlalchemy",)
+# Loggers that print data rows at DEBUG (SQLAlchemy echoes every fetched row: the signing secret in
+# auth_settings, password hashes). They stop at INFO, the statements, whatever the verbosity.
+ROW_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool")
 
 
 class LogSession:
@@ -210,10 +218,13 @@ class LogSession:
         root = logging.getLogger()
         ours = logging.getLogger(LOGGER_NAME)
         self.saved_levels = {"": root.level, LOGGER_NAME: ours.level}
-        self.saved_levels.update({name: logging.getLogger(name).level for name in SELF_LEVELLED_DRIVERS})
+        self.saved_levels.update({name: logging.getLogger(name).level
+                                  for name in SELF_LEVELLED_DRIVERS + ROW_LOGGERS})
         root.setLevel(driver_level)
         for name in SELF_LEVELLED_DRIVERS:
             logging.getLogger(name).setLevel(driver_level)
+        for name in ROW_LOGGERS:
+            logging.getLogger(name).setLevel(max(driver_level, logging.INFO))
         wanted = [stderr_level] + ([file_level] if log_file else [])
         ours.setLevel(min(wanted))
         _install_silent_fallback(root)
@@ -225,7 +236,7 @@ class LogSession:
         console.addFilter(_NotShownYet())
         self._add(root, console)
         if log_file:
-            handler = _open_log_file(log_file)
+            handler = _open_log_file(log_file, stderr)
             handler.setLevel(file_level)
             handler.setFormatter(JsonLinesFormatter(command))
             handler.addFilter(redactor)
@@ -239,7 +250,8 @@ class LogSession:
         root = logging.getLogger()
         for handler in self.handlers:
             root.removeHandler(handler)
-            handler.close()
+            with contextlib.suppress(OSError):  # a log's last flush on a full disk: the outcome stands
+                handler.close()
         self.handlers.clear()
         for name, level in self.saved_levels.items():
             logging.getLogger(name or None).setLevel(level)
@@ -255,17 +267,52 @@ def _install_silent_fallback(root: logging.Logger) -> None:
         root.addHandler(_SILENT)
 
 
-def _open_log_file(path_text: str) -> logging.Handler:
+class _LogFileHandler(logging.FileHandler):
+    """A log file that cannot be written (a full disk) never fails the command: one warning, then silence.
+
+    logging's default prints a traceback per record to stderr; a command that already wrote its
+    sample would then look failed, and a retrying script would make duplicates.
+    """
+
+    def __init__(self, path: str, stderr: IO[str]) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.stderr = stderr
+        self.broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if self.broken:
+            return
+        self.broken = True
+        problem = sys.exc_info()[1]
+        reason = getattr(problem, "strerror", None) or type(problem).__name__
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr.write(f"warning: cannot write the log file {self.baseFilename}: {reason}; "
+                              "logging to it stops here (the command itself goes on)\n")
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.handleError(logging.makeLogRecord({}))
+
+
+def _open_log_file(path_text: str, stderr: IO[str]) -> logging.Handler:
     from samplectl.domain.errors import ValidationFailed
 
     path = os.path.expanduser(path_text)
     try:
         parent = os.path.dirname(path)
         if parent:
-            os.makedirs(parent, exist_ok=True)
+            from samplectl.private_files import private_dir
+
+            private_dir(parent)
         # Owner-only: a log holds sample ids and user names, if never a secret.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        return logging.FileHandler(path, mode="a", encoding="utf-8")
+        return _LogFileHandler(path, stderr)
     except OSError as exc:
         raise ValidationFailed(
             f"cannot write the log file {path_text}: {exc.strerror or exc}",
@@ -273,15 +320,30 @@ def _open_log_file(path_text: str) -> logging.Handler:
         ) from None
 
 
-def describe_argv(argv: Iterable[str]) -> str:
-    return redact(" ".join(argv))
+def describe_argv(argv: Iterable[str], commands: Iterable[str] = ()) -> str:
+    """The command line for a debug log: command names and flags as typed, every value as ``?``.
+
+    Values are what people type, and people type passwords where a name was asked (`-u`), paste
+    tokens, and put patients' codes in reasons: none of it belongs in a log.
+    """
+    known = set(commands)
+    shown = []
+    for word in argv:
+        if word.startswith("-") and word != "-":
+            shown.append(word.split("=", 1)[0] + ("=?" if "=" in word else ""))
+        elif word in known:
+            shown.append(word)
+            known.discard(word)  # a value that happens to equal a command name is still a value
+        else:
+            shown.append("?")
+    return " ".join(shown)
 
 
 _current: LogSession | None = None
 
 
 def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, command: str | None,
-          settings: Any = None, argv: Iterable[str] = ()) -> None:
+          settings: Any = None, argv: Iterable[str] = (), commands: Iterable[str] = ()) -> None:
     """Install this run's handlers (replacing any left by an earlier run in this process)."""
     global _current
     stop()
@@ -292,7 +354,7 @@ def start(*, verbose: int, quiet: bool, stderr: IO[str], log_file: str | None, c
     session.start(verbose=verbose, quiet=quiet, stderr=stderr, log_file=log_file, command=command)
     _current = session
     log.info("samplectl %s: %s", _version(), command or "-")
-    log.debug("argv: %s; python %s; pid %d", describe_argv(argv), sys.version.split()[0], os.getpid())
+    log.debug("argv: %s; python %s; pid %d", describe_argv(argv, commands), sys.version.split()[0], os.getpid())
     if settings is not None:
         log.debug("settings: %s", describe_settings(settings))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -14,9 +15,85 @@ from samplectl import __version__
 from samplectl.cli.context import AppContext
 from samplectl.domain.errors import ExitCode, SamplectlError
 
+# Global options: accepted before or after the command (`samplectl export --quiet`).
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
+GLOBAL_WITH_VALUE = frozenset({"--log-file"})
+
+
+def _is_global(token: str) -> bool:
+    if token in GLOBAL_FLAGS or token.split("=", 1)[0] in GLOBAL_WITH_VALUE:
+        return True
+    return len(token) > 2 and token[0] == "-" and token[1] != "-" and set(token[1:]) <= {"v", "q"}  # -vv, -qv
+
+
+def hoist_global_options(group: Any, args: list[str]) -> list[str]:
+    """Move global options given after the command to the front, where click expects them.
+
+    The command line is walked with click's own knowledge of each command's options, so a
+    value that only looks like a flag (`--reason -q`) stays where it is; `--` ends the walk.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    command: Any = None  # the root's own options come first; they are left alone
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest.append(token)
+            rest.extend(tokens)
+            break
+        if command is None:
+            if not token.startswith("-"):
+                command = group.commands.get(token) or False
+            rest.append(token)
+            if token in GLOBAL_WITH_VALUE:
+                rest.extend(itertools.islice(tokens, 1))
+            continue
+        if hasattr(command, "commands") and not token.startswith("-"):  # a group: descend
+            sub = command.commands.get(token)
+            default = getattr(command, "DEFAULT", None)  # `import FILE`: the group's default command
+            if sub is None and default is not None:
+                sub = command.commands.get(default)
+            command = sub or False
+            rest.append(token)
+            continue
+        if token.startswith("-") and _is_global(token) and not _own_option(command, token):
+            hoisted.append(token)
+            if token in GLOBAL_WITH_VALUE:
+                hoisted.extend(itertools.islice(tokens, 1))
+            continue
+        rest.append(token)
+        if token.startswith("-") and "=" not in token and _takes_value(command, token):
+            rest.extend(itertools.islice(tokens, 1))  # its value, whatever it looks like
+    return hoisted + rest
+
+
+def _option(command: Any, token: str) -> Any:
+    for param in getattr(command, "params", ()) if command else ():
+        if token in getattr(param, "opts", ()) or token in getattr(param, "secondary_opts", ()):
+            return param
+    return None
+
+
+def _own_option(command: Any, token: str) -> bool:
+    return _option(command, token) is not None
+
+
+def _takes_value(command: Any, token: str) -> bool:
+    param = _option(command, token)
+    return param is not None and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+
 
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from samplectl.cli.helptext import tidy_help
+
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, args))
 
     def main(
         self,
@@ -37,6 +114,7 @@ class SamplectlGroup(TyperGroup):
         app_ctx = extra["obj"]
         code = int(ExitCode.UNEXPECTED)
         try:
+            refuse_empty_values(_this_run["argv"])
             result = super().main(
                 args=args,
                 prog_name=prog_name or "samplectl",
@@ -52,11 +130,11 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\naborted\n")
             code = 130
         except _click.exceptions.NoArgsIsHelpError as exc:
-            # `samplectl` (or a group) alone: the help, on stdout as `--help` prints it; usage exit 2.
-            # (Rich help printed itself; plain help comes back as the message.)
+            # `samplectl` (or a group such as `samplectl users`) alone asks for the help: printed on
+            # stdout as `--help` prints it, and a success.
             if exc.format_message().strip():
                 app_ctx.io.stdout.write(exc.format_message() + "\n")
-            code = int(ExitCode.USAGE)
+            code = 0
         except _click.exceptions.BadParameter as exc:
             # A value that fails conversion (`--limit abc`) is invalid input (6), as the contract says;
             # a missing argument is the command line's shape (2).
@@ -75,7 +153,10 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\ninterrupted\n")
             code = 130
         except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become exit 1
-            if app_ctx.debug:
+            full = disk_full(exc)
+            if full is not None:
+                code = report(app_ctx, full)
+            elif app_ctx.debug:
                 write_traceback(app_ctx, exc)
             else:
                 code = report(
@@ -91,6 +172,54 @@ class SamplectlGroup(TyperGroup):
 
 # The command line of the run in progress, for its log (click keeps no copy of the root's arguments).
 _this_run: dict[str, list[str]] = {"argv": []}
+
+
+def refuse_empty_values(argv: Sequence[str]) -> None:
+    """A value given explicitly empty (`--location ""`, `--reason=`) is refused (6) for every flag.
+
+    In a script an empty value is almost always an unset variable: read as "not given" it falls
+    back to a default, read as a prefix it matches every sample. Checked on the command line as
+    typed, before any command runs, so no command can forget it. (Values of only spaces are
+    refused where they are validated: a TAB is a real --delimiter.)
+    """
+    from samplectl.domain.errors import ValidationFailed
+
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            flag = arg[:-1]
+        elif arg == "":
+            before = argv[i - 1] if i else ""
+            flag = before if before.startswith("-") and "=" not in before else "an argument"
+        else:
+            continue
+        raise ValidationFailed(
+            f"{flag} is empty",
+            hint="give a value, or leave the option out (in a script: is the variable set?)",
+            details=[{"column": flag, "value": "", "message": "is empty"}],
+        )
+
+
+def disk_full(exc: BaseException) -> SamplectlError | None:
+    """A full disk (or quota), however a driver reports it, as exit 8 with a line that says so."""
+    import errno
+
+    from samplectl.domain.errors import DatabaseUnavailable
+
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    for problem in seen:
+        full = isinstance(problem, OSError) and problem.errno in (errno.ENOSPC, errno.EDQUOT)
+        if full or "database or disk is full" in str(problem):
+            return DatabaseUnavailable(
+                "there is no space left on the disk (a database or file could not be written)",
+                hint="free some space (df -h shows where), then run the command again",
+            )
+    return None
 
 
 def _usage(message: str, hint: str | None) -> SamplectlError:
@@ -204,7 +333,17 @@ def _start_logs(ctx: typer.Context, app_ctx: AppContext, log_file: str | None) -
     if log_file is None and settings is not None:
         log_file = settings.log_file
     logs.start(verbose=app_ctx.verbose, quiet=app_ctx.quiet, stderr=app_ctx.io.stderr, log_file=log_file,
-               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"])
+               command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"],
+               commands=_command_words(ctx))
+
+
+def _command_words(ctx: typer.Context) -> list[str]:
+    """The words of argv that name the command (`users add`): the only words a debug log shows."""
+    name = ctx.invoked_subcommand
+    if not name:
+        return []
+    command = getattr(ctx.command, "commands", {}).get(name)
+    return [name, *getattr(command, "commands", {})]
 
 
 def _end_logs(code: int, started: float) -> None:
@@ -215,9 +354,9 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, export, importing, init, samples, serve, users
+    from samplectl.cli import audit, auth, changes, config, doctor, export, importing, init, samples, serve, users
 
-    for module in (init, auth, samples, changes, importing, export, audit, users, serve):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve, config, doctor):
         module.register(app)
 
 

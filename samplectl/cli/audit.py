@@ -86,7 +86,6 @@ def audit(
     """
     if ctx.invoked_subcommand:
         return
-    from samplectl.domain.errors import ValidationFailed
     from samplectl.output.kinds import AUDIT
     from samplectl.services.audit import parse_range
 
@@ -94,8 +93,9 @@ def audit(
     check_output(app_ctx, output)
     service = app_ctx.services.audit_service()
     service.identity.require("admin", "reading the audit trail")
-    if limit < 1:
-        raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
+    from samplectl.domain.criteria import check_limit
+
+    check_limit(limit)
     span = parse_range(since, until, app_ctx.settings.tzinfo())
     entries = service.query(
         users=users or [], actions=actions or [], sample_ids=samples or [], span=span,

@@ -21,7 +21,10 @@ STDIN_EXAMPLE = "printf '%s\\n' \"$PW\" | samplectl"
 
 
 def read_password(app_ctx: AppContext, *, from_stdin: bool, prompt: str, confirm: bool = False) -> str:
-    """One password: the next line of stdin with --password-stdin, else a hidden prompt."""
+    """One password: the next line of stdin with --password-stdin, else a hidden prompt.
+
+    A new password (``confirm``) is checked as soon as it is typed, before it is asked for again.
+    """
     if from_stdin:
         line = app_ctx.io.stdin.readline()
         # Only the line ending goes: spaces may belong to a passphrase.
@@ -30,7 +33,12 @@ def read_password(app_ctx: AppContext, *, from_stdin: bool, prompt: str, confirm
         if not password:
             raise ValidationFailed("no password on stdin", hint=f"pipe it in: {STDIN_EXAMPLE} ... --password-stdin")
         return password
-    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+    if confirm:
+        from samplectl.cli.prompts import ask_new_password
+        from samplectl.domain.accounts import check_new_password
+
+        return ask_new_password(app_ctx, check_new_password, question=prompt)
+    return str(typer.prompt(prompt, hide_input=True, err=True))
 
 
 def need_password_source(app_ctx: AppContext, from_stdin: bool, command: str) -> None:

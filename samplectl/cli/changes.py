@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,12 @@ from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
 from samplectl.domain.fields import fields
 from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import NewValues
+
+# `update --where --dry-run`: one row per field a sample would change.
+PLAN_FIELDS = ("sample_id", "field", "before", "after", "refused")
 
 # In `update ID` these flags give the new value; with --where they select samples, like `filter`.
 TypeOption = Annotated[
@@ -35,9 +42,19 @@ NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames 
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
 SetStatus = Annotated[
     str | None,
-    typer.Option("--set-status", help="With --where: the new status.", autocompletion=opt.complete_from(STATUSES)),
+    typer.Option("--set-status", metavar="STATUS", help="With --where: the new status.",
+                 autocompletion=opt.complete_from(STATUSES)),
 ]
-SetLocation = Annotated[str | None, typer.Option("--set-location", help="With --where: the new storage location.")]
+SetLocation = Annotated[
+    str | None,
+    typer.Option("--set-location", metavar="LOCATION", help="With --where: the new storage location (the whole value)."),
+]
+SetLocationPrefix = Annotated[
+    str | None,
+    typer.Option("--set-location-prefix", metavar="NEW",
+                 help="With --where and one --location PREFIX: replace that prefix by NEW, keeping the rest."),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="With --where: print every planned change; write nothing.")]
 Force = Annotated[bool, typer.Option("--force", help="Admin: override the status lifecycle (needs --reason).")]
 IfVersion = Annotated[
     int | None, typer.Option("--if-version", help="Refuse unless the sample is still at this version.")
@@ -57,7 +74,7 @@ _OWN_FLAGS = ("sample_id", "sample_type", "subject_id", "collection_date", "stat
 @opt.field_flags(fields().where(lambda f: f.entered and f.name not in _OWN_FLAGS))
 def update(
     ctx: typer.Context,
-    sample_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The sample to change.")] = None,
+    sample_id: Annotated[str | None, typer.Argument(metavar="ID", help="The sample to change.")] = None,
     where: Where = False,
     new_id: NewId = None,
     sample_type: TypeOption = None,
@@ -70,9 +87,11 @@ def update(
     collected_to: opt.CollectedTo = None,
     set_status: SetStatus = None,
     set_location: SetLocation = None,
+    set_location_prefix: SetLocationPrefix = None,
     reason: opt.Reason = None,
     force: Force = False,
     if_version: IfVersion = None,
+    dry_run: DryRun = False,
     yes: opt.Yes = False,
     output: opt.Output = None,
 ) -> None:
@@ -84,13 +103,18 @@ def update(
 
     One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --id); --if-version N insists.
 
-    A selection: `update --where` with the criteria flags of `filter` and --set-status / --set-location.
+    A selection: `update --where` with the criteria flags of `filter` and --set-status, --set-location
+    (the whole value) or --set-location-prefix (with one --location PREFIX: replaces that prefix, so
+    boxes and positions below it are kept).
 
-    It shows how many samples match, asks on a terminal (--yes otherwise), applies what it can, and exits 7 listing refusals.
+    It shows how many samples match and the first changes as before -> after, asks on a terminal
+    (--yes otherwise), applies what it can, and exits 7 listing refusals. --dry-run prints the whole
+    plan (sample_id, field, before, after, refused) and writes nothing.
 
     Example: samplectl update 3f2c9a1e-... --status processing --reason "aliquoted"
 
-    Example: samplectl update --where --location FRZ-1/R3/ --set-location FRZ-2/R1/ --yes
+    Example (move rack FRZ-1/R3 to FRZ-2/R1, boxes and all):
+    samplectl update --where --location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/ --dry-run
     """
     app_ctx = ctx.ensure_object(AppContext)
     check_output(app_ctx, output)
@@ -104,12 +128,17 @@ def update(
                                               ("--if-version", if_version)) if value is not None]
         if misplaced:
             raise UsageError(f"{misplaced[0]} cannot be used with --where",
-                             hint="--where changes only --set-status and --set-location")
+                             hint="--where changes only --set-status, --set-location and --set-location-prefix")
         _update_where(app_ctx, sample_types=sample_type, statuses=status, subject_ids=subject,
                       location_prefixes=location, collected_from=collected_from, collected_to=collected_to,
-                      set_status=set_status, set_location=set_location, reason=reason, force=force, yes=yes,
-                      output=output)
+                      set_status=set_status, set_location=set_location, set_location_prefix=set_location_prefix,
+                      reason=reason, force=force, yes=yes, dry_run=dry_run, output=output)
         return
+    misplaced = [flag for flag, value in (("--set-location-prefix", set_location_prefix), ("--dry-run", dry_run))
+                 if value]
+    if misplaced:
+        raise UsageError(f"{misplaced[0]} needs --where",
+                         hint="`samplectl update --where --location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/`")
     if sample_id is None:
         raise UsageError("missing ID (or --where)", hint="`samplectl update ID --status processing`, "
                          "or `samplectl update --where --status collected --set-status processing`")
@@ -133,17 +162,55 @@ def update(
     print_records(app_ctx, [record], output, single=True)
 
 
+PREVIEW = 5  # changes shown before the question
+
+
+def _new_values(set_status: str | None, set_location: str | None, set_location_prefix: str | None,
+                locations: list[str] | None) -> NewValues:
+    from samplectl.services.bulk import NewValues
+
+    values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
+    prefix = None
+    if set_location_prefix is not None:
+        if set_location is not None:
+            raise UsageError("give --set-location or --set-location-prefix, not both",
+                             hint="--set-location sets the whole value; --set-location-prefix replaces the prefix")
+        if not locations or len(locations) != 1:
+            raise UsageError("--set-location-prefix needs exactly one --location PREFIX (the prefix it replaces)",
+                             hint="`--location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/`")
+        if not set_location_prefix.strip():
+            from samplectl.domain.errors import ValidationFailed
+
+            raise ValidationFailed("--set-location-prefix is empty", hint="give the new prefix, e.g. FRZ-2/R1/")
+        prefix = (locations[0], set_location_prefix)
+    new = NewValues(values, prefix)
+    if not new:
+        raise UsageError("--where needs --set-status, --set-location or --set-location-prefix",
+                         hint="say what to change")
+    return new
+
+
+def _preview(app_ctx: AppContext, plan: Iterable[dict[str, Any]], matching: int) -> None:
+    """The first changes, as before -> after, so that the question is about what will happen."""
+    import itertools
+
+    err = app_ctx.io.stderr
+    for row in itertools.islice(plan, PREVIEW):
+        refused = f"  (refused: {row['refused']})" if row["refused"] else ""
+        err.write(f"  {row['sample_id']}  {row['field']}: {row['before']} \u2192 {row['after']}{refused}\n")
+    if matching > PREVIEW:
+        err.write(f"  ... and more ({matching} samples match; --dry-run lists every change)\n")
+
+
 def _update_where(
-    app_ctx: AppContext, *, set_status: str | None, set_location: str | None, reason: str | None, force: bool,
-    yes: bool, output: str | None, **criteria_flags: Any,
+    app_ctx: AppContext, *, set_status: str | None, set_location: str | None, set_location_prefix: str | None,
+    reason: str | None, force: bool, yes: bool, dry_run: bool, output: str | None, **criteria_flags: Any,
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import check_new_values, update_where
+    from samplectl.services.bulk import check_new_values, plan_where, update_where
 
-    values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
-    if not values:
-        raise UsageError("--where needs --set-status and/or --set-location", hint="say what to change")
+    values = _new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
     if criteria.is_empty:
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
@@ -154,10 +221,22 @@ def _update_where(
     service.check_force(force, reason)
     check_new_values(service, values)
     matching = service.count(criteria)
-    what = " and ".join(f"{name} to {value!r}" for name, value in values.items())
+    parts = [f"{name} to {value!r}" for name, value in values.values.items()]
+    if values.prefix is not None:
+        parts.append(f"the storage_location prefix {values.prefix[0]!r} to {values.prefix[1]!r}")
+    what = " and ".join(parts)
     app_ctx.say(f"{matching} sample{'s' if matching != 1 else ''} match")
+    if dry_run:
+        from samplectl.output.records import write_records
+
+        shown = write_records(plan_where(service, criteria, values, reason=reason, force=force),
+                              app_ctx.choose_output(output), app_ctx.io.stdout, fields=PLAN_FIELDS,
+                              color=app_ctx.color("stdout"))
+        app_ctx.say(f"dry run: {shown} change{'s' if shown != 1 else ''} planned; nothing was written")
+        return
     if matching and not yes:
         app_ctx.require_terminal_or("--yes", "update --where")
+        _preview(app_ctx, plan_where(service, criteria, values, reason=reason, force=force), matching)
         if not typer.confirm(f"Set {what} on {matching} samples?", default=False, err=True):
             raise typer.Abort()
     progress = _progress(app_ctx, matching)
@@ -167,7 +246,7 @@ def _update_where(
         if progress is not None:
             progress.stop()
     summary = outcome.as_dict()
-    rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.items())), ("matched", outcome.matched),
+    rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.described().items())), ("matched", outcome.matched),
             ("changed", outcome.changed), ("unchanged", outcome.unchanged), ("refused", len(outcome.refused)),
             ("seconds", summary["seconds"])]
     print_report(app_ctx, summary, output, rows=rows)

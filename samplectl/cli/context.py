@@ -134,9 +134,19 @@ class AppContext:
             cache = self.token_cache()
             cached = cache.load()
             if cached is None:
+                self._refuse_if_not_set_up()
                 raise not_logged_in(None if cache.no_keyring else cache.problem)
             self._session = self.services.check_token(cached)
         return self._session
+
+    def _refuse_if_not_set_up(self) -> None:
+        """On a fresh machine the next step is `init`, not `login` (which would only say so)."""
+        database = self.services.users_database
+        if database.kind == "sqlite" and database.path is not None and not database.path.exists():
+            from samplectl.domain.errors import AuthError
+
+            raise AuthError("not logged in: samplectl is not set up on this machine yet",
+                            hint="run samplectl init --admin NAME, then samplectl login")
 
     def token_cache(self) -> TokenCache:
         from samplectl.stores.tokens import TokenCache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any
 
@@ -18,14 +17,18 @@ from samplectl.domain.vocab import EXPORT_FORMATS
 def export(
     ctx: typer.Context,
     criteria: opt.CriteriaFlags,
-    sort: opt.SortOption = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", metavar="FIELD",
+                     help="Sort by FIELD ascending or -FIELD descending. Default: the store's own order (fastest)."),
+    ] = None,
     file: Annotated[
         str | None, typer.Option("--file", "-f", metavar="PATH", help="Write to PATH (replaced whole) instead of stdout.")
     ] = None,
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="csv (default: the import's columns), jsonl (every field) or json.",
+            "--output", "-o", metavar="FORMAT", help="csv (default: the import's columns), jsonl (every field) or json.",
             autocompletion=lambda incomplete: [f for f in EXPORT_FORMATS if f.startswith(incomplete)],
         ),
     ] = None,
@@ -69,22 +72,18 @@ def export(
 
 
 def _write_file(path: str, write: Any) -> int:
-    """Write through a temporary file beside ``path``: a failed export never leaves half a file."""
+    """The export appears whole or not at all (see private_files.write_whole); a device or FIFO is written into."""
     from samplectl.domain.errors import ValidationFailed
+    from samplectl.private_files import write_whole
 
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, temp = tempfile.mkstemp(prefix=".samplectl-export-", dir=directory)
+        return write_whole(path, lambda out: int(write(out)))
+    except IsADirectoryError:
+        raise ValidationFailed(f"--file {path} is a directory",
+                               hint=f"name a file, e.g. --file {os.path.join(path, 'samples.csv')}") from None
     except OSError as exc:
-        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}", hint="choose a writable directory") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = int(write(out))
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return count
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}",
+                               hint="choose a writable place with free space") from None
 
 
 def _with_progress(app_ctx: AppContext, records: Iterable[Mapping[str, Any]], total: int) -> Iterator[Mapping[str, Any]]:

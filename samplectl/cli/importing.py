@@ -54,7 +54,7 @@ class ImportGroup(TyperGroup):
 import_app = typer.Typer(
     cls=ImportGroup,
     name="import",
-    help="Import samples from a CSV file, or undo an import.",
+    help="Import samples from a CSV or JSON file, or undo an import.",
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -117,19 +117,36 @@ def import_file(
     encoding: Annotated[
         str | None, typer.Option("--encoding", metavar="NAME", help="The file's text encoding (default UTF-8, BOM or not).")
     ] = None,
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", metavar="FORMAT",
+                     help="csv, jsonl or json. Default: from the file name, else from its first character.",
+                     autocompletion=lambda incomplete: [f for f in ("csv", "jsonl", "json") if f.startswith(incomplete)]),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option("--delimiter", metavar="CHAR",
+                     help="The CSV's delimiter (';', '|', tab). Default: detected from the header among , ; tab |."),
+    ] = None,
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
-    """Import samples from a CSV file, checking every row before anything is written.
+    """Import samples from a CSV or JSON file, checking every row before anything is written.
 
     The header names the columns: sample_id (optional: generated), sample_type, subject_id,
     collection_date, status (optional: collected), storage_location; any case and order.
+    The record's own columns (created_at, created_by, updated_at, updated_by, version) are
+    ignored, so what list, filter and export print imports back. The CSV delimiter (, ; tab |)
+    is detected from the header; JSON Lines and a JSON array of objects are read too.
     By default the file is imported whole or not at all; problems are listed with their line.
-    Ends with a summary: batch_id, read, created, updated, skipped, rejected, seconds.
+    Ends with a summary: batch_id, read, created, updated, skipped, rejected, seconds, dry_run;
+    a dry run counts what the import would create, update, skip and reject.
 
     Undo a batch (admin): samplectl import undo BATCH [--yes]
 
     Example: samplectl import freezer-2.csv --partial --errors rejected.csv
+
+    Example: samplectl import excel.csv --date-format %d/%m/%Y --dry-run
     """
     from samplectl.output.imports import write_problems
     from samplectl.services.importing import ImportOptions
@@ -139,10 +156,16 @@ def import_file(
     options = ImportOptions(
         path=path, dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
-        errors_path=errors, reason=reason,
+        errors_path=errors, reason=reason, format=file_format, delimiter=delimiter,
     )
     service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
-    report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
+    try:
+        report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
+    except KeyboardInterrupt:
+        # The write is one transaction (embedded) or rolled back as it stops (MongoDB): nothing stays.
+        kept = "nothing was written (dry run)" if dry_run else "nothing of this import was kept"
+        app_ctx.io.stderr.write(f"\ninterrupted: {kept}\n")
+        raise typer.Exit(130) from None
     if report.problems and (app_ctx.io.stderr_is_tty or app_ctx.output_requested not in ("json", "jsonl")):
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
                        table=app_ctx.io.stderr_is_tty, color=app_ctx.color("stderr"))

@@ -44,11 +44,13 @@ FieldsOption = Annotated[
 # typer choices (exit 2), as the contract asks. Metavars name what a technician types, not Python types.
 TypeCriteria = Annotated[
     list[str] | None,
-    typer.Option("--type", metavar="TYPE", help="Sample type (repeat for OR).", autocompletion=complete_from(SAMPLE_TYPES)),
+    typer.Option("--type", metavar="TYPE", help=f"Sample type: {', '.join(SAMPLE_TYPES)} (repeat for OR).",
+                 autocompletion=complete_from(SAMPLE_TYPES)),
 ]
 StatusCriteria = Annotated[
     list[str] | None,
-    typer.Option("--status", metavar="STATUS", help="Status (repeat for OR).", autocompletion=complete_from(STATUSES)),
+    typer.Option("--status", metavar="STATUS", help=f"Status: {', '.join(STATUSES)} (repeat for OR).",
+                 autocompletion=complete_from(STATUSES)),
 ]
 SubjectCriteria = Annotated[
     list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).")

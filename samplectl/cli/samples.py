@@ -9,11 +9,24 @@ import typer
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
+from samplectl.domain.criteria import check_limit
 from samplectl.domain.fields import Field, fields
+from samplectl.domain.vocab import SAMPLE_TYPES
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
     return ctx.ensure_object(AppContext)
+
+
+# Required values create asks for on a terminal: the question, its choices, its default.
+PROMPTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "sample_type": ("Sample type", SAMPLE_TYPES, None),
+    "subject_id": ("Subject id", (), None),
+    "collection_date": ("Collected (e.g. 2025-03-14T09:30, or now)", (), "now"),
+    "storage_location": ("Storage location", (), None),
+}
+FLAG_OF = {"sample_type": "--type", "subject_id": "--subject", "collection_date": "--collected",
+           "storage_location": "--location"}
 
 
 @opt.field_flags(fields().entered)
@@ -40,8 +53,12 @@ def create(
             flags = ", ".join(f.label for f in missing)
             raise UsageError(f"missing {flags} (stdin is not a terminal, so nothing is asked)",
                              hint=f"give {flags} on the command line")
+        from samplectl.cli.prompts import ask, field_check
+
         for f in missing:
-            values[f.name] = typer.prompt(prompt_text(f), err=True)
+            # Each answer is checked as it is given: a wrong one is asked again, nothing typed is lost.
+            question, choices, default = PROMPTS.get(f.name, (str(f.prompt), f.choices, None))
+            values[f.name] = ask(app_ctx, question, field_check(app_ctx, f.name), choices=choices, default=default)
     service = app_ctx.services.sample_service()
     record = service.create(values, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
@@ -69,7 +86,7 @@ def get(
     check_output(app_ctx, output)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
-    records = [service.get(sample_id) for sample_id in sample_ids]
+    records = [service.get(sample_id) for sample_id in sample_ids]  # the order and repeats asked for
     print_records(app_ctx, records, output, fields=fields_, single=len(sample_ids) == 1)
 
 
@@ -85,11 +102,9 @@ def _listing(
     fields: str | None = None,
 ) -> None:
     from samplectl.domain.criteria import Sort
-    from samplectl.domain.errors import ValidationFailed
 
     check_output(app_ctx, output)
-    if limit < 1:
-        raise ValidationFailed(f"--limit {limit} must be at least 1", hint="or use --all")
+    check_limit(limit)
     order = Sort.parse(sort)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
@@ -162,14 +177,29 @@ def delete(
     if not yes:
         app_ctx.require_terminal_or("--yes", "delete")
         # Check every id exists before asking, so the question is about real samples.
-        for sample_id in sample_ids:
-            service.get(sample_id)
-        noun = "sample" if len(sample_ids) == 1 else f"{len(sample_ids)} samples"
-        if not typer.confirm(f"Delete {noun} {', '.join(sample_ids)}?", default=False, err=True):
+        records = service.get_all(sample_ids)  # every id checked (5 naming the missing), each once
+        # Show what is about to go, so that the answer is about those samples and not just their ids.
+        _show_doomed(app_ctx, records[:DELETE_SHOWN])
+        if len(records) > DELETE_SHOWN:
+            app_ctx.io.stderr.write(f"  ... and {len(records) - DELETE_SHOWN} more\n")
+        noun = "this sample" if len(records) == 1 else f"these {len(records)} samples"
+        if not typer.confirm(f"Delete {noun}?", default=False, err=True):
             raise typer.Abort()
-    for sample_id in sample_ids:
-        service.delete(sample_id, reason=reason)
-        app_ctx.say(f"deleted {sample_id.strip()}")
+    # Every id is checked again before the first is deleted: one that does not exist changes nothing.
+    for record in service.delete_all(sample_ids, reason=reason):
+        app_ctx.say(f"deleted {record['sample_id']}")
+
+
+DELETE_SHOWN = 10  # samples listed before the delete question
+
+
+def _show_doomed(app_ctx: AppContext, records: list[dict[str, Any]]) -> None:
+    from samplectl.output.records import public
+
+    for record in records:
+        row = public(record)
+        app_ctx.io.stderr.write(f"  {row['sample_id']}  {row['sample_type']}  subject {row['subject_id']}  "
+                                f"collected {row['collection_date']}  {row['status']}  at {row['storage_location']}\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,6 +29,21 @@ def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, 
     from samplectl.output.kinds import ACCOUNTS
 
     print_kind(app_ctx, ACCOUNTS, [a.public() for a in accounts], output, fields=fields, single=single)
+
+
+def _for_people(app_ctx: AppContext, record: dict[str, Any]) -> dict[str, Any]:
+    """A table row: yes/no for flags, times to the minute in the lab's zone (JSON keeps the contract's types)."""
+    from datetime import datetime
+
+    tz = app_ctx.settings.tzinfo()
+    out: dict[str, Any] = {}
+    for name, value in record.items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, datetime):
+            value = value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        out[name] = value
+    return out
 
 
 @users_app.command("add")
@@ -124,7 +139,7 @@ def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 @users_app.command("passwd")
 def passwd(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Whose password (default: yours).")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Whose password (default: yours).")] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Change your password, or (admins) anyone's.

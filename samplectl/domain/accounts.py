@@ -12,11 +12,13 @@ from typing import overload
 
 from samplectl.domain import dates
 from samplectl.domain.errors import ValidationFailed
+from samplectl.domain.text import check_text, shown
 from samplectl.domain.vocab import ROLES
 
 # Letters, digits and . _ @ - : what lab usernames and e-mail local parts use, and nothing a
 # terminal or a log line could misread.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+MAX_USERNAME_LENGTH = 64
 MIN_PASSWORD_LENGTH = 8
 # bcrypt only ever reads 72 bytes; a longer password is refused rather than silently cut.
 MAX_PASSWORD_BYTES = 72
@@ -27,10 +29,11 @@ ACCOUNT_FIELDS = ("username", "role", "active", "created_at", "failed_logins", "
 
 def check_username(name: str) -> str:
     """The username as typed, trimmed; refused (6) unless it is a plain lab login name."""
-    name = name.strip()
+    # The text rule every value follows first (empty, controls, length), then the login-name shape.
+    name = check_text(name, name="username", max_length=MAX_USERNAME_LENGTH, word=True)
     if not USERNAME_PATTERN.fullmatch(name):
         raise ValidationFailed(
-            f"username {name!r} is not valid",
+            f"username {shown(name)} is not valid",
             hint="use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit",
         )
     return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -50,6 +51,16 @@ class Sort:
         return cls(field=name, descending=descending)
 
 
+MAX_LIMIT = 1_000_000_000  # beyond what any store holds, and far inside every engine's integers
+
+
+def check_limit(limit: int) -> int:
+    """``--limit N``: 1 to a billion (a larger number would overflow the engines' integers: exit 6, not 1)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"--limit {limit} must be between 1 and {MAX_LIMIT:,}", hint="or use --all")
+    return limit
+
+
 def _check_choices(flag: str, values: list[str], allowed: tuple[str, ...]) -> tuple[str, ...]:
     cleaned = tuple(v.strip().lower() for v in values)
     bad = [v for v in cleaned if v not in allowed]
@@ -73,12 +84,20 @@ def build_criteria(
 ) -> Criteria:
     """Validate criteria flags (exit 6 on a bad value) into a Criteria."""
     start = end_exclusive = end_inclusive = None
-    if collected_from:
+    # An empty value is refused, never read as "no criterion" or as a prefix that matches everything.
+    for flag, values in (("--subject", subject_ids), ("--location", location_prefixes)):
+        for value in values or []:
+            if not value.strip():
+                raise ValidationFailed(f"{flag} is empty", hint=f"give a value, or leave {flag} out",
+                                       details=[{"column": flag, "value": value, "message": "is empty"}])
+    if collected_from is not None:
         start, _ = parse_flag_date("--collected-from", collected_from, tz)
-    if collected_to:
+    if collected_to is not None:
         end, bare = parse_flag_date("--collected-to", collected_to, tz)
         if bare:  # a date without a time covers that whole day
-            end_exclusive = day_end(end, tz)
+            # After the last day that can be stored nothing lies: no upper bound then.
+            with contextlib.suppress(OverflowError):
+                end_exclusive = day_end(end, tz)
         else:
             end_inclusive = end
     return Criteria(

@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 ISO_EXAMPLE = "2025-03-14 or 2025-03-14T09:30:00+01:00"
+OUT_OF_RANGE = "is outside the dates samplectl can store (years 1 to 9999 in UTC)"
+# Real time zones run from UTC-12:00 to UTC+14:00; Python reads offsets up to ±23:59.
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
 
 
 def parse_when(text: str, tz: tzinfo, date_format: str | None = None) -> tuple[datetime, bool]:
@@ -36,15 +39,21 @@ def parse_when(text: str, tz: tzinfo, date_format: str | None = None) -> tuple[d
         except ValueError:
             raise ValueError(f"is not an ISO 8601 date or date-time (e.g. {ISO_EXAMPLE})") from None
         bare_date = len(text) <= 10 and "T" not in text and ":" not in text
+    offset = parsed.utcoffset()
+    if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError("has an offset no time zone uses (they run from -12:00 to +14:00)")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC), bare_date
+    try:
+        return parsed.astimezone(UTC), bare_date
+    except (OverflowError, ValueError):
+        raise ValueError(OUT_OF_RANGE) from None
 
 
 def day_end(start: datetime, tz: tzinfo) -> datetime:
     """The first instant after the local day that begins at ``start`` (a UTC instant)."""
     local = start.astimezone(tz)
-    next_day: date = local.date() + timedelta(days=1)
+    next_day: date = local.date() + timedelta(days=1)  # OverflowError after 9999-12-31: callers decide
     return datetime(next_day.year, next_day.month, next_day.day, tzinfo=tz).astimezone(UTC)
 
 

@@ -17,10 +17,10 @@ class Identity:
     def require(self, role: str, action: str) -> None:
         """Refuse (exit 4) unless this identity holds ``role`` or a higher one."""
         if ROLE_RANK.get(self.role, -1) < ROLE_RANK[role]:
-            raise PermissionDenied(
-                f"{action} needs the {role} role; {self.username} is {self.role}",
-                hint="ask a lab admin to run `samplectl users set-role`",
-            )
+            # An admin-only action is done by an admin; a role change is for people whose work needs it.
+            hint = ("ask a lab admin to do it" if role == "admin"
+                    else f"if your work needs it, a lab admin can give you the {role} role")
+            raise PermissionDenied(f"{action} needs the {role} role; {self.username} is {self.role}", hint=hint)
 
     @property
     def is_admin(self) -> bool:

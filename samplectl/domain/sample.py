@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
 from pydantic import Field as Rule
 
-from samplectl.domain.dates import parse_when, utc_now
+from samplectl.domain.dates import MAX_OFFSET, MIN_OFFSET, OUT_OF_RANGE, parse_when, utc_now
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.fields import Field, FieldRegistry, fields
-from samplectl.domain.vocab import NEXT_STATUSES
+from samplectl.domain.text import ONE_LINE_PATTERN, WORD_PATTERN, forbidden_character, shorten, shown
+from samplectl.domain.vocab import NEXT_STATUSES, SAMPLE_TYPES, STATUSES
 
-# Single line, no control characters; ids also have no whitespace at all.
-_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-_ID = r"^[^\s\x00-\x1f\x7f]+$"
-
+# The text rule of domain.text; ids also have no whitespace at all.
+_ONE_LINE = ONE_LINE_PATTERN
+_ID = WORD_PATTERN
 
 def _generate_missing(cls: type, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -34,7 +34,14 @@ def _parse_date(cls: type, value: Any, info: ValidationInfo) -> Any:
     ctx = info.context or {}
     if isinstance(value, str):
         tz: tzinfo = ctx["tz"]
-        return parse_when(value, tz, ctx.get("date_format"))[0]
+        try:
+            return parse_when(value, tz, ctx.get("date_format"))[0]
+        except ValueError:
+            # `now` is the current time (--collected now, the prompt's default), checked only
+            # after a date failed to parse: imports of real dates pay nothing for it.
+            if value.strip().lower() == "now":
+                return ctx.get("now") or utc_now()
+            raise
     return value
 
 
@@ -42,7 +49,13 @@ def _not_in_future(cls: type, value: datetime, info: ValidationInfo) -> datetime
     if value.tzinfo is None:
         value = value.replace(tzinfo=(info.context or {})["tz"])
     now: datetime = (info.context or {}).get("now") or utc_now()
-    value = value.astimezone(now.tzinfo)
+    offset = value.utcoffset()
+    if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError("has an offset no time zone uses (they run from -12:00 to +14:00)")
+    try:
+        value = value.astimezone(now.tzinfo)
+    except (OverflowError, ValueError):  # year 1 east of UTC: pydantic would let OverflowError through
+        raise ValueError(OUT_OF_RANGE) from None
     if value.microsecond:  # replace() is slow (half a microsecond): imports call this a million times
         value = value.replace(microsecond=0)
     if value > now:
@@ -118,25 +131,29 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"{field} is not a sample field"
     value = error.get("input")
-    shown = repr(value) if not isinstance(value, str) else repr(value.strip())
+    text = value.strip() if isinstance(value, str) else value
+    quoted = shown(text)
     if kind == "literal_error":
-        return f"{field} {shown} is not allowed; expected one of: {_allowed(field)}"
+        return f"{field} {quoted} is not allowed; expected one of: {_allowed(field)}"
     if kind == "string_too_short":
         return f"{field} is empty; a value is required"
     if kind == "string_too_long":
-        return f"{field} {shown} is {len(str(value).strip())} characters long; at most {ctx.get('max_length')} allowed"
-    if kind == "string_pattern_mismatch":
-        if field in fields() and fields()[field].kind == "id":
-            return f"{field} {shown} must be one word: no spaces, tabs, line breaks or control characters"
-        return f"{field} {shown} must be a single line with no control characters"
+        return f"{field} {quoted} is {len(str(value).strip())} characters long; at most {ctx.get('max_length')} allowed"
+    if kind in ("string_pattern_mismatch", "string_unicode"):
+        problem = forbidden_character(text) if isinstance(text, str) else None
+        if field == "sample_id" and isinstance(text, str) and any(c.isspace() for c in text):
+            return f"{field} {quoted} must be one word: no spaces, tabs, line breaks or control characters"
+        if problem is not None:
+            return f"{field} {quoted} must be a single line of visible text; it contains {problem}"
+        return f"{field} {quoted} must be one word: no spaces"
     if kind == "value_error":
         reason = str(ctx.get("error") or error.get("msg", ""))
-        return f"{field} {shown} {reason}"
+        return f"{field} {quoted} {reason}"
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
-        return f"{field} {shown} is not an ISO 8601 date or date-time"
+        return f"{field} {quoted} is not an ISO 8601 date or date-time"
     if kind == "string_type":
-        return f"{field} {shown} must be text"
-    return f"{field} {shown}: {error.get('msg', 'is not valid')}"
+        return f"{field} {quoted} must be text"
+    return f"{field} {quoted}: {error.get('msg', 'is not valid')}"
 
 
 def problems_of(exc: ValidationError) -> list[dict[str, Any]]:
@@ -147,7 +164,8 @@ def problems_of(exc: ValidationError) -> list[dict[str, Any]]:
         value = error.get("input") if error["type"] != "missing" else None
         if isinstance(value, dict):  # a whole-record error has the record as input
             value = None
-        out.append({"column": field, "value": value if value is None else str(value), "message": _describe(error)})
+        # The value is echoed cut short: a 100 KB cell must not become 400 KB of error output.
+        out.append({"column": field, "value": value if value is None else shorten(value), "message": _describe(error)})
     return out
 
 
@@ -175,7 +193,7 @@ def normalise_choices(data: Mapping[str, Any]) -> dict[str, Any]:
     nothing is left as given, so the error shows what the user typed.
     """
     out = dict(data)
-    for name, allowed in ((f.name, f.choices) for f in fields().entered if f.choices):
+    for name, allowed in (("sample_type", SAMPLE_TYPES), ("status", STATUSES)):
         value = out.get(name)
         if isinstance(value, str) and value.strip().lower() in allowed:
             out[name] = value.strip().lower()
@@ -197,9 +215,9 @@ def validate_sample(
 
 def _hint_for(problems: list[dict[str, Any]]) -> str | None:
     columns = {p["column"] for p in problems}
-    if any(f.kind == "datetime" for f in fields().entered if f.name in columns):
+    if "collection_date" in columns:
         return "dates look like 2025-03-14 or 2025-03-14T09:30:00+01:00 and cannot be in the future"
-    if any(f.choices for f in fields().entered if f.name in columns):
+    if columns & {"sample_type", "status"}:
         return "see `samplectl create --help` for the allowed values"
     return None
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
+from samplectl.domain.text import escape_invisible
+
 
 def write_error(
     err: IO[str], *, code: str, message: str, hint: str | None, details: list[Any], envelope: bool, color: bool
 ) -> None:
+    # Whatever a message echoes, no control sequence reaches the terminal (nor a lone surrogate the stream).
+    message, hint = escape_invisible(message), escape_invisible(hint) if hint else hint
     if color:
         err.write(f"\x1b[31merror:\x1b[0m {message}\n")
         if hint:
@@ -21,4 +25,4 @@ def write_error(
         body = {"error": {"code": code, "message": message, "details": details}}
         if hint:
             body["error"]["hint"] = hint
-        err.write(json.dumps(body, ensure_ascii=False, default=str) + "\n")
+        err.write(escape_invisible(json.dumps(body, ensure_ascii=False, default=str)) + "\n")

@@ -11,7 +11,7 @@ class RowsProgress:
 
     def __init__(self, err: IO[str], *, color: bool) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
         console = Console(file=err, force_terminal=True, no_color=not color, highlight=False)
         self.bar = Progress(
@@ -20,7 +20,7 @@ class RowsProgress:
             TaskProgressColumn(),
             TextColumn("{task.fields[rows]:>12,} rows"),
             TextColumn("{task.fields[rate]:>10,} rows/s"),
-            TimeElapsedColumn(),
+            TimeRemainingColumn(),  # what a technician waiting wants to know: how long is left
             console=console,
             refresh_per_second=4,
         )
@@ -46,6 +46,7 @@ class RowsProgress:
                 self.bar.update(self.task, completed=task.total)
             self.task = None
 
-    def done(self) -> None:
-        self._finish_task()
+    def done(self, finished: bool = True) -> None:
+        if finished:
+            self._finish_task()
         self.bar.stop()

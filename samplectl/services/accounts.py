@@ -119,30 +119,35 @@ class AccountService:
             # The name typed is not recorded: people sometimes type their password there.
             self._record("login_failed", UNKNOWN_USER, reason="unknown username", at=now)
             raise AuthError(WRONG_CREDENTIALS, hint="check both and try again")
-        if account.locked(now):
+        # The attempt is counted before the password is checked: guesses started together cannot
+        # all be checked before the first of them is counted (the lockout would then not hold).
+        reserved = self.store.reserve_attempt(account.username, now, self.settings.lockout_attempts,
+                                              timedelta(minutes=self.settings.lockout_minutes))
+        if reserved is None:
             spend_time(password, rounds)
             self._record("login_failed", account.username, reason="account locked", at=now)
-            assert account.locked_until is not None
+            locked = self.store.get(account.username) or account
+            until = _when(locked.locked_until) if locked.locked_until else "later"
             raise AuthError(
-                f"account {account.username!r} is locked until {_when(account.locked_until)} "
-                "after too many failed logins",
+                f"account {account.username!r} is locked until {until} after too many failed logins",
                 hint=f"wait, or ask a lab admin: samplectl users unlock {account.username}",
             )
         if not verify_password(password, account.password_hash):
-            self._fail(account, now)
+            reason = "wrong password"
+            if reserved.locked(now):
+                assert reserved.locked_until is not None
+                reason += f"; locked until {_when(reserved.locked_until)}"
+            self._record("login_failed", account.username, reason=reason, at=now)
             raise AuthError(WRONG_CREDENTIALS, hint="check both and try again")
         if not account.active:
             self._record("login_failed", account.username, reason="account disabled", at=now)
             raise AuthError(f"account {account.username!r} is disabled",
                             hint=f"ask a lab admin: samplectl users enable {account.username}")
-        fresh: dict[str, Any] = {}
-        if account.failed_logins or account.locked_until:
-            fresh.update(failed_logins=0, locked_until=None)
+        fresh: dict[str, Any] = {"failed_logins": 0, "locked_until": None}  # the reserved attempt succeeded
         if rounds_of(account.password_hash) < rounds:
             # Raise the cost of hashes made cheaper than configured (e.g. by an old setting).
             fresh["password_hash"] = hash_password(password, rounds)
-        if fresh:
-            self.store.update(account.username, **fresh)
+        self.store.update(account.username, **fresh)
         token, claims = tokens.issue(account.username, account.role, account.password_changed_at, key, now,
                                      timedelta(hours=self.settings.token_lifetime_hours))
         self._record("login", account.username, at=now)
@@ -183,9 +188,11 @@ class AccountService:
             raise NotFound(f"no user named {name.strip()!r}", hint="`samplectl users list` shows the users")
         return account
 
-    def _keep_an_admin(self, account: Account, what: str) -> None:
-        others = [a for a in self.store.active_admins() if a.lower() != account.username.lower()]
-        if account.role == "admin" and account.active and not others:
+    def _keep_an_admin(self, account: Account, what: str, **values: Any) -> None:
+        """Apply ``values`` to the account unless that would leave no active admin (checked and done in one step)."""
+        changed = (self.store.update_keeping_an_admin(account.username, **values)
+                   if account.role == "admin" and account.active else self.store.update(account.username, **values))
+        if not changed:
             raise Conflict(f"{what} would leave no active admin",
                            hint="make another user admin first: samplectl users set-role NAME admin")
 
@@ -205,10 +212,14 @@ class AccountService:
         account = self._target(name)
         if account.active == active:
             return account
-        if not active:
-            self._keep_an_admin(account, f"disabling {account.username}")
         now = self.clock()
-        self.store.update(account.username, active=active)
+        if active:
+            self.store.update(account.username, active=True)
+        else:
+            self._keep_an_admin(account, f"disabling {account.username}", active=False)
+            # Every login made so far ends for good: enabling the account later does not revive them.
+            self.store.end_sessions(tokens.sessions_key(account.username), account.username, now,
+                                    tokens.LONGEST_LIFETIME)
         self._change("user_enable" if active else "user_disable", account.username,
                      {"active": {"before": account.active, "after": active}}, now)
         return self._target(account.username)
@@ -219,10 +230,11 @@ class AccountService:
         account = self._target(name)
         if account.role == role:
             return account
-        if role != "admin":
-            self._keep_an_admin(account, f"making {account.username} {role}")
         now = self.clock()
-        self.store.update(account.username, role=role)
+        if role != "admin":
+            self._keep_an_admin(account, f"making {account.username} {role}", role=role)
+        else:
+            self.store.update(account.username, role=role)
         self._change("user_set_role", account.username, {"role": {"before": account.role, "after": role}}, now)
         return self._target(account.username)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -28,13 +29,14 @@ def parse_range(since: str | None, until: str | None, tz: tzinfo) -> TimeRange:
     """--since/--until as the criteria flags read dates: local time unless an offset, whole days."""
     found = TimeRange()
     for flag, text in (("--since", since), ("--until", until)):
-        if not text:
+        if text is None:
             continue
         when, bare = parse_flag_date(flag, text, tz)
         if flag == "--since":
             found.since = when
         elif bare:
-            found.before = day_end(when, tz)
+            with contextlib.suppress(OverflowError):  # the last day that can be stored: no upper bound
+                found.before = day_end(when, tz)
         else:
             found.until = when
     return found

@@ -19,6 +19,7 @@ from samplectl import __version__
 from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, NotFound
 from samplectl.domain.identity import Identity
+from samplectl.domain.text import check_reason
 from samplectl.services.samples import diff
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, RUNNING, UNDONE, BatchStore
@@ -60,6 +61,7 @@ class BatchUndo:
 
     def undo(self, batch_id: str, reason: str | None = None) -> UndoResult:
         self.identity.require("admin", "undoing an import")
+        reason = check_reason(reason)
         batch = self.batch(batch_id)
         if batch["state"] == RUNNING:
             if is_alive(batch):

@@ -7,13 +7,14 @@ lifecycle, with its own audit record. Refused samples do not stop the others.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.errors import Conflict, UsageError
+from samplectl.domain.errors import Conflict, UsageError, ValidationFailed
 from samplectl.domain.sample import validate_sample
+from samplectl.domain.text import check_reason
 from samplectl.services.samples import SampleService
 from samplectl.stores.changes import APPLIED, Change
 
@@ -39,36 +40,96 @@ class BulkOutcome:
                 "refused_samples": self.refused, "seconds": round(self.seconds, 3)}
 
 
-def check_new_values(service: SampleService, values: Mapping[str, str]) -> None:
+@dataclass(frozen=True)
+class NewValues:
+    """What `update --where` sets: whole values, and/or a storage-location prefix replaced by another.
+
+    `--location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/` moves FRZ-1/R3/B1 to FRZ-2/R1/B1: the
+    rest of each location (box, position) is kept, which setting the whole value would lose.
+    """
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    prefix: tuple[str, str] | None = None  # (old, new)
+
+    def __bool__(self) -> bool:
+        return bool(self.values) or self.prefix is not None
+
+    def for_sample(self, current: Mapping[str, Any]) -> dict[str, str]:
+        out = dict(self.values)
+        if self.prefix is not None:
+            old, new = self.prefix
+            location = current["storage_location"]
+            if location.startswith(old):
+                out["storage_location"] = new + location[len(old):]
+        return out
+
+    def described(self) -> dict[str, str]:
+        """For the summary's "set": the values, and the prefix as `OLD* -> NEW*`."""
+        out = dict(self.values)
+        if self.prefix is not None:
+            out["storage_location"] = f"{self.prefix[0]}* -> {self.prefix[1]}*"
+        return out
+
+
+def check_new_values(service: SampleService, values: Mapping[str, str] | NewValues) -> None:
     """Validate the new values once, before any sample is read (exit 6 with the field's message)."""
+    new = values if isinstance(values, NewValues) else NewValues(values)
     probe = {"sample_type": "blood", "subject_id": "probe", "collection_date": service.now(),
              "status": "collected", "storage_location": "probe"}
-    probe.update(values)
+    probe.update(new.values)
+    if new.prefix is not None:
+        probe["storage_location"] = new.prefix[1]  # its text rules; the length is checked per sample
     validate_sample(probe, tz=service.tz, now=service.now())
+
+
+def plan_where(
+    service: SampleService, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """What `update --where` would do, one row per field a sample would change (nothing is written).
+
+    Each row is {"sample_id", "field", "before", "after", "refused"}: `refused` says why a sample
+    would be refused (the lifecycle, a value too long), else None. Streams, in sample-id order.
+    """
+    now = service.now()
+    for current in service.find(criteria, Sort("sample_id", descending=False), None):
+        new = values.for_sample(current)
+        refused = None
+        try:
+            change = service.plan_update(current, new, reason=reason, force=force, now=now)
+            changes = change.entry["changes"] if change is not None else {}
+        except (Conflict, ValidationFailed) as exc:
+            refused = exc.message
+            changes = {name: {"before": current.get(name), "after": value} for name, value in new.items()
+                       if current.get(name) != value}
+        for name, change_of in changes.items():
+            yield {"sample_id": current["sample_id"], "field": name, "before": change_of["before"],
+                   "after": change_of["after"], "refused": refused}
 
 
 def update_where(
     service: SampleService,
     criteria: Criteria,
-    values: Mapping[str, str],
+    values: Mapping[str, str] | NewValues,
     *,
     reason: str | None = None,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> BulkOutcome:
-    """Set ``values`` (status and/or storage_location) on every sample matching ``criteria``."""
+    """Set ``values`` (status and/or storage_location, or a location prefix) on every sample matching ``criteria``."""
     service.identity.require("technician", "updating samples")
-    if not values:
+    new_values = values if isinstance(values, NewValues) else NewValues(values)
+    if not new_values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
+    reason = check_reason(reason)
     if criteria.is_empty:
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
         raise UsageError("--where needs at least one criterion",
                          hint="select with --type, --status, --subject, --location, --collected-from/-to")
     service.check_force(force, reason)
-    check_new_values(service, values)
+    check_new_values(service, new_values)
     service.changes.settle_stale()
     started = time.monotonic()
-    outcome = BulkOutcome(set=dict(values))
+    outcome = BulkOutcome(set=new_values.described())
     batch: list[Change] = []
     now = service.now()
 
@@ -88,8 +149,8 @@ def update_where(
     for current in service.find(criteria, Sort("sample_id", descending=False), None):
         outcome.matched += 1
         try:
-            change = service.plan_update(current, values, reason=reason, force=force, now=now)
-        except Conflict as exc:  # outside the lifecycle, or being changed right now
+            change = service.plan_update(current, new_values.for_sample(current), reason=reason, force=force, now=now)
+        except (Conflict, ValidationFailed) as exc:  # the lifecycle, being changed right now, a prefix too long
             outcome.refused.append({"sample_id": current["sample_id"], "message": exc.message})
             change = None
         else:

@@ -1,4 +1,9 @@
-"""Reading a CSV file for an import: bytes, encoding, physical lines and records, in passes.
+"""Reading an import file: bytes, encoding, format, physical lines and records, in passes.
+
+Formats: CSV with its delimiter detected from the header among `,` `;` TAB `|` (spreadsheets
+save with the one their locale uses; `--delimiter` overrides), JSON Lines and a JSON array of
+objects (``jsonsource``). The format is given, else told by the file's name, else by its first
+character (`[` or `{` is JSON).
 
 An import reads its file more than once (validate everything first, then write), so a source
 can be opened again: a named file is re-read (and must not change meanwhile); standard input is
@@ -14,6 +19,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import os
 import stat
 import sys
@@ -26,6 +32,39 @@ from samplectl.domain.errors import ValidationFailed
 READ_CHUNK = 1 << 16
 DEFAULT_ENCODING = "utf-8-sig"  # UTF-8 with or without a byte order mark
 STDIN = "-"
+FORMATS = ("csv", "jsonl", "json")
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+def check_format(name: str | None) -> str | None:
+    if name is None:
+        return None
+    fmt = name.strip().lower()
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"--format {name!r} is not an import format", hint=f"use one of: {', '.join(FORMATS)}")
+    return fmt
+
+
+def check_delimiter(given: str | None) -> str | None:
+    if given is None:
+        return None
+    delimiter = DELIMITER_NAMES.get(given.lower(), given)
+    if len(delimiter) != 1 or delimiter in ('"', "\r", "\n") or delimiter.isalnum():
+        raise ValidationFailed(f"--delimiter {given!r} is not one character", hint="for example ';', '|' or tab")
+    return delimiter
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The candidate the header line holds most often (a header of one column: a comma)."""
+    counts = [(header_line.count(d), d) for d in DELIMITERS]
+    best = max(counts, key=lambda c: c[0])
+    return best[1] if best[0] else ","
+
+
+def format_of_name(path: str) -> str | None:
+    return None if path == STDIN else _SUFFIXES.get(os.path.splitext(path)[1].lower())
 
 
 class _Tap(io.BufferedIOBase):
@@ -68,10 +107,14 @@ class _Tap(io.BufferedIOBase):
 class CsvSource:
     """A CSV file (or ``-`` for standard input) that can be read several times."""
 
-    def __init__(self, path: str, *, encoding: str | None = None, stdin: IO[bytes] | None = None) -> None:
+    def __init__(self, path: str, *, encoding: str | None = None, stdin: IO[bytes] | None = None,
+                 fmt: str | None = None, delimiter: str | None = None, ignore_unknown: bool = False) -> None:
         self.path = path
         self.name = "<stdin>" if path == STDIN else os.path.basename(path)
         self.encoding = _check_encoding(encoding or DEFAULT_ENCODING)
+        self.format = check_format(fmt) or format_of_name(path)  # None: told by the first character
+        self.delimiter = check_delimiter(delimiter)  # None: detected from the header
+        self.ignore_unknown = ignore_unknown
         self._stdin = stdin
         self._spool: IO[bytes] | None = None
         self.sha256: str | None = None
@@ -140,7 +183,11 @@ def is_blank(cells: list[str]) -> bool:
 
 def _check_encoding(name: str) -> str:
     try:
-        codecs.lookup(name)
+        info = codecs.lookup(name)
+        # rot13, base64, hex, zlib... are codecs but not text encodings (io refuses them: exit 1);
+        # punycode and idna decode host names, not files.
+        if not getattr(info, "_is_text_encoding", True) or info.name in ("punycode", "idna"):
+            raise LookupError(name)
     except LookupError:
         raise ValidationFailed(
             f"--encoding {name!r} is not a known text encoding",
@@ -151,16 +198,49 @@ def _check_encoding(name: str) -> str:
 
 
 class CsvPass:
-    """One pass: the header, then ``(line, cells)`` for every record that is not blank."""
+    """One pass: the header, then ``(line, cells)`` for every record that is not blank.
+
+    ``reader`` yields each record's cells and counts physical lines in ``line_num``, as a csv
+    reader does, whatever the file's format.
+    """
 
     def __init__(self, source: CsvSource, raw: IO[bytes], spool: IO[bytes] | None) -> None:
         self.source = source
         self._raw = raw
         self.tap = _Tap(raw, spool)
         self.text = io.TextIOWrapper(self.tap, encoding=source.encoding, errors="strict", newline="")  # type: ignore[type-var]
-        self.reader = csv.reader(self.text)
         self.header: list[str] | None = None
         self.header_line = 0
+        self.reader: Any = None
+        self.json: Any = None
+        lead = self._lead()
+        first = lead[-1].lstrip("\ufeff \t") if lead else ""
+        if source.format is None:
+            source.format = "json" if first[:1] in ("[", "{") else "csv"
+        if source.format == "csv":
+            if source.delimiter is None:
+                source.delimiter = detect_delimiter(first)
+            # The lines read to find the header are handed back to the reader in front of the rest.
+            self.reader = csv.reader(itertools.chain(lead, self.text) if lead else self.text,
+                                     delimiter=source.delimiter)
+        else:
+            from samplectl.services.jsonsource import JsonRecords
+            from samplectl.services.rowcheck import IMPORT_COLUMNS, column_key
+
+            with self.errors():
+                self.json = JsonRecords(lead, self.text, columns=IMPORT_COLUMNS, key=column_key,
+                                        ignore_unknown=source.ignore_unknown)
+            self.reader = self.json
+
+    def _lead(self) -> list[str]:
+        """The lines up to the first one that is not blank (the header, or JSON's first line)."""
+        lead: list[str] = []
+        with self.errors():
+            for line in iter(self.text.readline, ""):
+                lead.append(line)
+                if line.strip("\ufeff \t\r\n"):
+                    break
+        return lead
 
     @property
     def bytes_read(self) -> int:
@@ -168,6 +248,12 @@ class CsvPass:
 
     def read_header(self) -> list[str] | None:
         """The first record that is not blank, or None for a file with no records at all."""
+        if self.json is not None:
+            with self.errors():
+                found = self.json.read_header()
+            if found is not None:
+                self.header, self.header_line = found
+            return self.header
         for line, cells in self._records():
             self.header, self.header_line = cells, line
             return cells
@@ -199,8 +285,15 @@ class CsvPass:
             yield
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None
+        except UnicodeError as exc:  # a codec that fails in its own way
+            line = self.reader.line_num + 1
+            raise ValidationFailed(
+                f"line {line} cannot be read as {self.source.encoding} text ({exc})",
+                hint="name the file's real encoding with --encoding, e.g. utf-8 or cp1252",
+                details=[{"line": line, "column": None, "value": None, "message": str(exc)}],
+            ) from None
         except csv.Error as exc:
-            line = self.reader.line_num
+            line = self.reader.line_num if self.reader is not None else 1
             raise ValidationFailed(
                 f"line {line}: the CSV cannot be read: {exc}",
                 hint="check the quotes up to that line: a value with commas, quotes or line breaks is "

@@ -106,37 +106,50 @@ class ServiceFactory:
             self._user_store = open_user_store(self.users_database, self.settings.server_timeout_ms)
         return self._user_store
 
+    def _store_and_identity(self) -> tuple[SampleStore, Identity]:
+        """The sample store and who uses it, in the order that reports the right problem first.
+
+        The embedded store is opened only for someone logged in: opening creates its file, and a
+        refused command must leave a fresh machine as it was. A server's URI is checked first: a
+        broken setting is the problem to fix, whoever is logged in.
+        """
+        if self.settings.embedded:
+            identity = self.identity()
+            return self.sample_store(), identity
+        store = self.sample_store()
+        return store, self.identity()
+
     # -- services -------------------------------------------------------------------------
     def sample_service(self) -> SampleService:
         from samplectl.services.samples import SampleService
 
-        store = self.sample_store()
-        return SampleService(store=store, audit=self.audit_log(store), identity=self.identity(),
+        store, identity = self._store_and_identity()
+        return SampleService(store=store, audit=self.audit_log(store), identity=identity,
                              tz=self.settings.tzinfo())
 
     def audit_service(self) -> AuditService:
         from samplectl.services.audit import AuditService
         from samplectl.stores.changes import writer_for
 
-        store = self.sample_store()
+        store, identity = self._store_and_identity()
         audit = self.audit_log(store)
-        return AuditService(store=store, audit=audit, identity=self.identity(), writer=writer_for(store, audit))
+        return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit))
 
     def import_service(self, *, progress: Progress | None = None,
                        notify: Callable[[str], None] | None = None) -> ImportService:
         """Imports; `progress` and `notify` are how the front end shows rows and warnings as they happen."""
         from samplectl.services.importing import ImportService, NoProgress
 
-        store = self.sample_store()
+        store, identity = self._store_and_identity()
         return ImportService(store=store, audit=self.audit_log(store), batches=self.batch_store(),
-                             identity=self.identity(), tz=self.settings.tzinfo(),
+                             identity=identity, tz=self.settings.tzinfo(),
                              progress=progress or NoProgress(), notify=notify or _ignore)
 
     def batch_undo(self) -> BatchUndo:
         from samplectl.services.batchundo import BatchUndo
 
-        store = self.sample_store()
-        return BatchUndo(store, self.audit_log(store), self.batch_store(), self.identity())
+        store, identity = self._store_and_identity()
+        return BatchUndo(store, self.audit_log(store), self.batch_store(), identity)
 
     def account_service(self, *, logged_in: bool = True) -> AccountService:
         """Accounts as the acting user (user management), or as nobody yet (init, login)."""

@@ -28,6 +28,7 @@ from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
+from samplectl.domain.text import check_reason, shorten
 from samplectl.services.batchundo import BatchUndo
 from samplectl.services.batchwriter import BatchWriter, Valid
 from samplectl.services.csvsource import CsvPass, CsvSource, is_blank
@@ -39,8 +40,10 @@ from samplectl.services.rowcheck import (
     RowChecker,
     SeenIds,
     map_header,
+    record_of,
     repeated_problem,
 )
+from samplectl.services.samples import diff
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
 from samplectl.stores.samples import SampleStore
@@ -64,7 +67,7 @@ class Progress(Protocol):
 
     def phase(self, name: str, total_bytes: int | None) -> None: ...
     def update(self, rows: int, bytes_read: int) -> None: ...
-    def done(self) -> None: ...
+    def done(self, finished: bool = True) -> None: ...  # finished=False: stopped early, shown where it stopped
 
 
 class NoProgress:
@@ -74,7 +77,7 @@ class NoProgress:
     def update(self, rows: int, bytes_read: int) -> None:
         pass
 
-    def done(self) -> None:
+    def done(self, finished: bool = True) -> None:
         pass
 
 
@@ -90,8 +93,12 @@ class ImportOptions:
     encoding: str | None = None
     errors_path: str | None = None
     reason: str | None = None
+    format: str | None = None  # csv, jsonl or json; None: from the file name, else its first character
+    delimiter: str | None = None  # None: detected from the header
 
     def check(self) -> None:
+        if self.reason is not None:
+            object.__setattr__(self, "reason", check_reason(self.reason))  # frozen: trimmed once, here
         if self.on_conflict not in ON_CONFLICT:
             raise ValidationFailed(
                 f"--on-conflict {self.on_conflict!r} is not allowed; expected one of: {', '.join(ON_CONFLICT)}",
@@ -166,7 +173,9 @@ class ImportService:
         options.check()
         started = time.perf_counter()
         now = to_millisecond(self.clock())
-        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin)
+        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin, fmt=options.format,
+                           delimiter=options.delimiter, ignore_unknown=options.ignore_unknown)
+        finished = False
         try:
             notices = self._prepare() if not options.dry_run else []
             report, checker, repeated = self._check_file(source, options, now)
@@ -175,9 +184,10 @@ class ImportService:
                 self._refuse_repeat(source, options)
                 if report.valid and (not report.rejected or options.partial):
                     self._write(source, options, checker, repeated, now, report)
+            finished = True
         finally:
             source.close()
-            self.progress.done()
+            self.progress.done(finished)  # interrupted or failed: the bar stays where it stopped
         report.seconds = time.perf_counter() - started
         report.error = _outcome(report, options)
         return report
@@ -226,13 +236,16 @@ class ImportService:
         make_id: Any = None,
     ) -> RowChecker:
         self.progress.phase("checking" if repeated is None else "rechecking", source.size)
-        lookups = not options.dry_run and options.on_conflict != "skip"
+        # A dry run looks ids up under every --on-conflict, to count what the import would do; into an
+        # empty store every valid row would be created, which needs no look-up at all.
+        empty_dry_run = options.dry_run and self._store_is_empty()
+        lookups = (options.dry_run or options.on_conflict != "skip") and not empty_dry_run
         with source.read() as csv_pass:
             checker = self._checker(csv_pass, options, now, make_id)
             rejects = RejectedRows.open(options.errors_path, csv_pass.header or []) if options.errors_path else None
             try:
                 for chunk in self._chunks(csv_pass, checker, seen=seen, repeated=repeated, keep_valid=lookups):
-                    refused = self._conflicts(chunk.valid, options.on_conflict) if lookups else []
+                    refused = self._conflicts(chunk.valid, options, report) if lookups else []
                     report.read += chunk.read
                     report.invalid_rows += len(chunk.bad)
                     report.conflict_rows += len(refused)
@@ -244,13 +257,20 @@ class ImportService:
             finally:
                 if rejects is not None:
                     rejects.close()
+        if empty_dry_run:
+            report.created = report.valid
         return checker
+
+    def _store_is_empty(self) -> bool:
+        from samplectl.domain.criteria import Criteria, Sort
+
+        return next(iter(self.store.find(Criteria(), Sort("sample_id", descending=False), 1)), None) is None
 
     def _checker(self, csv_pass: CsvPass, options: ImportOptions, now: datetime, make_id: Any) -> RowChecker:
         header = csv_pass.read_header()
         if header is None:
             raise ValidationFailed(
-                f"{csv_pass.source.name} is empty: an import needs at least a header row",
+                f"{_named(csv_pass.source.path)} is empty: an import needs at least a header row",
                 hint=f"the first line names the columns: {COLUMN_LIST}",
             )
         columns = map_header(header, ignore_unknown=options.ignore_unknown, line=csv_pass.header_line)
@@ -312,13 +332,22 @@ class ImportService:
         self.progress.update(count, csv_pass.bytes_read)
         return Chunk(count, valid, bad)
 
-    def _conflicts(self, valid: list[Valid], on_conflict: str) -> list[Rejected]:
-        """Rows the store refuses: an existing id under ``fail``, a lifecycle break under ``update``."""
+    def _conflicts(self, valid: list[Valid], options: ImportOptions, report: ImportReport) -> list[Rejected]:
+        """Rows the store refuses: an existing id under ``fail``, a lifecycle break under ``update``.
+
+        A dry run also counts what the import would do with the others: create, update or skip.
+        """
+        on_conflict = options.on_conflict
         given = {sample.sample_id: (line, cells, sample) for line, cells, sample in valid}
         existing = self.store.existing(list(given)) if given else {}
         refused: list[Rejected] = []
+        if options.dry_run:
+            report.created += len(given) - len(existing)
         for sample_id, current in existing.items():
             line, cells, sample = given[sample_id]
+            if on_conflict == "skip":
+                report.skipped += 1
+                continue
             if on_conflict == "fail":
                 problem = {"line": line, "column": "sample_id", "value": sample_id,
                            "message": f"sample_id {sample_id!r} already exists"}
@@ -327,6 +356,10 @@ class ImportService:
                            "message": f"status cannot change from {current['status']} to {sample.status} "
                                       f"(sample {sample_id!r})"}
             else:
+                if options.dry_run:  # as the writer decides: an update that changes nothing is a skip
+                    changed = diff(current, record_of(sample))
+                    report.updated += bool(changed)
+                    report.skipped += not changed
                 continue
             refused.append((line, cells, [problem]))
         return sorted(refused, key=lambda r: r[0])
@@ -394,6 +427,17 @@ class ImportService:
             pass
 
 
+def _named(path: str) -> str:
+    # The path as given: `import <(cmd)` reads /dev/fd/63, and "63 is empty" names nothing anyone typed.
+    return "standard input" if path == "-" else shorten(path)
+
+
+def _quoted(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)
+
+
 def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | None:
     """The error (and exit code) an import ends with, once its summary is printed."""
     if not report.rejected:
@@ -414,7 +458,12 @@ def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | N
     elif options.partial and report.batch_id:
         written = report.created + report.updated
         message = f"{what}; the other rows were imported ({written} written, batch {report.batch_id}){listed}"
-        hint = "fix the rejected rows and import them" + (keep or " (--errors FILE saves them with their reasons)")
+        if options.errors_path:
+            # The rejected rows' file carries two more columns (line, reason): --ignore-unknown skips them.
+            hint = (f"fix the rows in {options.errors_path}, then import it: "
+                    f"samplectl import {_quoted(options.errors_path)} --ignore-unknown")
+        else:
+            hint = "fix the rejected rows and import them (--errors FILE saves them with their reasons)"
     else:
         message = f"{what}; nothing was imported{listed}"
         if report.invalid_rows:

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from samplectl.domain.csvcells import neutralise
 from samplectl.domain.errors import ValidationFailed
+from samplectl.private_files import open_private
 from samplectl.services.rowcheck import reason_of
 
 EXTRA_COLUMNS = ("line", "reason")
@@ -28,7 +29,7 @@ class RejectedRows:
     @classmethod
     def open(cls, path: str, header: Sequence[str]) -> RejectedRows:
         try:
-            out = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+            out = open_private(path)  # the rows of a lab's file: 0600 from the first byte
         except OSError as exc:
             raise ValidationFailed(
                 f"cannot write the rejected rows to {path}: {exc.strerror or exc}",

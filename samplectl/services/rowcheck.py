@@ -24,7 +24,8 @@ from samplectl.domain.csvcells import restore
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.fields import fields
 from samplectl.domain.sample import SampleInput, problems_of
-from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.domain.text import shorten, shown
+from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 
 REQUIRED_COLUMNS = tuple(f.name for f in fields().where(lambda f: f.entered and f.required))
 COLUMN_LIST = ",".join(INPUT_FIELDS)
@@ -37,6 +38,11 @@ _BLANK_MEANS_UNSET = tuple(f.name for f in fields().entered if f.blank != "gener
 _CHOICES = tuple((f.name, f.choices) for f in fields().entered if f.choices)
 # A cell samplectl marked so a spreadsheet shows it as text (domain.csvcells): found in one search per row.
 _MARKED_CELL = re.compile(r"(?:^|\x1f)'+[=+\-@\t\r]")
+NAMED_COLUMNS = 5  # unknown columns named in an error; the rest are counted
+# The record's own columns (created_at, ..., version) that list, filter and export print: accepted
+# and ignored, so that whatever samplectl prints imports back. samplectl sets them itself.
+RECORD_ONLY = tuple(f for f in RECORD_FIELDS if f not in INPUT_FIELDS)
+IMPORT_COLUMNS = INPUT_FIELDS + RECORD_ONLY
 
 Problem = dict[str, Any]  # {"line", "column", "value", "message"}
 
@@ -67,14 +73,19 @@ class Columns:
 def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1) -> Columns:
     """Match header cells to sample fields, refusing (exit 6) what cannot be imported."""
     keys = [_COLUMN_OF.get(k, k) for k in (column_key(c) for c in cells)]
-    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in INPUT_FIELDS and k not in _RECORD_COLUMNS]
+    unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in IMPORT_COLUMNS]
     if unknown and not ignore_unknown:
-        names = ", ".join(repr(c.strip()) if c.strip() else f"(column {i + 1} has no name)" for i, c in unknown)
+        # The first few and a count: a header of a million stray columns must not become a million lines.
+        few = unknown[:NAMED_COLUMNS]
+        names = ", ".join(shown(c.strip()) if c.strip() else f"(column {i + 1} has no name)" for i, c in few)
+        if len(unknown) > len(few):
+            names += f" and {len(unknown) - len(few)} more ({len(unknown)} unknown columns)"
         raise ValidationFailed(
             f"the header names {'a column' if len(unknown) == 1 else 'columns'} samplectl does not know: {names}",
             hint=f"columns are {COLUMN_LIST} (any case); add --ignore-unknown to skip the others",
             details=[
-                {"line": line, "column": c.strip(), "value": c, "message": "not a sample field"} for _, c in unknown
+                {"line": line, "column": shorten(c.strip()), "value": shorten(c), "message": "not a sample field"}
+                for _, c in few
             ],
         )
     seen: dict[str, int] = {}
@@ -84,7 +95,7 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1) -> 
                 raise ValidationFailed(
                     f"the header has two {k} columns (columns {seen[k] + 1} and {i + 1})",
                     hint="keep one of them",
-                    details=[{"line": line, "column": k, "value": cells[i], "message": "repeated column"}],
+                    details=[{"line": line, "column": k, "value": shorten(cells[i]), "message": "repeated column"}],
                 )
             seen[k] = i
     missing = [f for f in REQUIRED_COLUMNS if f not in seen]

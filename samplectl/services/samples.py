@@ -7,7 +7,7 @@ the version that was read, and it stands only together with its audit record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -18,6 +18,7 @@ from samplectl.domain.dates import iso_z, to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, NotFound, UsageError
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
+from samplectl.domain.text import check_reason, shorten, shown
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import APPLIED, Change, ChangeWriter, writer_for
@@ -97,8 +98,32 @@ class SampleService:
     def get(self, sample_id: str) -> dict[str, Any]:
         record = self.store.get(sample_id.strip())
         if record is None:
-            raise NotFound(f"no sample with id {sample_id.strip()!r}", hint="`samplectl list` shows existing ids")
+            raise NotFound(f"no sample with id {shown(sample_id.strip())}", hint="`samplectl list` shows existing ids")
         return record
+
+    def get_all(self, sample_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every sample named, each once, in order; NotFound (5) naming every missing id, before anything is done.
+
+        Commands that act on several ids check them all first, so a typo in the last one changes nothing.
+        """
+        wanted = list(dict.fromkeys(s.strip() for s in sample_ids))
+        found = {sample_id: self.store.get(sample_id) for sample_id in wanted}
+        missing = [sample_id for sample_id, record in found.items() if record is None]
+        if missing:
+            named = ", ".join(shown(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise NotFound(
+                f"no sample with id {named}" + (" (nothing was changed)" if len(wanted) > 1 else ""),
+                hint="`samplectl list` shows existing ids",
+                details=[{"column": "sample_id", "value": shorten(m), "message": "not found"} for m in missing[:20]],
+            )
+        return [found[sample_id] for sample_id in wanted]  # type: ignore[misc]
+
+    def delete_all(self, sample_ids: Iterable[str], reason: str | None = None) -> Iterator[dict[str, Any]]:
+        """Delete every sample named, once each, after checking that all of them exist."""
+        self.identity.require("admin", "deleting samples")
+        reason = check_reason(reason)
+        for record in self.get_all(sample_ids):
+            yield self.delete(record["sample_id"], reason=reason)
 
     def find(self, criteria: Criteria, sort: Sort, limit: int | None) -> Iterator[dict[str, Any]]:
         return self.store.find(criteria, sort, limit)
@@ -181,6 +206,7 @@ class SampleService:
     # -- writes -----------------------------------------------------------------------------
     def create(self, fields: Mapping[str, Any], reason: str | None = None) -> dict[str, Any]:
         self.identity.require("technician", "creating samples")
+        reason = check_reason(reason)
         self.changes.settle_stale()
         now = self.now()
         refuse_blank_id(fields)
@@ -204,6 +230,7 @@ class SampleService:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Apply ``changes``; returns the resulting record and the field changes made."""
         self.identity.require("technician", "updating samples")
+        reason = check_reason(reason)
         self.check_force(force, reason)
         self.changes.settle_stale()
         current = self.get(sample_id)
@@ -223,6 +250,7 @@ class SampleService:
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")
+        reason = check_reason(reason)
         self.changes.settle_stale()
         current = self.get(sample_id)
         if current.get("pending"):

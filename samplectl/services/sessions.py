@@ -39,6 +39,11 @@ def not_logged_in(keyring_problem: str | None = None) -> AuthError:
 
 
 def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str | None) -> Session:
+    if cached.source == "environment" and not cached.token:
+        raise AuthError(
+            "SAMPLECTL_TOKEN is set but empty (did the login that should have filled it fail?)",
+            hint="unset SAMPLECTL_TOKEN to use your own login, or set it to a token from samplectl login --print-token",
+        )
     key = tokens.signing_key(env_secret, lookup.settings(), lookup.database.shown)
     try:
         claims = tokens.read(cached.token, key)
@@ -54,5 +59,9 @@ def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str |
                       hint=f"ask a lab admin: samplectl users enable {account.username}")
     if claims.pwd != tokens.password_stamp(account.password_changed_at):
         raise _refuse(f"the password of {account.username!r} was changed after this login", cached)
+    ended = lookup.sessions_ended(tokens.sessions_key(account.username))
+    if ended is not None and claims.issued_us < tokens.password_stamp(ended):
+        # `users disable` ends every login made before it; `users enable` does not bring them back.
+        raise _refuse(f"this login was made before account {account.username!r} was disabled", cached)
     # The role is read now, not from the token: a changed role takes effect on the next command.
     return Session(Identity(account.username, account.role), claims, cached.where)

@@ -12,7 +12,9 @@ rather than ``iat`` with the change time keeps this exact when the lab's machine
 
 from __future__ import annotations
 
+import hashlib
 import math
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +25,8 @@ from samplectl.domain.errors import AuthError, ValidationFailed
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "jti", "aud", "pwd"]
-# A SAMPLECTL_TOKEN made on another PC may carry an iat a little ahead of this PC's clock.
+# A SAMPLECTL_TOKEN made on another PC may carry an iat a little ahead of this PC's clock. The
+# leeway is for that only: an expired token is refused the second it expires.
 CLOCK_LEEWAY = timedelta(seconds=60)
 MIN_SECRET_BYTES = 32  # RFC 7518: an HS256 key at least as long as the hash
 
@@ -42,6 +45,7 @@ class Claims:
     exp: int
     jti: str
     pwd: int  # the password change time the token was issued under, in microseconds since 1970
+    issued_us: int = 0  # when it was issued, in microseconds (iat is whole seconds)
 
     @property
     def expires_at(self) -> datetime:
@@ -76,19 +80,24 @@ def issue(username: str, role: str, password_changed_at: datetime, key: SigningK
           lifetime: timedelta) -> tuple[str, Claims]:
     iat = math.floor(now.timestamp())
     claims = Claims(sub=username, role=role, iat=iat, exp=math.floor(iat + lifetime.total_seconds()),
-                    jti=uuid.uuid4().hex, pwd=password_stamp(password_changed_at))
+                    jti=uuid.uuid4().hex, pwd=password_stamp(password_changed_at), issued_us=password_stamp(now))
     payload = {"sub": claims.sub, "role": claims.role, "iat": claims.iat, "exp": claims.exp, "jti": claims.jti,
-               "aud": key.audience, "pwd": claims.pwd}
+               "aud": key.audience, "pwd": claims.pwd, "iat_us": claims.issued_us}
     return jwt.encode(payload, key.secret, algorithm=ALGORITHM), claims
 
 
 def read(token: str, key: SigningKey) -> Claims:
     """The token's claims, once its signature, algorithm, audience and expiry are checked."""
     try:
+        # PyJWT would apply the leeway to exp as well: exp is checked here, exactly.
         payload = jwt.decode(token, key.secret, algorithms=[ALGORITHM], audience=key.audience,
-                             options={"require": REQUIRED_CLAIMS}, leeway=CLOCK_LEEWAY)
-        return Claims(sub=str(payload["sub"]), role=str(payload["role"]), iat=int(payload["iat"]),
-                      exp=int(payload["exp"]), jti=str(payload["jti"]), pwd=int(payload["pwd"]))
+                             options={"require": REQUIRED_CLAIMS, "verify_exp": False}, leeway=CLOCK_LEEWAY)
+        claims = Claims(sub=str(payload["sub"]), role=str(payload["role"]), iat=int(payload["iat"]),
+                        exp=int(payload["exp"]), jti=str(payload["jti"]), pwd=int(payload["pwd"]),
+                        issued_us=int(payload.get("iat_us", int(payload["iat"]) * 1_000_000)))
+        if claims.exp <= time.time():
+            raise jwt.ExpiredSignatureError
+        return claims
     except jwt.ExpiredSignatureError:
         raise AuthError("your login has expired") from None
     except jwt.InvalidAudienceError:
@@ -96,6 +105,18 @@ def read(token: str, key: SigningKey) -> Claims:
     except (jwt.InvalidTokenError, TypeError, ValueError) as exc:
         # PyJWT's messages name the failed check, never the token's content.
         raise AuthError(f"the token is not valid ({str(exc).rstrip('.') or type(exc).__name__})") from None
+
+
+# No token lives longer than the largest token_lifetime_hours setting allows (config.LIMITS).
+LONGEST_LIFETIME = timedelta(days=366)
+
+
+def sessions_key(username: str) -> str:
+    """The revoked_tokens id marking since when a user's logins count (set by `users disable`).
+
+    Not a token id (those are 32 hex digits); hashed, since the column holds 64 characters.
+    """
+    return "disabled:" + hashlib.sha256(username.lower().encode("utf-8")).hexdigest()[:40]
 
 
 def new_secret() -> str:

@@ -17,6 +17,15 @@ RUNNING, COMPLETE, ROLLED_BACK, UNDONE = "running", "complete", "rolled_back", "
 BATCH_DATES = ("started_at", "finished_at", "heartbeat_at", "undone_at")
 
 
+def first_creator(batches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of the complete batches of one file, the first that created samples (else the first).
+
+    A later `--allow-repeat` run that only skipped rows is not the batch to name, nor to undo.
+    """
+    created = [b for b in batches if (b.get("counts") or {}).get("created")]
+    return min(created or batches, key=lambda b: b["started_at"]) if batches else None
+
+
 class BatchStore(Protocol):
     def ensure_indexes(self) -> list[str]: ...
     def start(self, batch: Mapping[str, Any]) -> None: ...
@@ -24,7 +33,7 @@ class BatchStore(Protocol):
     def get(self, batch_id: str) -> dict[str, Any] | None: ...
 
     def completed_with_sha256(self, sha256: str) -> dict[str, Any] | None:
-        """The latest batch that imported a file with this content and still stands, if any."""
+        """The batch to name for a file imported before: see ``first_creator``."""
         ...
 
     def running(self) -> list[dict[str, Any]]: ...

@@ -102,9 +102,9 @@ class TokenCache:
         return removed
 
     def _write_file(self, token: str) -> None:
-        folder = self.file.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
+        from samplectl.private_files import private_dir
+
+        folder = private_dir(self.file.parent)
         temporary = folder / f".{self.file.name}.{os.getpid()}"
         # Created 0600 from the first byte (never world-readable, even briefly), then moved in place.
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)

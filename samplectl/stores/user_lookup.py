@@ -22,6 +22,7 @@ ACCOUNT_SQL = (
     "FROM users WHERE lower(username) = ?"
 )
 REVOKED_SQL = "SELECT 1 FROM revoked_tokens WHERE jti = ?"
+ENDED_SQL = "SELECT revoked_at FROM revoked_tokens WHERE jti = ?"
 
 
 def _when(value: Any) -> datetime | None:
@@ -107,3 +108,8 @@ class IdentityLookup:
 
     def is_revoked(self, jti: str) -> bool:
         return bool(self._rows(REVOKED_SQL, jti))
+
+    def sessions_ended(self, marker: str) -> datetime | None:
+        """When ``users disable`` last ended a user's logins (see UserStore.end_sessions)."""
+        rows = self._rows(ENDED_SQL, marker)
+        return _when(rows[0][0]) if rows else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from samplectl.config import Settings, mask_uri
+from samplectl.config import Settings, escape_password, mask_uri
 from samplectl.domain.errors import AuthError, DatabaseUnavailable, ValidationFailed
 
 POSTGRES_SCHEMES = ("postgresql+psycopg", "postgresql", "postgres")
@@ -41,7 +41,7 @@ class UsersDatabase:
 
 
 def locate_users_database(settings: Settings) -> UsersDatabase:
-    url = settings.users_url
+    url = escape_password(settings.users_url)
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValidationFailed(

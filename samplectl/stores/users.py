@@ -7,7 +7,6 @@ The per-command identity check does not come through here: see ``stores.user_loo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -120,11 +119,7 @@ class UserStore:
             command.upgrade(config, "head")
             return str(MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision())
 
-        revision = self._run(upgrade)
-        if self.database.path is not None:
-            # The file holds password hashes and, usually, the token signing secret: owner only.
-            os.chmod(self.database.path, 0o600)
-        return revision
+        return self._run(upgrade)
 
     def ensure_setting(self, name: str, make: Callable[[], str]) -> bool:
         """Store ``make()`` under ``name`` unless a value is there; True when one was added.
@@ -179,10 +174,52 @@ class UserStore:
                            hint="choose another name, or see `samplectl users list`") from None
         return Account(**values)  # type: ignore[arg-type]
 
+    def update_keeping_an_admin(self, username: str, **values: Any) -> bool:
+        """Like ``update``, but only while another active admin remains; False (nothing changed) otherwise.
+
+        Check and change are one step: two admins disabling each other at the same moment cannot
+        both succeed. PostgreSQL: the active admins' rows are locked first, so the second
+        transaction waits and then counts what the first left. SQLite: the one UPDATE runs under
+        the database's write lock, subquery included.
+        """
+        others = sa.select(sa.func.count()).select_from(users).where(
+            users.c.role == "admin", users.c.active == sa.true(), sa.not_(_same_name(username))
+        ).scalar_subquery()
+        statement = users.update().where(_same_name(username), others > 0).values(**values)
+
+        def change(conn: sa.Connection) -> bool:
+            if conn.dialect.name == "postgresql":
+                admins = sa.select(users.c.id).where(users.c.role == "admin", users.c.active == sa.true())
+                conn.execute(admins.with_for_update())
+            return bool(conn.execute(statement).rowcount)
+
+        return self._run(change)
+
     def update(self, username: str, **values: Any) -> bool:
         """Change columns of one account; False when there is no such account."""
         result = self._run(lambda conn: conn.execute(users.update().where(_same_name(username)).values(**values)))
         return bool(result.rowcount)
+
+    def reserve_attempt(self, username: str, now: datetime, attempts: int, lock_for: timedelta) -> Account | None:
+        """Count a login attempt as failed before its password is checked; None when the account is locked now.
+
+        One conditional UPDATE: of many attempts started together, each gets its own count and
+        those past the limit find the account locked without checking the password at all.
+        (A right password then clears the count: see AccountService.login.)
+        """
+        open_now = sa.or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+        expired = sa.and_(users.c.locked_until.is_not(None), users.c.locked_until <= now)
+        count = sa.case((expired, 1), else_=users.c.failed_logins + 1)
+        lock = sa.case((count >= attempts, now + lock_for), else_=None)
+        statement = users.update().where(_same_name(username), open_now).values(failed_logins=count, locked_until=lock)
+
+        def reserve(conn: sa.Connection) -> Any:
+            if not conn.execute(statement).rowcount:
+                return None
+            return conn.execute(sa.select(users).where(_same_name(username))).first()
+
+        row = self._run(reserve)
+        return None if row is None else _account(row)
 
     def record_failure(self, username: str, now: datetime, attempts: int, lock_for: timedelta) -> Account | None:
         """Count one failed login, locking the account at ``attempts`` failures in a row.
@@ -213,6 +250,19 @@ class UserStore:
 
         self._run(revoke)
 
+    def end_sessions(self, marker: str, username: str, now: datetime, keep_for: timedelta) -> None:
+        """Refuse every token of ``username`` issued before ``now`` (``users disable``).
+
+        Kept as a row of revoked_tokens under a ``marker`` id, the one table the everyday database
+        role may write besides users; it is kept as long as any token issued before could live.
+        """
+        def end(conn: sa.Connection) -> None:
+            conn.execute(revoked_tokens.delete().where(revoked_tokens.c.jti == marker))
+            conn.execute(revoked_tokens.insert().values(jti=marker, username=username, revoked_at=now,
+                                                        expires_at=now + keep_for))
+
+        self._run(end)
+
     def is_revoked(self, jti: str) -> bool:
         query = sa.select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
         return self._run(lambda conn: conn.execute(query).first()) is not None
@@ -223,8 +273,13 @@ def open_user_store(database: UsersDatabase, timeout_ms: int = 3000) -> UserStor
 
     if database.kind == "sqlite":
         assert database.path is not None
+        from samplectl.private_files import create_private_file, private_dir
+
         try:
-            database.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(database.path.parent, tighten=True)
+            # 0600 before SQLite opens it: it will hold password hashes and the signing secret, and
+            # SQLite gives its -wal and -journal files the same mode.
+            create_private_file(database.path)
         except OSError as exc:
             raise DatabaseUnavailable(f"cannot create {database.path.parent}: {exc.strerror}",
                                       hint="check SAMPLECTL_HOME points at a writable directory") from None

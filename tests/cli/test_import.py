@@ -248,7 +248,8 @@ def test_the_rejected_rows_file_imports_again_once_fixed(cli, tmp_path, store) -
 def test_dry_run_checks_and_writes_nothing(cli, tmp_path, store) -> None:
     good = cli("import", str(write(tmp_path / "in.csv", [HEADER, row(1), row(2)])), "--dry-run", "-o", "json")
     assert good.exit_code == 0
-    assert summary(good)["read"] == 2 and summary(good)["created"] == 0 and summary(good)["dry_run"] is True
+    # A dry run counts what the import would do (issue 14, item 10): two samples would be created.
+    assert summary(good)["read"] == 2 and summary(good)["created"] == 2 and summary(good)["dry_run"] is True
     bad = cli("import", str(write(tmp_path / "bad.csv", [HEADER, row(1, sample_type="x")])), "--dry-run", "-o", "json")
     assert bad.exit_code == 6 and summary(bad)["rejected"] == 1
     assert stored(store) == {}
@@ -368,7 +369,7 @@ def test_a_progress_bar_only_on_a_terminal_and_not_when_quiet(cli, tmp_path) -> 
 def test_import_help_shows_the_file_and_undo(cli) -> None:
     out = cli("import", "--help")
     assert out.exit_code == 0
-    assert "Usage: samplectl import [OPTIONS] {FILE}" in out.stdout and "- reads standard input" in out.stdout
+    assert "Usage: samplectl import [OPTIONS] FILE\n" in out.stdout and "- reads standard input" in out.stdout
     assert "undo  Remove the samples an import batch created (admin)." in out.stdout
 
 

@@ -64,7 +64,7 @@ def test_init_admin_then_again_is_safe(cli: CliRun) -> None:
 def test_init_admin_asks_for_the_password_twice_on_a_terminal(cli: CliRun) -> None:
     result = cli("init", "--admin", "admin", input=f"{ADMIN_PW}\nmistyped-pw\n{ADMIN_PW}\n{ADMIN_PW}\n", tty="stdin")
     assert result.exit_code == 0, result.stderr
-    assert "do not match" in result.stderr
+    assert "the two passwords differ" in result.stderr
     assert ADMIN_PW not in result.stdout + result.stderr
     assert login(cli, "admin", ADMIN_PW).exit_code == 0
 

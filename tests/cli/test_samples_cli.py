@@ -337,11 +337,6 @@ def test_a_value_of_the_wrong_type_is_invalid_input_but_a_missing_argument_is_us
     assert cli("list", "-o").exit_code == 2
 
 
-def test_no_command_shows_help_and_exits_2(cli: CliRun) -> None:
-    result = cli()
-    assert result.exit_code == 2 and "Usage" in result.stdout and "error" not in result.stderr
-
-
 def test_an_explicitly_empty_id_is_refused_not_generated(cli: CliRun) -> None:
     result = cli("create", *BLOOD, "--id", "  ")
     assert result.exit_code == 6 and "--id is empty" in result.stderr

@@ -40,19 +40,37 @@ def test_the_image_serves_behind_a_proxy_and_checks_readiness() -> None:
     assert "/readyz" in instructions("HEALTHCHECK")[0]
 
 
-def test_compose_api_service_uses_the_image_after_healthy_stores_on_loopback() -> None:
+def test_compose_api_service_uses_the_image_after_the_stores_on_loopback() -> None:
     assert API["build"] == "."
-    assert {name: dep["condition"] for name, dep in API["depends_on"].items()} == {
-        "mongo": "service_healthy", "postgres": "service_healthy"}
+    assert API["depends_on"] == ["mongo", "postgres"]  # the list form: compose v1 reads it too
     assert API["ports"] == ["127.0.0.1:8000:8000"]
     assert "--behind-proxy" in API["command"]
     assert "/readyz" in " ".join(API["healthcheck"]["test"])
-    env = API["environment"]
-    # The passwords come from .env, never from the file itself.
-    assert "${SAMPLECTL_MONGO_PASSWORD:?" in env["SAMPLECTL_MONGODB_URI"]
-    assert "${SAMPLECTL_PG_PASSWORD:?" in env["SAMPLECTL_DATABASE_URL"]
-    assert "@mongo:27017/samplectl" in env["SAMPLECTL_MONGODB_URI"]
-    assert "@postgres:5432/samplectl" in env["SAMPLECTL_DATABASE_URL"]
+    # The passwords come from compose secrets, read inside the container: never from the file itself.
+    assert set(API["secrets"]) == {"samplectl_mongo_password", "samplectl_pg_password"}
+    script = API["entrypoint"][2]
+    assert "$$(cat /run/secrets/samplectl_mongo_password)@mongo:27017/samplectl" in script
+    assert "$$(cat /run/secrets/samplectl_pg_password)@postgres:5432/samplectl" in script
+    assert API["entrypoint"][:2] == ["sh", "-c"] and 'exec samplectl "$$@"' in script
+    assert "PASSWORD" not in " ".join(API.get("environment", {}))
+
+
+def test_the_api_entrypoint_builds_the_uris_from_the_secret_files(tmp_path: Path) -> None:
+    # The entrypoint script run for real by sh, with the secrets where compose mounts them (here: a copy).
+    secrets = tmp_path / "run-secrets"
+    secrets.mkdir()
+    (secrets / "samplectl_mongo_password").write_text("m0ngo-pw\n")
+    (secrets / "samplectl_pg_password").write_text("pg-pw\n")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "samplectl").write_text('#!/bin/sh\necho "$SAMPLECTL_MONGODB_URI|$SAMPLECTL_DATABASE_URL|$*"\n')
+    (fake / "samplectl").chmod(0o755)
+    script = API["entrypoint"][2].replace("$$", "$").replace("/run/secrets", str(secrets))
+    done = subprocess.run(["sh", "-c", script, "samplectl", "serve", "--port", "8000"], capture_output=True,
+                          text=True, timeout=30, check=False, env={"PATH": f"{fake}:/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("mongodb://samplectl:m0ngo-pw@mongo:27017/samplectl?authSource=samplectl|"
+                                   "postgresql+psycopg://samplectl:pg-pw@postgres:5432/samplectl|serve --port 8000")
 
 
 def test_the_health_check_command_works_against_a_real_server(tmp_path: Path) -> None:

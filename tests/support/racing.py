@@ -5,6 +5,10 @@
   python -m tests.support.racing crash-before -- ARGS...  die (exit 137) before the audit record
   python -m tests.support.racing crash-after -- ARGS...   die right after the audit record is written
   python -m tests.support.racing append PREFIX COUNT      append COUNT audit records in small batches
+  python -m tests.support.racing login-barrier DIR N -- ARGS...  every login waits, after reading the
+                                                         account and before anything else, until N are there
+  python -m tests.support.racing admins-barrier DIR N -- ARGS... every `users disable/set-role` waits,
+                                                         after reading the account, until N are there
 """
 
 from __future__ import annotations
@@ -30,6 +34,42 @@ def barrier(directory: str, parties: int) -> None:
         return change
 
     SampleService.plan_update = plan_then_wait  # type: ignore[method-assign]
+
+
+def _wait(directory: str, parties: int) -> None:
+    Path(directory, str(os.getpid())).touch()
+    deadline = time.monotonic() + 30
+    while len(os.listdir(directory)) < parties and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def login_barrier(directory: str, parties: int) -> None:
+    from samplectl.stores.users import UserStore
+
+    real = UserStore.get
+    waited: list[bool] = []
+
+    def get_then_wait(self: UserStore, username: str) -> Any:
+        account = real(self, username)
+        if not waited:  # the login's first read of the account: all guesses have read it before any goes on
+            waited.append(True)
+            _wait(directory, parties)
+        return account
+
+    UserStore.get = get_then_wait  # type: ignore[method-assign]
+
+
+def admins_barrier(directory: str, parties: int) -> None:
+    from samplectl.services.accounts import AccountService
+
+    real = AccountService._target
+
+    def target_then_wait(self: AccountService, name: str) -> Any:
+        account = real(self, name)
+        _wait(directory, parties)
+        return account
+
+    AccountService._target = target_then_wait  # type: ignore[method-assign]
 
 
 def crash(after_writing: bool) -> None:
@@ -68,6 +108,10 @@ def main(argv: list[str]) -> None:
     options, args = rest[:cut], rest[cut + 1:]
     if mode == "barrier":
         barrier(options[0], int(options[1]))
+    elif mode == "login-barrier":
+        login_barrier(options[0], int(options[1]))
+    elif mode == "admins-barrier":
+        admins_barrier(options[0], int(options[1]))
     elif mode in ("crash-before", "crash-after"):
         crash(after_writing=mode == "crash-after")
     from samplectl.cli.app import app

@@ -30,7 +30,7 @@ def issue() -> str:
 def test_a_token_carries_sub_role_iat_exp_jti_and_reads_back() -> None:
     token, claims = tokens.issue("alice", "technician", CHANGED, KEY, NOW, timedelta(hours=8))
     payload = claims_of(token)
-    assert set(payload) == {"sub", "role", "iat", "exp", "jti", "aud", "pwd"}
+    assert set(payload) == {"sub", "role", "iat", "exp", "jti", "aud", "pwd", "iat_us"}
     assert isinstance(payload["iat"], int) and isinstance(payload["exp"], int)
     read = tokens.read(token, KEY)
     assert (read.sub, read.role, read.jti) == ("alice", "technician", claims.jti)

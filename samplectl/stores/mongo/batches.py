@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from samplectl.stores.batches import BATCH_DATES, COMPLETE, RUNNING
+from samplectl.stores.batches import BATCH_DATES, COMPLETE, RUNNING, first_creator
 from samplectl.stores.mongo.engine import decode_date, encode_date
 from samplectl.stores.mongo.samples import MongoSampleStore
 
@@ -60,8 +60,7 @@ class MongoBatchStore:
 
     def completed_with_sha256(self, sha256: str) -> dict[str, Any] | None:
         docs = self.store.guard(lambda: list(self.batches.find({"sha256": {"$eq": sha256}})))
-        done = [self._decode(d) for d in docs if d.get("state") == COMPLETE]
-        return max(done, key=lambda b: b["started_at"]) if done else None  # type: ignore[index]
+        return first_creator([b for b in (self._decode(d) for d in docs if d.get("state") == COMPLETE) if b is not None])
 
     def running(self) -> list[dict[str, Any]]:
         docs = self.store.guard(lambda: list(self.batches.find({"state": RUNNING})))

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from samplectl.stores.batches import BATCH_DATES, COMPLETE, RUNNING
+from samplectl.stores.batches import BATCH_DATES, COMPLETE, RUNNING, first_creator
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import SAMPLE_COLUMNS, SqliteSampleStore, decode, decode_date, encode, encode_date
 
@@ -65,9 +65,8 @@ class SqliteBatchStore:
         return None if row is None else _decode(row[0])
 
     def completed_with_sha256(self, sha256: str) -> dict[str, Any] | None:
-        row = self.db.one("SELECT record FROM import_batches WHERE sha256 = ? AND state = ? "
-                          "ORDER BY started_at DESC LIMIT 1", (sha256, COMPLETE))
-        return None if row is None else _decode(row[0])
+        rows = self.db.rows("SELECT record FROM import_batches WHERE sha256 = ? AND state = ?", (sha256, COMPLETE))
+        return first_creator([_decode(r[0]) for r in rows])
 
     def running(self) -> list[dict[str, Any]]:
         return [_decode(r[0]) for r in self.db.rows("SELECT record FROM import_batches WHERE state = ?", (RUNNING,))]
