@@ -28,6 +28,9 @@ class Settings:
     token: str | None = None
     jwt_secret: str | None = None
     server_timeout_ms: int = 3000
+    # Remote mode: a samplectl server's URL; commands then go through its HTTP API (samplectl.remote).
+    server: str | None = None
+    ca_bundle: str | None = None  # the lab's own CA certificate (PEM) for the server's TLS
     # bcrypt cost. Environment only (SAMPLECTL_BCRYPT_ROUNDS), for test suites: see docs/security.md.
     bcrypt_rounds: int = 12
     config_file: Path | None = None
@@ -36,6 +39,11 @@ class Settings:
     def embedded(self) -> bool:
         """True when samples live in the embedded store under the data directory."""
         return not self.mongodb_uri
+
+    @property
+    def remote(self) -> bool:
+        """True when commands go through a samplectl server instead of the databases."""
+        return bool(self.server)
 
     @property
     def samples_path(self) -> Path:
@@ -62,6 +70,8 @@ FILE_KEYS: dict[str, type] = {
     "lockout_minutes": float,
     "log_file": str,
     "home": str,
+    "server": str,
+    "ca_bundle": str,
 }
 ENV_KEYS = dict(FILE_KEYS, token=str, jwt_secret=str, server_timeout_ms=int, bcrypt_rounds=int)
 

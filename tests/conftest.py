@@ -20,7 +20,7 @@ from tests.support.logins import TestLogin
 
 ROOT = Path(__file__).resolve().parent.parent
 # Fixtures of the login, users and roles tests (users_backend, postgres_url, real_keyring, ...).
-pytest_plugins = ["tests.login_support"]
+pytest_plugins = ["tests.login_support", "tests.remote_support"]
 
 
 @pytest.fixture(autouse=True)
@@ -181,6 +181,7 @@ def sample_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_auth: resolve the identity as production does (no test identity)")
+    config.addinivalue_line("markers", "local_only(reason): with the mode fixture, run on the local store only")
 
 
 # The global timeout (pyproject.toml) catches a hang; a slow test starting dozens of processes can take longer

@@ -354,9 +354,22 @@ def _end_logs(code: int, started: float) -> None:
 
 
 def _register() -> None:
-    from samplectl.cli import audit, auth, changes, config, doctor, export, importing, init, samples, serve, users
+    from samplectl.cli import (
+        audit,
+        auth,
+        changes,
+        config,
+        doctor,
+        export,
+        importing,
+        init,
+        samples,
+        serve,
+        storage,
+        users,
+    )
 
-    for module in (init, auth, samples, changes, importing, export, audit, users, serve, config, doctor):
+    for module in (init, auth, samples, changes, importing, export, audit, users, serve, config, doctor, storage):
         module.register(app)
 
 

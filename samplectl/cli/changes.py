@@ -101,7 +101,10 @@ def update(
 
     Each change is checked against the version that was read (a concurrent change is never overwritten: exit 7) and is audited.
 
-    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --id); --if-version N insists.
+    One sample: `update ID` with new values (--type, --subject, --collected, --status, --location, --position,
+    --id); --if-version N insists.
+
+    A new --location alone takes a placed sample out of its position.
 
     A selection: `update --where` with the criteria flags of `filter` and --set-status, --set-location
     (the whole value) or --set-location-prefix (with one --location PREFIX: replaces that prefix, so
@@ -124,8 +127,11 @@ def update(
         if sample_id is not None:
             raise UsageError("give either ID or --where, not both",
                              hint="`update ID` changes one sample; `update --where` a selection")
+        # --where sets only status and location; a registry field's own flag (--position) is per sample.
         misplaced = [flag for flag, value in (("--id", new_id), ("--collected", collected),
-                                              ("--if-version", if_version)) if value is not None]
+                                              ("--if-version", if_version),
+                                              *((fields()[name].label, v) for name, v in (values or {}).items()))
+                     if value is not None]
         if misplaced:
             raise UsageError(f"{misplaced[0]} cannot be used with --where",
                              hint="--where changes only --set-status, --set-location and --set-location-prefix")
@@ -153,8 +159,8 @@ def update(
                "collection_date": collected, "status": new_status or set_status,
                "storage_location": new_location or set_location, **(values or {})}
     if all(v is None for v in changes.values()):
-        raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
-                         "--status, --location, --id")
+        flags = ", ".join(f.label for f in fields().entered if f.flag)
+        raise UsageError("nothing to change", hint=f"give at least one of {flags}")
     record, changed = app_ctx.services.sample_service().update(
         sample_id, changes, reason=reason, force=force, if_version=if_version
     )
@@ -208,7 +214,7 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import check_new_values, plan_where, update_where
+    from samplectl.services.bulk import check_new_values, plan_where
 
     values = _new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
@@ -241,7 +247,7 @@ def _update_where(
             raise typer.Abort()
     progress = _progress(app_ctx, matching)
     try:
-        outcome = update_where(service, criteria, values, reason=reason, force=force, progress=progress)
+        outcome = service.update_where(criteria, values, reason=reason, force=force, progress=progress)
     finally:
         if progress is not None:
             progress.stop()

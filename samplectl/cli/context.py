@@ -68,6 +68,7 @@ class AppContext:
     _settings: Settings | None = None
     _session: Session | None = None
     _services: ServiceFactory | None = None
+    local_only: bool = False  # init: the databases themselves, even in remote mode
 
     # -- presentation ---------------------------------------------------------------------
     def color(self, stream: str = "stdout") -> bool:
@@ -115,12 +116,22 @@ class AppContext:
 
     @property
     def services(self) -> ServiceFactory:
-        """Every store and service this command uses, built in the one place they are built."""
-        if self._services is None:
-            from samplectl.services.factory import ServiceFactory
+        """Every store and service this command uses, built in the one place they are built.
 
-            self._services = ServiceFactory(self.settings, identity_source=self.identity)
+        With ``server`` set (remote mode) they are the server's, over HTTP, unless the command
+        runs where the databases are (``local_only``: init).
+        """
+        if self._services is None:
+            from samplectl.services.factory import open_services
+
+            self._services = open_services(self.settings, identity_source=self.identity,
+                                           token_source=lambda: self.token_cache().load(), local=self.local_only)
         return self._services
+
+    @property
+    def remote(self) -> bool:
+        """True when this command goes through a samplectl server (SAMPLECTL_SERVER)."""
+        return self.settings.remote and not self.local_only
 
     def identity(self) -> Identity:
         """Who runs this command. The one place identity is resolved: see session()."""
@@ -129,7 +140,7 @@ class AppContext:
     def session(self) -> Session:
         """The login token checked now: signature, expiry, algorithm, revocation, account (else exit 3)."""
         if self._session is None:
-            from samplectl.services.sessions import not_logged_in
+            from samplectl.domain.identity import not_logged_in
 
             cache = self.token_cache()
             cached = cache.load()

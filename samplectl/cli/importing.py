@@ -128,6 +128,12 @@ def import_file(
         typer.Option("--delimiter", metavar="CHAR",
                      help="The CSV's delimiter (';', '|', tab). Default: detected from the header among , ; tab |."),
     ] = None,
+    fill: Annotated[
+        list[str] | None,
+        typer.Option("--fill", metavar="BOX",
+                     help="Place the new samples in BOX's next free positions, row by row; repeat --fill "
+                          "(or give BOX1,BOX2) for the boxes to spill into. Sets each storage_location."),
+    ] = None,
     reason: opt.Reason = None,
     output: opt.Output = None,
 ) -> None:
@@ -138,6 +144,8 @@ def import_file(
     The record's own columns (created_at, created_by, updated_at, updated_by, version) are
     ignored, so what list, filter and export print imports back. The CSV delimiter (, ; tab |)
     is detected from the header; JSON Lines and a JSON array of objects are read too.
+    A position column (BOX:SLOT) places samples and sets their storage_location; --fill BOX places
+    them in the next free positions instead.
     By default the file is imported whole or not at all; problems are listed with their line.
     Ends with a summary: batch_id, read, created, updated, skipped, rejected, seconds, dry_run;
     a dry run counts what the import would create, update, skip and reject.
@@ -157,6 +165,7 @@ def import_file(
         path=path, dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
         allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format, encoding=encoding,
         errors_path=errors, reason=reason, format=file_format, delimiter=delimiter,
+        fill=tuple(box.strip() for value in fill or [] for box in value.split(",") if box.strip()),
     )
     service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
     try:

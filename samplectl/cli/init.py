@@ -31,6 +31,7 @@ def init(
     from samplectl.domain.errors import UsageError
 
     app_ctx = ctx.ensure_object(AppContext)
+    app_ctx.local_only = True  # run where the database credentials are, SAMPLECTL_SERVER or not
     if password_stdin and not admin:
         raise UsageError("--password-stdin is for the first admin's password", hint="add --admin NAME")
     if admin:

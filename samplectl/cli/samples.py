@@ -40,12 +40,15 @@ def create(
     """Register one sample.
 
     Missing required values are asked for on a terminal; in a script they must be given as flags.
+    With --position BOX:SLOT the storage location is the position's path (FRZ-1/R2/B3/A5).
 
     Example: samplectl create --type blood --subject SUBJ-0042 --collected 2025-03-14T09:30 --location FRZ-2/R3/B14
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    missing = [f for f in fields().where(lambda f: bool(f.entered and f.prompt)) if f.name not in values]
+    # A placed sample's storage location is its position's path: --position stands for --location.
+    missing = [f for f in fields().where(lambda f: bool(f.entered and f.prompt)) if f.name not in values
+               and not (f.name == "storage_location" and "position" in values)]
     if missing:
         if not app_ctx.io.stdin_is_tty:
             from samplectl.domain.errors import UsageError

@@ -112,6 +112,7 @@ class FieldRegistry:
 
 MAX_ID_LENGTH = 64
 MAX_LOCATION_LENGTH = 128
+MAX_POSITION_LENGTH = 110  # a container path (100) and a slot
 SAMPLE_TYPES = ("blood", "saliva", "tissue")
 STATUSES = ("collected", "processing", "archived")
 
@@ -133,6 +134,12 @@ SAMPLE_FIELDS = FieldRegistry((
     Field("storage_location", flag="--location", metavar="LOCATION", help="Storage location, e.g. FRZ-2/R3/B14.",
           prompt="Storage location", required=True, max_length=MAX_LOCATION_LENGTH, filter="--location",
           table=Table("location", min_width=8, priority=5)),
+    # BOX:SLOT of a placed sample (see domain.storage), resolved and checked against the box by
+    # services.storage before validation; None when the sample has a free-text location only.
+    Field("position", kind="id", flag="--position", metavar="BOX:SLOT", max_length=MAX_POSITION_LENGTH,
+          help="Place the sample in a box position, e.g. FRZ-1/R2/B3:A5 (sets the storage location); "
+               "a box or bag alone takes its next free place.",
+          table=Table("position", min_width=8, priority=35)),
     # Kept by samplectl itself: printed and exported, never entered.
     Field("created_at", kind="datetime", entered=False, table=Table("created", min_width=16, wide_only=True)),
     Field("created_by", entered=False, table=Table("created by", wide_only=True)),

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from samplectl.domain.errors import PermissionDenied
+from samplectl.domain.errors import AuthError, PermissionDenied
 
 ROLE_RANK = {"viewer": 0, "technician": 1, "admin": 2}
+LOGIN_HINT = "run samplectl login"
+ENV_HINT = "run samplectl login --print-token for a new SAMPLECTL_TOKEN, or unset it to use your own login"
+
+
+def not_logged_in(keyring_problem: str | None = None) -> AuthError:
+    """No token at all (exit 3); light to import, as remote mode checks this before any request."""
+    reason = f" ({keyring_problem})" if keyring_problem else ""
+    return AuthError(f"not logged in{reason}", hint=LOGIN_HINT)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ if TYPE_CHECKING:
 
         sample_id: str
         status: str
+        position: str | None
 else:
     SampleInput = build_model(fields())
 

@@ -4,7 +4,7 @@ The sample's own fields and choices are declared in ``domain.fields``; these nam
 from it for the modules that only need a list.
 """
 
-from samplectl.domain.fields import MAX_ID_LENGTH, MAX_LOCATION_LENGTH, fields
+from samplectl.domain.fields import MAX_ID_LENGTH, MAX_LOCATION_LENGTH, MAX_POSITION_LENGTH, fields
 
 _FIELDS = fields()
 SAMPLE_TYPES = _FIELDS["sample_type"].choices
@@ -26,6 +26,7 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "archived": (),
 }
 
-__all__ = ["INPUT_FIELDS", "MAX_ID_LENGTH", "MAX_LOCATION_LENGTH", "NEXT_STATUSES", "OUTPUT_FORMATS", "EXPORT_FORMATS",
+__all__ = ["INPUT_FIELDS", "MAX_ID_LENGTH", "MAX_LOCATION_LENGTH", "MAX_POSITION_LENGTH",
+           "NEXT_STATUSES", "OUTPUT_FORMATS", "EXPORT_FORMATS",
            "RECORD_FIELDS", "ROLES",
            "SAMPLE_TYPES", "SORTABLE_FIELDS", "STATUSES"]

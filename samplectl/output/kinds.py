@@ -35,7 +35,7 @@ ACCOUNTS = Kind(
         Column("username", "user", min_width=6, priority=0, whole=True),
         Column("role", "role", min_width=10, priority=5),
         Column("active", "active", min_width=6, priority=10,
-               value=lambda a: "active" if a.get("active") else "disabled"),
+               value=lambda a: "yes" if a.get("active") else "no"),
         Column("created_at", "created", min_width=16, priority=30, time=True),
         Column("failed_logins", "failed", min_width=6, priority=40, justify="right", wide_only=True),
         Column("locked_until", "locked until", min_width=16, priority=20, time=True),

@@ -55,12 +55,17 @@ def import_samples(
     reason: str | None = None,
     format: str | None = None,
     delimiter: str | None = None,
+    file: Annotated[str | None, Query(max_length=255)] = None,
+    timezone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JSONResponse:
     """`samplectl import -`: every row is checked before anything is written; all or nothing unless `partial`.
 
     The body streams: the server reads it as it arrives and keeps at most a spool of it on disk.
     Rejected rows answer 422 (409 for ids that exist under `on_conflict=fail`, or a file imported
-    before) with the problems in the error's `details` and the summary beside the error."""
+    before) with the problems in the error's `details` and the summary beside the error.
+    `file` names the file in the batch (`samplectl import FILE` sends its name); `timezone` (IANA) is
+    the zone of dates without an offset, the client's, as a local import would read them."""
+    from samplectl.domain.timezones import resolve_timezone
     from samplectl.services.importing import ImportOptions
 
     who.require("technician", "importing samples")
@@ -73,9 +78,11 @@ def import_samples(
                                    hint="send a CSV file with a comma-separated header")
     options = ImportOptions(path="-", dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
                             allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format,
-                            encoding=encoding, reason=reason,
+                            encoding=encoding, reason=reason, name=file.strip() if file and file.strip() else None,
                             **{k: v for k, v in given.items() if v is not None and k in accepted})
     service = server.import_service(who, client)
+    if timezone is not None:
+        service.tz = resolve_timezone(timezone)
     report = service.run(options, stdin=BodyReader(request))  # type: ignore[arg-type]
     metrics.ROWS_IMPORTED.inc(report.created + report.updated)
     summary = {**report.summary(), "problems": report.problems, "problem_count": report.problem_count}
@@ -87,6 +94,20 @@ def import_samples(
     return JSONResponse(summary)
 
 
+BATCH_FIELDS = ("batch_id", "file", "user", "started_at", "state", "counts", "on_conflict", "partial")
+
+
+@router.get("/imports/{batch_id}", responses=ERRORS, summary="One import batch (admin)")
+def import_batch(batch_id: str, server: State, who: CurrentIdentity, client: Client) -> JSONResponse:
+    """What `samplectl import undo BATCH` asks about before it removes anything: the file, when, by whom,
+    what it created."""
+    from samplectl.output.records import public
+
+    service = server.batch_undo(who, client)
+    service.identity.require("admin", "undoing an import")
+    return JSONResponse(public(service.batch(batch_id), BATCH_FIELDS))
+
+
 @router.delete("/imports/{batch_id}", response_model=UndoOut, responses=ERRORS, summary="Undo an import (admin)")
 def undo_import(batch_id: str, server: State, who: CurrentIdentity, client: Client,
                 reason: str | None = None) -> JSONResponse:
@@ -96,7 +117,8 @@ def undo_import(batch_id: str, server: State, who: CurrentIdentity, client: Clie
     service.identity.require("admin", "undoing an import")
     batch = service.batch(batch_id)
     result = service.undo(batch["batch_id"], reason)
-    return JSONResponse(result.summary())
+    # `already`: the state a batch was in when there was nothing to undo ("undone", "rolled_back").
+    return JSONResponse({**result.summary(), **({"already": result.already} if result.already else {})})
 
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {

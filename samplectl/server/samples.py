@@ -189,11 +189,13 @@ def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: C
 
 
 @router.get("/samples/{sample_id}/history", response_model=list[HistoryEntry], responses=ERRORS,
-            summary="The audit trail of one sample")
+            response_model_exclude_unset=True, summary="The audit trail of one sample")
 def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[dict[str, Any]]:
-    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed."""
+    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed.
+    An entry an admin forced past the lifecycle also says `"forced": true` (the history table marks it)."""
     entries = server.audit_service(who).history(sample_id)
-    return [{name: entry[name] for name in ENTRY_FIELDS} for entry in entries]
+    return [{**{name: entry[name] for name in ENTRY_FIELDS}, **({"forced": True} if entry.get("forced") else {})}
+            for entry in entries]
 
 
 @router.post("/samples/update-where", response_model=UpdateWhereOut, responses=ERRORS,

@@ -108,6 +108,7 @@ class HistoryEntry(BaseModel):
     sample_id: str | None
     changes: dict[str, Any]
     reason: str | None
+    forced: bool | None = None  # present (true) only on a status change an admin forced past the lifecycle
 
 
 class UpdateWhere(BaseModel):

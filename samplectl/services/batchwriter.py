@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from samplectl.stores.samples import SampleStore
 
 if TYPE_CHECKING:
     from samplectl.services.importing import ImportOptions, ImportReport
+    from samplectl.services.storage import Placement
 
 HEARTBEAT_SECONDS = 10.0
 Valid = tuple[int, list[str], SampleInput]  # line, cells, the sample
@@ -42,6 +43,7 @@ class BatchWriter:
         # Ids already stored matter under skip and update; under fail, pass 1 found none (unless
         # --partial rejected them), and a sample created meanwhile makes the insert fail as a conflict.
         self.look_up = options.on_conflict != "fail" or options.partial
+        self.placements: Iterator[Placement] | None = None  # import --fill: where each new sample goes
 
     def write(self, valid: list[Valid]) -> None:
         samples = [sample for _line, _cells, sample in valid]
@@ -58,6 +60,9 @@ class BatchWriter:
             new = record_of(sample)
             current = existing.get(new["sample_id"])
             if current is None:
+                if self.placements is not None:
+                    placement = next(self.placements)
+                    new["position"], new["storage_location"] = placement.position, placement.location
                 record = {**new, "created_at": self.now, "created_by": self.user, **stamp, "version": 1,
                           "import_batch": self.batch_id}
                 if marker is not None:

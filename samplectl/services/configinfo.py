@@ -10,7 +10,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from samplectl.config import ENV_KEYS, ENV_PREFIX, FILE_KEYS, Settings, coerce_setting, read_config_file, config_path, load_settings
+from samplectl.config import (
+    ENV_KEYS,
+    ENV_PREFIX,
+    FILE_KEYS,
+    Settings,
+    coerce_setting,
+    config_path,
+    load_settings,
+    read_config_file,
+)
 from samplectl.domain.errors import ValidationFailed
 
 SECRETS = ("token", "jwt_secret")

@@ -108,9 +108,10 @@ class CsvSource:
     """A CSV file (or ``-`` for standard input) that can be read several times."""
 
     def __init__(self, path: str, *, encoding: str | None = None, stdin: IO[bytes] | None = None,
-                 fmt: str | None = None, delimiter: str | None = None, ignore_unknown: bool = False) -> None:
+                 fmt: str | None = None, delimiter: str | None = None, ignore_unknown: bool = False,
+                 name: str | None = None) -> None:
         self.path = path
-        self.name = "<stdin>" if path == STDIN else os.path.basename(path)
+        self.name = name or ("<stdin>" if path == STDIN else os.path.basename(path))
         self.encoding = _check_encoding(encoding or DEFAULT_ENCODING)
         self.format = check_format(fmt) or format_of_name(path)  # None: told by the first character
         self.delimiter = check_delimiter(delimiter)  # None: detected from the header

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from samplectl.services.importing import ImportService, Progress
     from samplectl.services.samples import SampleService
     from samplectl.services.sessions import Session
+    from samplectl.services.storage import Placer, StorageService
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.batches import BatchStore
+    from samplectl.stores.containers import ContainerRepository
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.samples import SampleStore
     from samplectl.stores.tokens import CachedToken
@@ -38,9 +40,25 @@ def _ignore(message: str) -> None:
 
 
 def nobody() -> Identity:
-    from samplectl.services.sessions import not_logged_in
+    from samplectl.domain.identity import not_logged_in
 
     raise not_logged_in()
+
+
+def open_services(settings: Settings, identity_source: IdentitySource = nobody,
+                  token_source: Callable[[], CachedToken | None] | None = None, *, local: bool = False) -> ServiceFactory:
+    """The factory a front end uses: this one, or in remote mode (``server`` set) the HTTP-backed one.
+
+    Remote mode hands out ``samplectl.remote``'s services: the same methods, carried out by the
+    server, so the commands do not know which they have. ``local`` keeps the databases even so
+    (`init` runs where the database credentials are).
+    """
+    if settings.remote and not local:
+        from samplectl.remote.services import RemoteServices
+
+        remote = RemoteServices(settings, identity_source, token_source or (lambda: None))
+        return cast("ServiceFactory", remote)  # duck-typed: every method of ServiceFactory a command uses
+    return ServiceFactory(settings, identity_source=identity_source)
 
 
 @dataclass
@@ -125,7 +143,23 @@ class ServiceFactory:
 
         store, identity = self._store_and_identity()
         return SampleService(store=store, audit=self.audit_log(store), identity=identity,
-                             tz=self.settings.tzinfo())
+                             tz=self.settings.tzinfo(), placer=self.placer())
+
+    def containers(self) -> ContainerRepository:
+        containers = self.database.containers
+        assert containers is not None, "every engine opens its containers repository"
+        return containers
+
+    def placer(self) -> Placer:
+        """Where --position and import --fill put samples (storage geometry)."""
+        from samplectl.services.storage import Placer
+
+        return Placer(self.containers())
+
+    def storage_service(self) -> StorageService:
+        from samplectl.services.storage import StorageService
+
+        return StorageService(self.containers(), identity=self.identity())
 
     def audit_service(self) -> AuditService:
         from samplectl.services.audit import AuditService
@@ -143,7 +177,7 @@ class ServiceFactory:
         store, identity = self._store_and_identity()
         return ImportService(store=store, audit=self.audit_log(store), batches=self.batch_store(),
                              identity=identity, tz=self.settings.tzinfo(),
-                             progress=progress or NoProgress(), notify=notify or _ignore)
+                             progress=progress or NoProgress(), notify=notify or _ignore, placer=self.placer())
 
     def batch_undo(self) -> BatchUndo:
         from samplectl.services.batchundo import BatchUndo

@@ -28,6 +28,7 @@ from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
+from samplectl.domain.storage import parse_path
 from samplectl.domain.text import check_reason, shorten
 from samplectl.services.batchundo import BatchUndo
 from samplectl.services.batchwriter import BatchWriter, Valid
@@ -44,6 +45,7 @@ from samplectl.services.rowcheck import (
     repeated_problem,
 )
 from samplectl.services.samples import diff
+from samplectl.services.storage import Placer, place_fields
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
 from samplectl.stores.samples import SampleStore
@@ -95,8 +97,14 @@ class ImportOptions:
     reason: str | None = None
     format: str | None = None  # csv, jsonl or json; None: from the file name, else its first character
     delimiter: str | None = None  # None: detected from the header
+    name: str | None = None  # the file's name in the batch and in messages, when path is "-" (the server's body)
+
+    fill: tuple[str, ...] = ()  # import --fill BOX...: rows placed in the next free positions, in order
 
     def check(self) -> None:
+        if self.fill and self.on_conflict == "update":
+            raise UsageError("--fill places new samples; it cannot go with --on-conflict update",
+                             hint="use --on-conflict fail or skip, or give positions in a position column")
         if self.reason is not None:
             object.__setattr__(self, "reason", check_reason(self.reason))  # frozen: trimmed once, here
         if self.on_conflict not in ON_CONFLICT:
@@ -166,15 +174,20 @@ class ImportService:
     clock: Callable[[], datetime] = utc_now
     progress: Progress = field(default_factory=NoProgress)
     notify: Callable[[str], None] = lambda message: None  # warnings for the person, as they happen
+    placer: Placer | None = None  # positions and --fill (storage geometry)
+    _positions: dict[str, int] = field(default_factory=dict)  # position -> first line, in one pass
 
     # -- the whole import -------------------------------------------------------------------
     def run(self, options: ImportOptions, stdin: IO[bytes] | None = None) -> ImportReport:
         self.identity.require("technician", "importing samples")
         options.check()
+        if options.fill:
+            for box in options.fill:  # unknown boxes and non-boxes are refused before any reading
+                self._placer().holder(parse_path(box, what="--fill box"))
         started = time.perf_counter()
         now = to_millisecond(self.clock())
         source = CsvSource(options.path, encoding=options.encoding, stdin=stdin, fmt=options.format,
-                           delimiter=options.delimiter, ignore_unknown=options.ignore_unknown)
+                           delimiter=options.delimiter, ignore_unknown=options.ignore_unknown, name=options.name)
         finished = False
         try:
             notices = self._prepare() if not options.dry_run else []
@@ -240,12 +253,17 @@ class ImportService:
         # empty store every valid row would be created, which needs no look-up at all.
         empty_dry_run = options.dry_run and self._store_is_empty()
         lookups = (options.dry_run or options.on_conflict != "skip") and not empty_dry_run
+        self._positions = {}
         with source.read() as csv_pass:
             checker = self._checker(csv_pass, options, now, make_id)
+            placed = "position" in checker.fields
             rejects = RejectedRows.open(options.errors_path, csv_pass.header or []) if options.errors_path else None
             try:
-                for chunk in self._chunks(csv_pass, checker, seen=seen, repeated=repeated, keep_valid=lookups):
+                for chunk in self._chunks(csv_pass, checker, seen=seen, repeated=repeated,
+                                          keep_valid=lookups or placed):
                     refused = self._conflicts(chunk.valid, options, report) if lookups else []
+                    if placed:
+                        refused = self._occupied(chunk, refused)
                     report.read += chunk.read
                     report.invalid_rows += len(chunk.bad)
                     report.conflict_rows += len(refused)
@@ -273,8 +291,52 @@ class ImportService:
                 f"{_named(csv_pass.source.path)} is empty: an import needs at least a header row",
                 hint=f"the first line names the columns: {COLUMN_LIST}",
             )
-        columns = map_header(header, ignore_unknown=options.ignore_unknown, line=csv_pass.header_line)
-        return RowChecker(columns, tz=self.tz, now=now, date_format=options.date_format, make_id=make_id)
+        columns = map_header(header, ignore_unknown=options.ignore_unknown, line=csv_pass.header_line,
+                             filled=bool(options.fill))
+        place = None
+        if options.fill:
+            if "position" in columns.fields:
+                raise UsageError("--fill places every row: the file cannot have a position column as well",
+                                 hint="drop --fill to use the file's positions, or drop the column")
+            place = _filled(parse_path(options.fill[0], what="--fill box"))
+        elif "position" in columns.fields:
+            place = _resolver(self._placer())
+        return RowChecker(columns, tz=self.tz, now=now, date_format=options.date_format, make_id=make_id,
+                          place=place)
+
+    def _placer(self) -> Placer:
+        if self.placer is None:
+            raise UsageError("positions need the storage containers, which this import was built without")
+        return self.placer
+
+    def _occupied(self, chunk: Chunk, refused: list[Rejected]) -> list[Rejected]:
+        """Rows whose position another sample holds (7), or an earlier row of the file takes (6).
+
+        Told now, with every other problem; the store's unique index still refuses a position taken
+        between this check and the write (the whole import then stops: 7).
+        """
+        skip = {line for line, _cells, _problems in refused}
+        rows = [(line, cells, sample) for line, cells, sample in chunk.valid if sample.position and line not in skip]
+        if not rows:
+            return refused
+        held = self.store.occupants([str(sample.position) for _l, _c, sample in rows])
+        found = list(refused)
+        moved_in = 0
+        for line, cells, sample in rows:
+            position = str(sample.position)
+            occupant = held.get(position)
+            first = self._positions.setdefault(position, line)
+            if first != line:
+                problem = {"line": line, "column": "position", "value": position,
+                           "message": f"position {position} is also on line {first}: one sample per position"}
+                chunk.bad.append((line, cells, [problem]))
+                moved_in += 1
+            elif occupant is not None and occupant != sample.sample_id:
+                found.append((line, cells, [{"line": line, "column": "position", "value": position,
+                                             "message": f"position {position} is taken by sample {occupant}"}]))
+        if moved_in:
+            chunk.bad.sort(key=lambda r: r[0])
+        return sorted(found, key=lambda r: r[0])
 
     def _chunks(
         self,
@@ -398,6 +460,9 @@ class ImportService:
         report.batch_id = batch_id
         writer = BatchWriter(self.store, self.audit, self.batches, self.identity.username, self.clock,
                              options, batch_id, now, report)
+        if options.fill:
+            # Where each new sample goes, decided before the write (7 if the boxes have too little room).
+            writer.placements = iter(self._placer().fill(options.fill, report.valid))
         try:
             with (self.store.transaction(), self.store.bulk_load(report.valid, lookups=writer.look_up),
                   self.audit.bulk_load(report.valid)):
@@ -405,7 +470,13 @@ class ImportService:
                 with source.read() as csv_pass:
                     self._checker(csv_pass, options, now, checker.make_id)
                     again = RepeatedIds(repeated) if repeated else None
+                    placed = "position" in checker.fields
+                    self._positions = {}
                     for chunk in self._chunks(csv_pass, checker, repeated=again):
+                        if placed:  # --partial: rows refused for their position in pass 1 stay out
+                            refused = {line for line, _c, _p in self._occupied(chunk, [])}
+                            chunk.valid = [row for row in chunk.valid if row[0] not in refused
+                                           and self._positions.get(str(row[2].position), row[0]) == row[0]]
                         writer.write(chunk.valid)
                 report.conflict_rows = writer.refused
                 self.batches.update(
@@ -425,6 +496,30 @@ class ImportService:
             self.batches.update(batch_id, state=ROLLED_BACK)
         except Exception:  # noqa: BLE001 - the next import rolls it back; report the first failure
             pass
+
+
+def _filled(stand_in: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """import --fill, while checking: a row's place is chosen at the write; until then its location is the first box."""
+    def place(data: dict[str, Any]) -> dict[str, Any]:
+        data["storage_location"] = stand_in
+        return data
+
+    return place
+
+
+def _resolver(placer: Placer) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A file's position column: a blank cell leaves the row unplaced (its storage_location stands)."""
+    def place(data: dict[str, Any]) -> dict[str, Any]:
+        position = data.get("position")
+        if position is None or not position.strip():
+            data.pop("position", None)
+            return data
+        location = data.get("storage_location")
+        if location is not None and not location.strip():
+            del data["storage_location"]
+        return place_fields(placer, data)
+
+    return place
 
 
 def _named(path: str) -> str:

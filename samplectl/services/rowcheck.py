@@ -13,7 +13,7 @@ import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from samplectl.domain.csvcells import restore
-from samplectl.domain.errors import ValidationFailed
+from samplectl.domain.errors import SamplectlError, ValidationFailed
 from samplectl.domain.fields import fields
 from samplectl.domain.sample import SampleInput, problems_of
 from samplectl.domain.text import shorten, shown
@@ -70,8 +70,12 @@ class Columns:
         return self.fields.index(field) if field in self.fields else None
 
 
-def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1) -> Columns:
-    """Match header cells to sample fields, refusing (exit 6) what cannot be imported."""
+def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1, filled: bool = False) -> Columns:
+    """Match header cells to sample fields, refusing (exit 6) what cannot be imported.
+
+    With a ``position`` column, or ``filled`` (import --fill), the storage location comes from the
+    positions and its column may be left out.
+    """
     keys = [_COLUMN_OF.get(k, k) for k in (column_key(c) for c in cells)]
     unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in IMPORT_COLUMNS]
     if unknown and not ignore_unknown:
@@ -98,7 +102,8 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1) -> 
                     details=[{"line": line, "column": k, "value": shorten(cells[i]), "message": "repeated column"}],
                 )
             seen[k] = i
-    missing = [f for f in REQUIRED_COLUMNS if f not in seen]
+    placed = filled or "position" in seen
+    missing = [f for f in REQUIRED_COLUMNS if f not in seen and not (placed and f == "storage_location")]
     if missing:
         raise ValidationFailed(
             f"the header has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}",
@@ -137,7 +142,9 @@ class RowChecker:
         now: datetime,
         date_format: str | None = None,
         make_id: IdMaker | None = None,
+        place: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        self.place = place  # resolves a row's position (or --fill's stand-in) before validation
         self.fields = columns.fields
         self.width = columns.width
         self.drop_ignored = None in self.fields
@@ -174,6 +181,13 @@ class RowChecker:
         for name in self.blank_unset:
             if not data[name].strip():
                 del data[name]  # an empty cell means "not given": the default applies, or nothing
+        if self.place is not None:
+            try:
+                data = self.place(data)  # type: ignore[arg-type,assignment]
+            except SamplectlError as exc:
+                column = (exc.details[0].get("column") if exc.details else None) or "position"
+                return None, [{"line": line, "column": column, "value": data.get("position"),
+                               "message": exc.message}], given
         try:
             # The model's validator itself: model_validate adds nothing but a Python call.
             return self._validate(data, context=self.context), None, given

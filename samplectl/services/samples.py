@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samplectl import __version__
 from samplectl.domain.criteria import Criteria, Sort
@@ -20,9 +20,13 @@ from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
 from samplectl.domain.text import check_reason, shorten, shown
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
+from samplectl.services.storage import Placer, place_fields
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import APPLIED, Change, ChangeWriter, writer_for
 from samplectl.stores.samples import SampleStore
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import BulkOutcome, NewValues
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -84,6 +88,8 @@ class SampleService:
     tz: tzinfo
     clock: Callable[[], datetime] = utc_now
     writer: ChangeWriter | None = field(default=None)
+    # Resolves --position (BOX:SLOT) against the containers: storage geometry, see services.storage.
+    placer: Placer | None = None
 
     def __post_init__(self) -> None:
         if self.writer is None:
@@ -166,9 +172,11 @@ class SampleService:
         if current.get("pending"):
             raise _busy(current)
         refuse_blank_id(changes)
+        # A position resolved may unplace (position None) when a free-text location is given.
+        changes = self._placed({k: v for k, v in changes.items() if v is not None}, current)
         # A sample stored before a field existed simply lacks it: that field is "not given".
         merged = {name: current[name] for name in INPUT_FIELDS if current.get(name) is not None}
-        merged.update({k: v for k, v in changes.items() if v is not None})
+        merged.update(changes)
         new = validate_sample(merged, tz=self.tz, now=now).model_dump()
         field_changes = diff(current, new)
         if not field_changes:
@@ -186,6 +194,14 @@ class SampleService:
             extra["renamed_from"] = current["sample_id"]
         entry = self.entry("update", record["sample_id"], field_changes, now, reason, **extra)
         return Change(before=current, after=record, entry=entry)
+
+    def _placed(self, fields: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        """Fields with a position resolved and storage_location kept in step with it."""
+        if fields.get("position") is None and not (current and current.get("position")):
+            return fields
+        if self.placer is None:
+            raise UsageError("positions need the storage containers, which this service was built without")
+        return place_fields(self.placer, fields, current)
 
     def check_force(self, force: bool, reason: str | None) -> None:
         if force:
@@ -210,6 +226,7 @@ class SampleService:
         self.changes.settle_stale()
         now = self.now()
         refuse_blank_id(fields)
+        fields = self._placed(fields)
         sample = validate_sample(fields, tz=self.tz, now=now)
         self.store.ensure_ready()
         record = sample.model_dump()
@@ -247,6 +264,16 @@ class SampleService:
         self._apply_one(change)
         assert change.after is not None
         return dict(change.after), change.entry["changes"]
+
+    def update_where(
+        self, criteria: Criteria, values: Mapping[str, str] | NewValues, *, reason: str | None = None,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkOutcome:
+        """Set ``values`` on every sample ``criteria`` select, each its own audited change (services.bulk)."""
+        from samplectl.services.bulk import update_where
+
+        return update_where(self, criteria, values, reason=reason, force=force, progress=progress)
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")

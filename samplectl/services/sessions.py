@@ -9,14 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from samplectl.domain.errors import AuthError
-from samplectl.domain.identity import Identity
+from samplectl.domain.identity import ENV_HINT, LOGIN_HINT, Identity
 from samplectl.services import tokens
 from samplectl.services.tokens import Claims
 from samplectl.stores.tokens import CachedToken
 from samplectl.stores.user_lookup import IdentityLookup
-
-LOGIN_HINT = "run samplectl login"
-ENV_HINT = "run samplectl login --print-token for a new SAMPLECTL_TOKEN, or unset it to use your own login"
 
 
 @dataclass(frozen=True)
@@ -31,11 +28,6 @@ def _refuse(message: str, cached: CachedToken, hint: str = LOGIN_HINT) -> AuthEr
         # Never fall back to a cached login: a script must learn its token is bad.
         return AuthError(f"SAMPLECTL_TOKEN: {message}", hint=ENV_HINT)
     return AuthError(message, hint=hint)
-
-
-def not_logged_in(keyring_problem: str | None = None) -> AuthError:
-    reason = f" ({keyring_problem})" if keyring_problem else ""
-    return AuthError(f"not logged in{reason}", hint=LOGIN_HINT)
 
 
 def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str | None) -> Session:

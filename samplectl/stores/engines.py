@@ -16,6 +16,7 @@ from typing import Any
 from samplectl.config import Settings
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import BatchStore
+from samplectl.stores.containers import ContainerRepository
 from samplectl.stores.samples import SampleStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class SampleDatabase:
     notices: list[str] = field(default_factory=list)  # what opening did that a person should know
     store_id: str | None = None  # the store's own id (see stores.identity)
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    containers: ContainerRepository | None = None  # storage geometry: freezers, racks, boxes, bags
 
     def close(self) -> None:
         for close in self.closers:

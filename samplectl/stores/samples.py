@@ -59,9 +59,13 @@ class SampleStore(Protocol):
         """Every sample an import batch created, in id order."""
         ...
 
+    def occupants(self, positions: list[str]) -> dict[str, str]:
+        """Which sample holds each of ``positions`` (BOX:SLOT; those held), by position."""
+        ...
+
     # -- writes -----------------------------------------------------------------------------
     def insert(self, record: Mapping[str, Any]) -> None:
-        """Store a new sample; Conflict (7) when the id exists."""
+        """Store a new sample; Conflict (7) when the id exists, PositionTaken (7) when its position is held."""
         ...
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int: ...

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 HEADER = "sample_id,sample_type,subject_id,collection_date,status,storage_location"
+# What export writes: every column import reads, position (storage geometry) included.
+EXPORT_HEADER = HEADER + ",position"
 SUMMARY_KEYS = {"batch_id", "read", "created", "updated", "skipped", "rejected", "seconds"}
 
 

@@ -5,6 +5,11 @@ typer raises its own Abort (not the vendored click's); the root must map it inst
 
 from __future__ import annotations
 
+import pytest
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
+
 
 def test_answering_no_to_delete_aborts_and_keeps_the_sample(cli) -> None:
     created = cli("create", "--type", "blood", "--subject", "S-1", "--collected", "2025-01-02",

@@ -8,7 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli.csvfiles import HEADER, row, stored, summary, write
+import pytest
+
+from tests.cli.csvfiles import EXPORT_HEADER, HEADER, row, stored, summary, write
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 INPUT_FIELDS = HEADER.split(",")
 
@@ -25,7 +30,7 @@ def test_export_csv_has_exactly_the_import_columns(cli) -> None:
     create(cli, "S-1")
     out = cli("export", "-o", "csv")
     assert out.exit_code == 0
-    assert out.stdout.splitlines() == [HEADER, "S-1,blood,SUBJ-1,2025-02-01T10:00:00Z,collected,FRZ-1/R1"]
+    assert out.stdout.splitlines() == [EXPORT_HEADER, "S-1,blood,SUBJ-1,2025-02-01T10:00:00Z,collected,FRZ-1/R1,"]
 
 
 def test_export_defaults_to_csv_and_takes_the_filter_criteria(cli) -> None:
@@ -60,7 +65,7 @@ def test_export_to_a_file_replaces_it_whole(cli, tmp_path) -> None:
     target.write_text("old content\n" * 10)
     out = cli("export", "--file", str(target))
     assert out.exit_code == 0 and out.stdout == ""
-    assert target.read_text().splitlines()[0] == HEADER and len(target.read_text().splitlines()) == 2
+    assert target.read_text().splitlines()[0] == EXPORT_HEADER and len(target.read_text().splitlines()) == 2
     assert "exported 1 samples" in out.stderr
     assert [p.name for p in target.parent.iterdir()] == ["out.csv"]  # no temporary file left behind
 
@@ -70,6 +75,7 @@ def test_export_to_an_unwritable_place_is_invalid(cli, tmp_path) -> None:
     assert out.exit_code == 6 and "cannot write" in out.stderr
 
 
+@pytest.mark.local_only("it moves to another data directory, which in remote mode holds no store")
 def test_export_then_import_into_an_empty_store_gives_identical_samples(cli, tmp_path, monkeypatch) -> None:
     create(cli, "S-1", **{"--collected": "2025-03-14T09:30:00+01:00", "--location": 'Kühlraum, "B"'})
     create(cli, "S-2", **{"--status": "archived", "--type": "tissue"})
@@ -139,6 +145,7 @@ def test_undo_asks_on_a_terminal(cli, tmp_path, store) -> None:
     batch = imported(cli, tmp_path)
     declined = cli("import", "undo", batch, input="n\n", tty="stdin")
     assert "Remove the 3 samples import batch" in declined.stderr and len(stored(store)) == 3
+    assert f"import batch {batch} created (from in.csv, " in declined.stderr  # the file's own name
     accepted = cli("import", "undo", batch, "-o", "json", input="y\n", tty="stdin")
     assert accepted.exit_code == 0 and stored(store) == {}
 

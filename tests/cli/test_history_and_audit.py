@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests.remote_support import skip_in_remote_mode
 from tests.support import rawstore
 from tests.support.audit_helpers import append_audit, audit_records, raw_database
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30",
           "--location", "FRZ-2/R3/B14"]
@@ -18,6 +22,7 @@ SAMPLE = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-1
 def backend(request: pytest.FixtureRequest) -> str:
     """The CLI on its embedded default, and over the real pymongo driver to a wire-protocol server."""
     if request.param == "wire":
+        skip_in_remote_mode("the server of remote mode runs on the embedded store")
         request.getfixturevalue("wire_env")
     return str(request.param)
 

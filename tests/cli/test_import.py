@@ -5,7 +5,12 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from tests.cli.csvfiles import HEADER, envelope, row, stored, summary, write
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 
 # -- the happy path and the summary ---------------------------------------------------------------

@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import CliRun
 
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
+
 BLOOD = ["--type", "blood", "--subject", "SUBJ-0042", "--collected", "2025-03-14T09:30", "--location", "FRZ-2/R3/B14"]
 
 

@@ -258,11 +258,11 @@ def test_a_failure_while_preparing_a_bulk_change_leaves_nothing_behind(service: 
         real_mark = changes_module.IntentWriter._mark
         calls = []
 
-        def flaky_mark(self: Any, before: Any, marker: Any) -> str:
+        def flaky_mark(self: Any, before: Any, marker: Any, **kwargs: Any) -> str:
             calls.append(1)
             if len(calls) == 3:
                 raise ConnectionError("lost the database")
-            return real_mark(self, before, marker)
+            return real_mark(self, before, marker, **kwargs)
 
         monkeypatch.setattr(changes_module.IntentWriter, "_mark", flaky_mark)
     with pytest.raises(ConnectionError):

@@ -81,7 +81,8 @@ def test_exports_stream_csv_jsonl_and_json(server: Server) -> None:
             assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
             text = "".join(answer.iter_text())
         table = list(csv.DictReader(io.StringIO(text)))
-        assert len(table) == 30 and list(table[0]) == HEADER.strip().split(",")
+        # Export writes every column import reads: the file's, and position (storage geometry).
+        assert len(table) == 30 and list(table[0]) == [*HEADER.strip().split(","), "position"]
         lines = vera.get("/exports", params={"subject_id": "SUBJ-EXP", "format": "jsonl"}).text.splitlines()
         records = [json.loads(line) for line in lines]
         assert len(records) == 30 and records[0]["created_by"] == "tina"

@@ -10,11 +10,16 @@ from typing import Any
 
 @contextmanager
 def raw_database() -> Iterator[Any]:
-    """The SampleDatabase the CLI would open right now (embedded default, or the wire server)."""
+    """The SampleDatabase the CLI would open right now (embedded default, or the wire server).
+
+    In remote mode (tests.remote_support) that is the server's.
+    """
     from samplectl.config import load_settings
     from samplectl.stores.engines import open_sample_database
+    from tests.remote_support import server_home
 
-    database = open_sample_database(load_settings(dict(os.environ)))
+    home = server_home()
+    database = open_sample_database(load_settings(dict(os.environ), **({} if home is None else {"home": str(home)})))
     try:
         yield database
     finally:

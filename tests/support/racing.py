@@ -2,6 +2,8 @@
 
   python -m tests.support.racing barrier DIR N -- ARGS...   every process waits, after reading the
                                                          sample and before writing, until N are there
+  python -m tests.support.racing place-barrier DIR N -- ARGS...  every process waits, after resolving
+                                                         its --position (seen free) and before writing
   python -m tests.support.racing crash-before -- ARGS...  die (exit 137) before the audit record
   python -m tests.support.racing crash-after -- ARGS...   die right after the audit record is written
   python -m tests.support.racing append PREFIX COUNT      append COUNT audit records in small batches
@@ -72,6 +74,22 @@ def admins_barrier(directory: str, parties: int) -> None:
     AccountService._target = target_then_wait  # type: ignore[method-assign]
 
 
+def place_barrier(directory: str, parties: int) -> None:
+    from samplectl.services.storage import Placer
+
+    real = Placer.resolve
+
+    def resolve_then_wait(self: Placer, *args: Any, **kwargs: Any) -> Any:
+        placement = real(self, *args, **kwargs)
+        Path(directory, str(os.getpid())).touch()
+        deadline = time.monotonic() + 30
+        while len(os.listdir(directory)) < parties and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return placement
+
+    Placer.resolve = resolve_then_wait  # type: ignore[method-assign]
+
+
 def crash(after_writing: bool) -> None:
     from tests.support.rawstore import audit_classes
 
@@ -108,6 +126,8 @@ def main(argv: list[str]) -> None:
     options, args = rest[:cut], rest[cut + 1:]
     if mode == "barrier":
         barrier(options[0], int(options[1]))
+    elif mode == "place-barrier":
+        place_barrier(options[0], int(options[1]))
     elif mode == "login-barrier":
         login_barrier(options[0], int(options[1]))
     elif mode == "admins-barrier":

@@ -17,12 +17,14 @@ def mongo_database(db: Any, where: str, client: Any = None) -> SampleDatabase:
     from samplectl.stores.engines import SampleDatabase
     from samplectl.stores.mongo.audit import MongoAuditLog
     from samplectl.stores.mongo.batches import MongoBatchStore
+    from samplectl.stores.mongo.containers import MongoContainers
     from samplectl.stores.mongo.samples import MongoSampleStore
 
     samples = MongoSampleStore(db, where)
+    audit = MongoAuditLog(samples)
     closers = [client.close] if client is not None else []
-    return SampleDatabase(samples=samples, audit=MongoAuditLog(samples), batches=MongoBatchStore(samples),
-                          kind="mongodb", where=where, closers=closers)
+    return SampleDatabase(samples=samples, audit=audit, batches=MongoBatchStore(samples),
+                          kind="mongodb", where=where, closers=closers, containers=MongoContainers(samples, audit))
 
 
 def open_mongodb(uri: str, db_name: str, timeout_ms: int) -> SampleDatabase:

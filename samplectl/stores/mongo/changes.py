@@ -100,25 +100,52 @@ class IntentWriter:
                 change.refuse(DUPLICATE)
                 return False
             return True
+        claimed = None
         if after is None or change.renames:
             marker = self._marker(change, "delete", now)
         else:
             marker = self._marker(change, "update", now, after=self.store.encode(after))
-        outcome = self._mark(before, marker)
+            claimed = _claimed_position(change)
+            if claimed is not None:
+                # A new position is claimed at once, on the unique index: the second of two
+                # technicians placing into it fails here, before anything is recorded.
+                marker["position_before"] = before.get("position")
+        outcome = self._mark(before, marker, claim=claimed)
         if outcome != APPLIED:
             change.refuse(outcome)
             return False
         if change.renames:
             assert after is not None
-            if not self._insert_marked(after, self._marker(change, "insert", now)):
+            inserting, record = self._marker(change, "insert", now), after
+            kept = _kept_position(change)
+            if kept is not None:
+                # The old document holds the position until it is deleted: the new one takes it as
+                # the change finishes (see _settle).
+                inserting["position"] = kept
+                record = {k: v for k, v in after.items() if k != "position"}
+            try:
+                inserted = self._insert_marked(record, inserting)
+            except BaseException:
+                self._settle(before["sample_id"], marker, committed=False)
+                raise
+            if not inserted:
                 self._settle(before["sample_id"], marker, committed=False)
                 change.refuse(DUPLICATE)
                 return False
         return True
 
-    def _mark(self, before: Mapping[str, Any], marker: dict[str, Any]) -> str:
+    def _mark(self, before: Mapping[str, Any], marker: dict[str, Any], claim: str | None = None) -> str:
         query = {"sample_id": {"$eq": before["sample_id"]}, "version": before["version"], "pending": None}
-        result = self.store.guard(lambda: self.samples.update_one(query, {"$set": {"pending": marker}}))
+        update: dict[str, Any] = {"pending": marker}
+        if claim is not None:
+            update["position"] = claim
+        try:
+            result = self.store.guard(lambda: self.samples.update_one(query, {"$set": update}))
+        except Exception as exc:
+            taken = self.store.clash({"sample_id": before["sample_id"], "position": claim}, exc)
+            if taken is not None:
+                raise taken from None
+            raise
         if result.matched_count:
             return APPLIED
         current = self.store.guard(lambda: self.samples.find_one({"sample_id": {"$eq": before["sample_id"]}}))
@@ -130,6 +157,9 @@ class IntentWriter:
         try:
             self.store.guard(lambda: self.samples.insert_one(doc))
         except Exception as exc:
+            taken = self.store.clash(record, exc)
+            if taken is not None:
+                raise taken from None
             if is_duplicate_key(exc):
                 return False
             raise
@@ -143,10 +173,15 @@ class IntentWriter:
         if change.after is None or change.renames:
             self._settle(change.before["sample_id"], dict(op, role="delete"), committed=committed)
             if change.renames:
-                self._settle(change.sample_id, dict(op, role="insert"), committed=committed)
+                inserted = dict(op, role="insert")
+                if (kept := _kept_position(change)) is not None:
+                    inserted["position"] = kept
+                self._settle(change.sample_id, inserted, committed=committed)
             return
-        self._settle(change.sample_id, dict(op, role="update", after=self.store.encode(change.after)),
-                     committed=committed)
+        marker = dict(op, role="update", after=self.store.encode(change.after))
+        if _claimed_position(change) is not None:
+            marker["position_before"] = change.before.get("position")
+        self._settle(change.sample_id, marker, committed=committed)
 
     def _settle(self, sample_id: str, marker: Mapping[str, Any], *, committed: bool) -> None:
         """Finish (``committed``) or undo one marked document; a no-op once it is settled."""
@@ -154,12 +189,16 @@ class IntentWriter:
         role = marker["role"]
         unmark = {"$unset": {"pending": ""}}
         if role == "insert":
+            if "position" in marker:  # a renamed sample takes its position once the old id is gone
+                unmark = {**unmark, "$set": {"position": marker["position"]}}
             call = (lambda: self.samples.update_one(query, unmark)) if committed else (
                 lambda: self.samples.delete_one(query))
         elif role == "delete":
             call = (lambda: self.samples.delete_one(query)) if committed else (
                 lambda: self.samples.update_one(query, unmark))
         else:
+            if "position_before" in marker:  # give back the position the change had claimed
+                unmark = {**unmark, "$set": {"position": marker["position_before"]}}
             call = (lambda: self.samples.replace_one(query, marker["after"])) if committed else (
                 lambda: self.samples.update_one(query, unmark))
         self.store.guard(call)
@@ -183,3 +222,17 @@ class IntentWriter:
             marker = doc["pending"]
             self._settle(doc["sample_id"], marker, committed=marker["_id"] in recorded)
         return len(docs)
+
+
+def _claimed_position(change: Change) -> str | None:
+    """The position an update moves a sample into, if it moves it into one."""
+    before, after = change.before or {}, change.after or {}
+    position = after.get("position")
+    return position if position and position != before.get("position") else None
+
+
+def _kept_position(change: Change) -> str | None:
+    """The position a renamed sample keeps (its old document holds it until the rename finishes)."""
+    before, after = change.before or {}, change.after or {}
+    position = after.get("position")
+    return position if position and position == before.get("position") else None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict
+from samplectl.domain.storage import PositionTaken
 from samplectl.stores.mongo.engine import decode_date, encode_date, guard, is_duplicate_key
 from samplectl.stores.samples import DATE_FIELDS
 
@@ -44,6 +45,10 @@ class MongoSampleStore:
             ([("storage_location", 1)], {"name": "by_location"}),
             ([("import_batch", 1), ("sample_id", 1)], {"name": "by_import_batch"}),
             ([("pending.at", 1)], {"name": "by_pending_change"}),
+            # Occupancy (storage geometry): two placed samples never share a position. Partial, so
+            # that the samples without a position (null or missing) do not collide with each other.
+            ([("position", 1)], {"unique": True, "name": "position_unique",
+                                 "partialFilterExpression": {"position": {"$type": "string"}}}),
         ]
         existing = self.guard(lambda: self.samples.index_information())
         names = []
@@ -54,12 +59,12 @@ class MongoSampleStore:
         return names
 
     def ensure_ready(self) -> None:
-        """Before a write: make sure the unique index on sample_id exists (one index listing)."""
+        """Before a write: make sure the unique indexes on sample_id and position exist (one index listing)."""
         info = self.guard(lambda: self.samples.index_information())
         for spec in info.values():
             key = spec.get("key")
             fields = list(key) if isinstance(key, dict) else [k for k, _ in key or []]
-            if spec.get("unique") and fields == ["sample_id"]:
+            if spec.get("unique") and fields == ["position"]:  # made last, so the rest is there too
                 return
         self.ensure_indexes()
 
@@ -77,6 +82,7 @@ class MongoSampleStore:
     def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(doc)
         record.pop("_id", None)
+        record.setdefault("position", None)  # not placed: position None, as the embedded engine says it
         for name in DATE_FIELDS:
             value = record.get(name)
             if value is not None:
@@ -159,9 +165,12 @@ class MongoSampleStore:
         past = "$lt" if sort.descending else "$gt"
         if sort.field == "sample_id":
             return [{**base, "sample_id": self._merge(base.get("sample_id"), {past: last["sample_id"]})}]
-        value = last[sort.field]
+        value = last.get(sort.field)  # an optional field (position) may be absent: null, which sorts first
         ties = {**base, sort.field: self._merge(base.get(sort.field), {"$eq": value}),
                 "sample_id": self._merge(base.get("sample_id"), {"$gt": last["sample_id"]})}
+        if value is None:
+            # Nothing sorts below null; above it is every record that has a value.
+            return [ties] if sort.descending else [ties, {**base, sort.field: self._merge(base.get(sort.field), {"$ne": None})}]
         rest = {**base, sort.field: self._merge(base.get(sort.field), {past: value})}
         return [ties, rest]
 
@@ -195,12 +204,35 @@ class MongoSampleStore:
                 return
             last = page[-1]["sample_id"]
 
+    def occupants(self, positions: list[str]) -> dict[str, str]:
+        """Which sample holds each of ``positions`` (those held), by position."""
+        found: dict[str, str] = {}
+        for start in range(0, len(positions), PAGE_SIZE):
+            part = list(positions[start:start + PAGE_SIZE])
+            docs = self.guard(lambda p=part: list(self.samples.find({"position": {"$in": p}},
+                                                                    {"position": 1, "sample_id": 1})))
+            found.update((str(d["position"]), str(d["sample_id"])) for d in docs)
+        return found
+
+    def clash(self, record: Mapping[str, Any], exc: BaseException) -> PositionTaken | None:
+        """What a duplicate-key error on writing ``record`` means, when its position is taken by another
+        sample (else None: its id is). Asked after the fact, so the index stays the only judge."""
+        position = record.get("position")
+        if not position or not is_duplicate_key(exc):
+            return None
+        occupant = self.occupants([str(position)]).get(str(position))
+        if occupant == record.get("sample_id"):
+            return None
+        return PositionTaken(str(position), occupant)
+
     # -- writes -----------------------------------------------------------------------------
     def insert(self, record: Mapping[str, Any]) -> None:
         doc = self.encode(record)
         try:
             self.guard(lambda: self.samples.insert_one(doc))
         except Exception as exc:
+            if (taken := self.clash(record, exc)) is not None:
+                raise taken from None
             if is_duplicate_key(exc):
                 raise Conflict(
                     f"sample {record['sample_id']!r} already exists",
@@ -217,6 +249,8 @@ class MongoSampleStore:
         try:
             result = self.guard(lambda: self.samples.replace_one(self.exact(sample_id, version), doc))
         except Exception as exc:
+            if (taken := self.clash(record, exc)) is not None:
+                raise taken from None
             if is_duplicate_key(exc):
                 raise Conflict(f"sample {record['sample_id']!r} already exists", hint="choose another id") from None
             raise
@@ -227,12 +261,18 @@ class MongoSampleStore:
         return bool(result.deleted_count)
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
-        docs = [self.encode(r) for r in records]
+        records_list = list(records)
+        docs = [self.encode(r) for r in records_list]
         if not docs:
             return 0
         try:
             self.guard(lambda: self.samples.insert_many(docs, ordered=True))
         except Exception as exc:
+            placed = {str(r["position"]): r.get("sample_id") for r in records_list if r.get("position")}
+            if placed and is_duplicate_key(exc):
+                for position, occupant in self.occupants(list(placed)).items():
+                    if occupant != placed[position]:
+                        raise PositionTaken(position, occupant) from None
             if is_duplicate_key(exc):
                 raise Conflict(
                     "a sample being written already exists (another process created it meanwhile?)",

@@ -25,6 +25,7 @@ def open_sqlite(path: Path, *, migrate: bool = False) -> SampleDatabase:
     from samplectl.stores.sqlite.audit import SqliteAuditLog
     from samplectl.stores.sqlite.batches import SqliteBatchStore
     from samplectl.stores.sqlite.connection import Database, connect
+    from samplectl.stores.sqlite.containers import SqliteContainers
     from samplectl.stores.sqlite.samples import SqliteSampleStore
 
     conn, read_only = connect(path)
@@ -35,9 +36,10 @@ def open_sqlite(path: Path, *, migrate: bool = False) -> SampleDatabase:
         db.close()
         raise
     samples = SqliteSampleStore(db)
-    return SampleDatabase(samples=samples, audit=SqliteAuditLog(samples), batches=SqliteBatchStore(samples),
+    audit = SqliteAuditLog(samples)
+    return SampleDatabase(samples=samples, audit=audit, batches=SqliteBatchStore(samples),
                           kind="embedded", where=str(path), notices=notices, store_id=_store_id(db),
-                          closers=[db.close])
+                          closers=[db.close], containers=SqliteContainers(samples, audit))
 
 
 def prepare(db: Database, *, migrate: bool) -> list[str]:
@@ -49,6 +51,8 @@ def prepare(db: Database, *, migrate: bool) -> list[str]:
     version = _user_version(db)
     if version == SCHEMA_VERSION:
         return []
+    if 0 < version < SCHEMA_VERSION:
+        return _upgrade(db, version)
     if version > SCHEMA_VERSION:
         raise DatabaseUnavailable(
             f"the embedded sample store at {db.where} was written by a newer samplectl (schema {version})",
@@ -83,6 +87,25 @@ def prepare(db: Database, *, migrate: bool) -> list[str]:
         f"{db.where} is not a samplectl sample store (tables: {', '.join(sorted(tables))[:100]})",
         hint="point SAMPLECTL_HOME at samplectl's data directory",
     )
+
+
+def _upgrade(db: Database, version: int) -> list[str]:
+    """Bring a store of an earlier layout of these tables up to date, step by step, in one transaction."""
+    from samplectl.stores.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+
+    if db.read_only:
+        raise DatabaseUnavailable(
+            f"the embedded sample store at {db.where} needs an upgrade (schema {version}) and is read-only here",
+            hint="run `samplectl init` where the data directory is writable",
+        )
+    with db.transaction():
+        current = _user_version(db)  # another process may have upgraded it meanwhile
+        for step in range(current, SCHEMA_VERSION):
+            for statement in MIGRATIONS[step]:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return [] if current == SCHEMA_VERSION else [f"upgraded the embedded sample store at {db.where} "
+                                                 f"from schema {current} to {SCHEMA_VERSION}"]
 
 
 def _store_id(db: Database) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from samplectl.domain.errors import Conflict
+from samplectl.domain.storage import PositionTaken
 from samplectl.stores.changes import APPLIED, DUPLICATE, STALE, Change
 from samplectl.stores.sqlite.audit import SqliteAuditLog
 from samplectl.stores.sqlite.samples import SqliteSampleStore
@@ -51,5 +52,7 @@ class TransactionalWriter:
             if change.after is None:
                 return APPLIED if self.store.delete_if_version(sample_id, version) else STALE
             return APPLIED if self.store.replace_if_version(sample_id, version, change.after) else STALE
+        except PositionTaken:
+            raise  # the command fails (7, naming the occupant); the transaction rolls back
         except Conflict:
             return DUPLICATE

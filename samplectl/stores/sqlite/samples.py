@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict
+from samplectl.domain.storage import PositionTaken
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 
@@ -23,7 +24,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
-_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
+SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
+_SELECT = SAMPLE_SELECT
 _INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
 SAMPLE_INSERT = _INSERT  # for the migration from the neosqlite layout (stores.sqlite.migrate)
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
@@ -189,23 +191,49 @@ class SqliteSampleStore:
             last = page[-1][0]
 
     # -- writes -----------------------------------------------------------------------------
+    def _taken(self, exc: sqlite3.IntegrityError, records: Iterable[Mapping[str, Any]]) -> PositionTaken | None:
+        """What a unique-index failure on ``samples.position`` means: the position, and who holds it."""
+        if "samples.position" not in str(exc):
+            return None
+        for record in records:
+            position = record.get("position")
+            if position:
+                row = self.db.one("SELECT sample_id FROM samples WHERE position = ?", (position,))
+                if row is not None and row[0] != record.get("sample_id"):
+                    return PositionTaken(str(position), str(row[0]))
+        return PositionTaken("(a position in this batch)", None)
+
+    def occupants(self, positions: list[str]) -> dict[str, str]:
+        """Which sample holds each of ``positions`` (those held), by position."""
+        found: dict[str, str] = {}
+        for start in range(0, len(positions), CHUNK):
+            part = list(positions[start:start + CHUNK])
+            sql = f"SELECT position, sample_id FROM samples WHERE position IN ({', '.join('?' * len(part))})"
+            found.update((str(p), str(s)) for p, s in self.db.rows(sql, part))
+        return found
+
     def insert(self, record: Mapping[str, Any]) -> None:
         try:
             self.db.execute(_INSERT, encode(record))
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if (taken := self._taken(exc, [record])) is not None:
+                raise taken from None
             raise Conflict(
                 f"sample {record['sample_id']!r} already exists",
                 hint="choose another --id, or leave it out to generate one",
             ) from None
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
-        rows = [encode(r) for r in records]
+        records_list = list(records)
+        rows = [encode(r) for r in records_list]
         if not rows:
             return 0
         try:
             with self.db.savepoint():
                 self.db.executemany(_INSERT, rows)
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if (taken := self._taken(exc, records_list)) is not None:
+                raise taken from None
             raise Conflict(
                 "a sample being written already exists (another process created it meanwhile?)",
                 hint="check with `samplectl get` and run again",
@@ -215,7 +243,9 @@ class SqliteSampleStore:
     def replace_if_version(self, sample_id: str, version: int, record: Mapping[str, Any]) -> bool:
         try:
             cursor = self.db.execute(_UPDATE, (*encode(record), sample_id, version))
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as exc:
+            if (taken := self._taken(exc, [record])) is not None:
+                raise taken from None
             raise Conflict(f"sample {record['sample_id']!r} already exists", hint="choose another id") from None
         return cursor.rowcount > 0
 

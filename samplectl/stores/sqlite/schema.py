@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # PRAGMA user_version of a store in this layout (neosqlite's stores have 0).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ SAMPLE_COLUMNS: tuple[Column, ...] = (
     Column("updated_by", "TEXT NOT NULL"),
     Column("version", "INTEGER NOT NULL"),
     Column("import_batch", "TEXT", optional=True),
+    # BOX:SLOT of a placed sample (storage geometry); unique: see POSITION_INDEX.
+    Column("position", "TEXT"),  # NULL: not placed (the record says position None, on every engine)
 )
 SAMPLE_NAMES = tuple(c.name for c in SAMPLE_COLUMNS)
 
@@ -51,6 +53,26 @@ SAMPLE_INDEXES: dict[str, str] = {
     "samples_by_type": "samples(sample_type, collection_date DESC)",
     "samples_by_location": "samples(storage_location, collection_date DESC)",
 }
+
+# Occupancy: two samples never hold one position. Kept apart from SAMPLE_INDEXES, which a bulk load
+# drops and rebuilds: this one stays, so a taken position is refused at the row that takes it.
+POSITION_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS samples_by_position ON samples(position) WHERE position IS NOT NULL"
+
+# Storage containers (freezers, racks, boxes, bags), by path; see domain.storage.
+CONTAINERS_TABLE = """
+CREATE TABLE IF NOT EXISTS containers (
+    path TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    parent TEXT,
+    name TEXT NOT NULL,
+    rows INTEGER,
+    cols INTEGER,
+    capacity INTEGER,
+    created_at INTEGER NOT NULL,  -- microseconds since the epoch, UTC
+    created_by TEXT NOT NULL
+) WITHOUT ROWID"""
+GEOMETRY_STATEMENTS = (POSITION_INDEX, CONTAINERS_TABLE,
+                       "CREATE INDEX IF NOT EXISTS containers_by_parent ON containers(parent)")
 
 AUDIT_TABLE = """
 CREATE TABLE audit (
@@ -102,10 +124,13 @@ def schema_statements() -> list[str]:
     statements = [samples_table(), AUDIT_TABLE, *OTHER_TABLES]
     statements += [create_index(n, s) for n, s in SAMPLE_INDEXES.items()]
     statements += [create_index(n, s) for n, s in AUDIT_INDEXES.items()]
+    statements += GEOMETRY_STATEMENTS
     return statements
 
 
 # Steps from one SCHEMA_VERSION to the next (index = the version they start from), e.g. a new column:
 # ["ALTER TABLE samples ADD COLUMN position TEXT", "CREATE UNIQUE INDEX ..."]. Version 0 is neosqlite's
 # layout, which sqlite.migrate converts.
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    1: ["ALTER TABLE samples ADD COLUMN position TEXT", *GEOMETRY_STATEMENTS],
+}

@@ -1,0 +1,66 @@
+"""Which server remote mode talks to, and whether it may be spoken to at all.
+
+Checked before any connection: a password or token sent over plain http:// to another machine
+could be read by anyone on the network, so http:// is used only for a loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from samplectl.domain.errors import ValidationFailed
+
+SETTING = "SAMPLECTL_SERVER"
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    url: str  # canonical: scheme://host[:port][/path], no trailing slash (also the token's keyring entry)
+    https: bool
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server_address(text: str) -> ServerAddress:
+    """The server URL from the setting, or exit 6 saying why it cannot be used."""
+    shown = text.strip()[:100]
+    try:
+        parts = urlsplit(text.strip())
+        host = parts.hostname or ""
+        port = parts.port  # a port out of range raises here
+    except ValueError:
+        raise _invalid(f"{SETTING} {shown!r} is not a URL", "e.g. https://samples.lab.example") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        raise _invalid(f"{SETTING} {shown!r} is not an http(s) URL", "e.g. https://samples.lab.example")
+    if parts.username or parts.password:
+        raise _invalid(f"{SETTING} must not carry a user name or password",
+                       "give only the server's address; log in with `samplectl login`")
+    if parts.query or parts.fragment:
+        raise _invalid(f"{SETTING} {shown!r} has a query or fragment", "give only the server's address")
+    if scheme == "http" and not is_loopback(host):
+        raise _invalid(
+            f"{SETTING} {shown!r} uses plain http:// to another machine: passwords and tokens would cross "
+            "the network unencrypted",
+            "use the server's https:// address (plain http:// is only for 127.0.0.1, ::1 or localhost)",
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return ServerAddress(f"{scheme}://{netloc.lower()}{parts.path.rstrip('/')}", https=scheme == "https")
+
+
+def _invalid(message: str, hint: str) -> ValidationFailed:
+    return ValidationFailed(message, hint=hint)
