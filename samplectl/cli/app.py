@@ -16,7 +16,7 @@ from samplectl.cli.context import AppContext
 from samplectl.domain.errors import ExitCode, SamplectlError
 
 # Global options: accepted before or after the command (`samplectl export --quiet`).
-GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--no-pager", "--version"})
 GLOBAL_WITH_VALUE = frozenset({"--log-file"})
 
 
