@@ -3,5 +3,5 @@
 from __future__ import annotations
 
 # Accepted before or after the command (`samplectl export --quiet`).
-GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--no-pager", "--version"})
 GLOBAL_WITH_VALUE = frozenset({"--log-file"})

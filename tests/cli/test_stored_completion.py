@@ -150,6 +150,11 @@ def test_every_stored_value_parameter_of_the_app_is_known_to_the_fast_path() -> 
                 declared.add((" ".join(path), name, field))
     ids = {(c, "ID", "sample_id") for c in ID_COMMANDS}
     assert ids <= declared, f"id arguments without stored completion: {sorted(ids - declared)}"
+    # The fast path answers --subject and --location on any command: typer must offer the same there.
+    options = {(" ".join(path), flag, OPTION_FIELDS[flag]) for path, command in walk(root_command())
+               for param in getattr(command, "params", []) for flag in getattr(param, "opts", []) if flag in OPTION_FIELDS}
+    assert {("filter", "--subject", "subject_id"), ("create", "--location", "storage_location")} <= options
+    assert options <= declared, f"options without stored completion: {sorted(options - declared)}"
     for command, name, field in declared:
         if name == "ID":
             assert command in ID_COMMANDS and field == "sample_id"
