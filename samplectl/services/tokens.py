@@ -18,8 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import jwt
+from typing import Any
 
 from samplectl.domain.errors import AuthError, ValidationFailed
 
@@ -71,6 +70,35 @@ def signing_key(env_secret: str | None, stored: dict[str, str], where: str) -> S
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _jwt() -> Any:
+    """PyJWT, imported when a token is first issued or read, without its RSA and EC algorithms.
+
+    Tokens are HS256 only (pinned when read), which PyJWT computes with the standard library's hmac.
+    Its other algorithms need `cryptography`, whose import alone is ~25 ms of every command's CPU
+    (docs/benchmarks.md#start-up); PyJWT leaves them out when it cannot import it, as when it is not
+    installed. So unless something has imported cryptography already, PyJWT is imported with it
+    hidden (a None entry in sys.modules), and anything imported later sees cryptography as usual.
+    """
+    import sys
+
+    if "jwt" in sys.modules or "cryptography" in sys.modules:
+        import jwt
+
+        return jwt
+    sys.modules["cryptography"] = None  # type: ignore[assignment]
+    try:
+        import jwt
+    except ImportError:  # a PyJWT that needs cryptography after all: import it whole
+        for name in [n for n in sys.modules if n == "jwt" or n.startswith("jwt.")]:
+            del sys.modules[name]
+        del sys.modules["cryptography"]
+        import jwt
+    finally:
+        if sys.modules.get("cryptography", 0) is None:
+            del sys.modules["cryptography"]
+    return jwt
+
+
 def password_stamp(password_changed_at: datetime) -> int:
     """The ``pwd`` claim: exact to the microsecond, as both SQLite and PostgreSQL keep it."""
     return (password_changed_at - EPOCH) // timedelta(microseconds=1)
@@ -83,11 +111,12 @@ def issue(username: str, role: str, password_changed_at: datetime, key: SigningK
                     jti=uuid.uuid4().hex, pwd=password_stamp(password_changed_at), issued_us=password_stamp(now))
     payload = {"sub": claims.sub, "role": claims.role, "iat": claims.iat, "exp": claims.exp, "jti": claims.jti,
                "aud": key.audience, "pwd": claims.pwd, "iat_us": claims.issued_us}
-    return jwt.encode(payload, key.secret, algorithm=ALGORITHM), claims
+    return _jwt().encode(payload, key.secret, algorithm=ALGORITHM), claims
 
 
 def read(token: str, key: SigningKey) -> Claims:
     """The token's claims, once its signature, algorithm, audience and expiry are checked."""
+    jwt = _jwt()
     try:
         # PyJWT would apply the leeway to exp as well: exp is checked here, exactly.
         payload = jwt.decode(token, key.secret, algorithms=[ALGORITHM], audience=key.audience,

@@ -7,13 +7,14 @@ guard the causes: nothing heavy imported at start-up.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Annotated, Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_samplectl
 
 # Drivers and libraries that cost tens of milliseconds each: only the commands that need them import them.
 HEAVY = ("pymongo", "neosqlite", "sqlalchemy", "psycopg", "alembic", "keyring", "jwt", "bcrypt", "pydantic", "rich")
@@ -21,6 +22,10 @@ HEAVY = ("pymongo", "neosqlite", "sqlalchemy", "psycopg", "alembic", "keyring", 
 
 def modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
     """Top-level names of the modules loaded once ``code`` has run in a fresh interpreter."""
+    return {name.split(".")[0] for name in _modules(code, env)}
+
+
+def _modules(code: str, env: dict[str, str] | None = None) -> list[str]:
     probe = (
         "import sys, json, atexit\n"
         "atexit.register(lambda: sys.__stderr__.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n'))\n"
@@ -29,7 +34,7 @@ def modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60,
                           cwd=ROOT, check=False)
     line = next(ln for ln in done.stderr.splitlines() if ln.startswith("MODULES "))
-    return {name.split(".")[0] for name in json.loads(line[len("MODULES "):])}
+    return list(json.loads(line[len("MODULES "):]))
 
 
 @pytest.mark.parametrize("module", ["samplectl.cli.app", "samplectl.cli.entry", "samplectl.__main__"])
@@ -120,3 +125,43 @@ def test_plain_values_are_coerced_exactly_as_typer_does(annotation: Any, values:
             continue
         got = ours.coerce(value, param=param, ctx=None)
         assert (got, type(got)) == (expected, type(expected)), value
+
+
+def loaded_modules(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """Every module (full dotted names) loaded once ``code`` has run in a fresh interpreter."""
+    return set(_modules(code, env))
+
+
+def test_get_reads_a_sample_without_pydantic_cryptography_or_the_other_commands(process_env: dict[str, str]) -> None:
+    made = run_samplectl("create", "--id", "S-1", "--type", "blood", "--subject", "P-1", "--collected", "2025-01-01",
+                         "--location", "F/1", "-o", "json", env=process_env)
+    assert made.returncode == 0, made.stderr
+    probe = ("import sys\nsys.argv = ['samplectl', 'get', 'S-1', '-o', 'json']\nfrom samplectl.cli.entry import main\n"
+             "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n")
+    loaded = loaded_modules(probe, env={**os.environ, **process_env})
+    assert "samplectl.stores.sqlite.samples" in loaded and "jwt" in loaded  # it did read, logged in
+    heavy = {"pydantic", "cryptography", "rich", "typer._adapters", "sqlalchemy", "keyring", "bcrypt", "httpx"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+    others = {f"samplectl.cli.{name}" for name in ("serve", "storage", "users", "importing", "export", "doctor")}
+    assert not loaded & others, sorted(loaded & others)
+
+
+def test_each_command_is_built_from_the_module_the_start_up_table_names() -> None:
+    import typer
+
+    from samplectl.cli.app import COMMAND_MODULES, MODULES, build_app
+
+    assert set(typer.main.get_command(build_app()).commands) == set(COMMAND_MODULES)
+    for module in MODULES:
+        alone = typer.main.get_command(build_app((module,)))
+        assert set(alone.commands) == {c for c, m in COMMAND_MODULES.items() if m == module}, module
+
+
+@pytest.mark.parametrize("args", [["get", "--help"], ["users", "--help"], ["--help", "get"], ["-q", "import", "--help"],
+                                  ["--log-file", "x.log", "history", "--help"], ["frobnicate"], ["get"], []])
+def test_a_command_built_alone_answers_as_the_whole_app(args: list[str]) -> None:
+    alone = run_samplectl(*args)  # main() builds the named command's module alone
+    whole = subprocess.run([sys.executable, "-c", "import sys\nfrom samplectl.cli.app import app\nsys.argv[0] = 'samplectl'\n"
+                            "app(prog_name='samplectl')", *args], capture_output=True, text=True, timeout=60, check=False)
+    assert (alone.returncode, alone.stdout, alone.stderr) == (whole.returncode, whole.stdout, whole.stderr)
+    assert alone.stdout or alone.stderr
