@@ -7,11 +7,12 @@ linked and stored safely with several writers at once is each engine's business 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from samplectl import __version__
 from samplectl.domain.audit import canonical_bytes, digest, plain, plain_changes, time_text, to_millisecond
@@ -21,6 +22,7 @@ from samplectl.domain.jsontext import exact
 
 CHAIN_KEYS = ("seq", "prev_hash", "hash")
 _SCALARS = (str, int, float, bool, type(None))
+_LEAVES = frozenset((str, int, bool, type(None)))  # what orjson writes exactly as json does (see jsontext)
 
 
 class AuditLog(Protocol):
@@ -113,6 +115,23 @@ def record_content(entry: Mapping[str, Any], stamp: Stamp) -> dict[str, Any]:
     return content
 
 
+def _exact(content: dict[str, Any]) -> bool:
+    """``jsontext.exact(content)``, unrolled for a record's usual shape (scalars, and changes of
+    {FIELD: {"before": scalar, "after": scalar}}): an import links a million of these."""
+    for key, value in content.items():
+        if type(value) in _LEAVES:
+            continue
+        if key != "changes" or type(value) is not dict:
+            return exact(content)
+        for change in value.values():
+            if type(change) is not dict:
+                return exact(content)
+            for item in change.values():
+                if type(item) not in _LEAVES:
+                    return exact(content)
+    return True
+
+
 def link(contents: list[dict[str, Any]], head: tuple[int, str]) -> list[tuple[dict[str, Any], str, bool]]:
     """Number and hash ``contents`` after ``head``: (content, hash, whether it is plain JSON data
     that orjson may encode, see ``jsontext``) each."""
@@ -122,7 +141,40 @@ def link(contents: list[dict[str, Any]], head: tuple[int, str]) -> list[tuple[di
         seq += 1
         content["seq"] = seq
         content["prev_hash"] = prev
-        plain_data = exact(content)
+        plain_data = _exact(content)
         prev = digest(canonical_bytes(content, checked=plain_data))
         linked.append((content, prev, plain_data))
     return linked
+
+
+class ChainedLog:
+    """What every engine's audit log shares: the fields added to each record (``with_fields``) and
+    turning entries into record content. An engine supplies how it keeps a time (``encode_at``) and
+    how it links and stores the contents (``write_linked``)."""
+
+    fields: dict[str, Any]
+
+    def encode_at(self, value: datetime) -> Any:
+        """An audit time (UTC, milliseconds) as this engine keeps it."""
+        raise NotImplementedError
+
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp) -> None:
+        """Link ``contents`` after the chain's head and store them, safely against other writers."""
+        raise NotImplementedError
+
+    def append(self, entry: Mapping[str, Any]) -> str:
+        return self.append_many([entry])[0]
+
+    def with_fields(self, **fields: Any) -> Self:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
+    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
+        stamp = Stamp(self.encode_at)
+        contents = [record_content(entry, stamp) for entry in entries]
+        if contents:
+            self.write_linked(contents, stamp)
+        return [content["_id"] for content in contents]

@@ -6,8 +6,9 @@ chain. A row keeps exactly what was hashed, so `audit verify` recomputes the sam
 
 * ``_id`` of 32 hex digits is kept as its 16 bytes, ``hash``/``prev_hash`` as their 32 bytes;
 * ``changes`` is JSON, written compactly when it has the usual shape: ``[3, [after, ...]]`` for a
-  create or an import that sets exactly the entered fields in their order, the first being the
-  record's own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
+  create or an import that sets the entered fields in their order (all of them, or all up to one,
+  since the last ones, such as ``position``, are often not given), the first being the record's
+  own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
   ``[1, {FIELD: before}]`` when every ``after`` is (a delete), the plain object otherwise, and
   ``[2, value]`` for anything that is not an object;
 * a key that has no column, or a value a column would not keep exactly, goes to ``extra`` (JSON),
@@ -17,7 +18,6 @@ chain. A row keeps exactly what was hashed, so `audit verify` recomputes the sam
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,7 +27,7 @@ from typing import Any
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.jsontext import compact
 from samplectl.domain.vocab import INPUT_FIELDS
-from samplectl.stores.audit import Stamp, link, record_content
+from samplectl.stores.audit import ChainedLog, Stamp, link
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
 from samplectl.stores.sqlite.schema import AUDIT_INDEXES
@@ -44,6 +44,14 @@ _SOMETIMES = ("renamed_from", "import_batch")
 _KEYED = frozenset(("_id", "at", "seq", "changes", "prev_hash", "hash", *_ALWAYS, *_SOMETIMES))
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+# The entered fields' leading runs (sample_id first) that the ``[3, ...]`` form of changes keeps by
+# position: a sample's optional last fields (position) are often not given.
+_IN_FIELD_ORDER = frozenset(INPUT_FIELDS[:n] for n in range(1, len(INPUT_FIELDS) + 1))
+# The keys of a record as samplectl writes one for a sample change (with and without a batch):
+# ``row_of`` encodes those without the general case's bookkeeping.
+_BEFORE_AFTER = frozenset(("before", "after"))
+_USUAL = frozenset(("_id", "at", "seq", "changes", "prev_hash", *_ALWAYS))
+_USUAL_BATCH = _USUAL | {"import_batch"}
 
 
 def _json(value: Any) -> str:
@@ -54,17 +62,18 @@ def _json(value: Any) -> str:
 def encode_changes(changes: Any, sample_id: Any = None) -> str:
     if type(changes) is not dict:
         return _json([2, changes])
-    befores, afters = {}, {}
-    for name, change in changes.items():
-        if type(change) is not dict or change.keys() != {"before", "after"}:
+    for change in changes.values():
+        if type(change) is not dict or change.keys() != _BEFORE_AFTER:
             return _json(changes)
-        befores[name], afters[name] = change["before"], change["after"]
-    if changes and all(v is None for v in befores.values()):
-        if tuple(afters) == INPUT_FIELDS and afters["sample_id"] == sample_id and type(sample_id) is str:
-            return _json([3, list(afters.values())[1:]])
-        return _json([0, afters])
-    if changes and all(v is None for v in afters.values()):
-        return _json([1, befores])
+    if not changes:
+        return _json(changes)
+    if all(change["before"] is None for change in changes.values()):
+        afters = [change["after"] for change in changes.values()]
+        if afters[0] == sample_id and type(sample_id) is str and tuple(changes) in _IN_FIELD_ORDER:
+            return _json([3, afters[1:]])
+        return _json([0, dict(zip(changes, afters, strict=True))])
+    if all(change["after"] is None for change in changes.values()):
+        return _json([1, {name: change["before"] for name, change in changes.items()}])
     return _json(changes)
 
 
@@ -76,7 +85,7 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
     if tag in (0, 1) and not isinstance(body, dict) or tag == 3 and not isinstance(body, list):
         return value  # not an encoding samplectl writes: an altered record, shown as stored
     if tag == 3:
-        afters = dict(zip(INPUT_FIELDS, [sample_id, *body], strict=True))
+        afters = dict(zip(INPUT_FIELDS[:len(body) + 1], [sample_id, *body], strict=True))
         return {name: {"before": None, "after": v} for name, v in afters.items()}
     if tag == 0:
         return {name: {"before": None, "after": v} for name, v in body.items()}
@@ -92,10 +101,10 @@ def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
     columns: dict[str, Any] = {}
     for key in (*_ALWAYS, *_SOMETIMES):
         value = record.get(key)
-        if key in record and value is not None and type(value) is not str:
-            extra[key] = value
-        else:
-            columns[key] = value
+        # NULL in a _SOMETIMES column means "no such key", so a None there is kept in extra.
+        if key in record and type(value) is not str and (value is not None or key in _SOMETIMES):
+            extra[key], value = value, None
+        columns[key] = value
     seq = record.get("seq")
     if type(seq) is not int:
         extra["seq"], seq = seq, None
@@ -145,6 +154,27 @@ def decode_time(at_ms: Any) -> Any:
         return at_ms
 
 
+def row_of(content: dict[str, Any], hashed: str, at_ms: int) -> tuple[Any, ...]:
+    """``encode_row(dict(content, hash=hashed), at_ms)``, quicker for the records samplectl writes
+    for sample changes (a million per large import): the same row, or the general case's."""
+    if content.keys() == _USUAL_BATCH:
+        batch = content["import_batch"]
+    elif content.keys() == _USUAL:
+        batch = None
+    else:
+        return encode_row(dict(content, hash=hashed), at_ms)
+    record_id, seq, prev = content["_id"], content["seq"], content["prev_hash"]
+    user, action, sample_id = content["user"], content["action"], content["sample_id"]
+    reason, version = content["reason"], content["samplectl_version"]
+    if (type(record_id) is str and _HEX32.match(record_id) and type(seq) is int and type(prev) is str
+            and _HEX64.match(prev) and _HEX64.match(hashed) and type(user) is str and type(action) is str
+            and type(sample_id) is str and (reason is None or type(reason) is str) and type(version) is str
+            and (type(batch) is str or "import_batch" not in content)):
+        return (seq, bytes.fromhex(record_id), at_ms, user, action, sample_id, None, reason, version, batch,
+                encode_changes(content["changes"], sample_id), None, bytes.fromhex(prev), bytes.fromhex(hashed))
+    return encode_row(dict(content, hash=hashed), at_ms)
+
+
 def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
     (seq, record_id, at_ms, user, action, sample_id, renamed_from, reason, version, batch, changes, extra,
      prev_hash, hashed) = row
@@ -174,7 +204,7 @@ def encode_at(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
-class SqliteAuditLog:
+class SqliteAuditLog(ChainedLog):
     def __init__(self, store: SqliteSampleStore) -> None:
         self.store = store
         self.db: Database = store.db
@@ -190,27 +220,15 @@ class SqliteAuditLog:
         """Around an import appending ``incoming`` records: the lookup indexes are built once after."""
         return bulk_indexes(self.db, "audit", AUDIT_INDEXES, incoming)
 
-    # -- appending ------------------------------------------------------------------------
-    def append(self, entry: Mapping[str, Any]) -> str:
-        return self.append_many([entry])[0]
+    # -- appending (``ChainedLog.append_many`` makes the contents) ---------------------------
+    def encode_at(self, value: datetime) -> int:
+        return encode_at(value)
 
-    def with_fields(self, **fields: Any) -> SqliteAuditLog:
-        other = copy.copy(self)
-        other.fields = {**self.fields, **fields}
-        return other
-
-    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
-        if self.fields:
-            entries = [{**entry, **self.fields} for entry in entries]
-        stamp = Stamp(encode_at)
-        contents = [record_content(entry, stamp) for entry in entries]
-        if not contents:
-            return []
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp) -> None:
+        stored = stamp.stored
         with self.db.transaction():
-            rows = [encode_row(dict(content, hash=hashed), stamp.stored[content["at"]])
-                    for content, hashed, _plain in link(contents, self.head())]
+            rows = [row_of(content, hashed, stored[content["at"]]) for content, hashed, _plain in link(contents, self.head())]
             self.db.executemany(_INSERT, rows)
-        return [content["_id"] for content in contents]
 
     def head(self) -> tuple[int, str]:
         row = self.db.one(_SELECT + " ORDER BY seq DESC LIMIT 1")

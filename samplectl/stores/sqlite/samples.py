@@ -30,6 +30,7 @@ _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + 
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
 _KNOWN = frozenset(SAMPLE_NAMES)
+_ACCEPTED = _KNOWN | {"pending"}  # the marker of engines without transactions: never set here
 
 
 def encode_date(value: datetime) -> int:
@@ -41,22 +42,38 @@ def decode_date(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
+# The last date encoded (the very object, so that an `is` test is sound) and the last decoded in each
+# column: the samples of one import share their created_at and updated_at, which would otherwise be
+# converted a million times by an import or an export.
+_last_encoded: tuple[Any, int] = (None, 0)
+_last_decoded: list[tuple[int, datetime]] = [(-1, EPOCH) for _ in SAMPLE_NAMES]
+
+
 def encode(record: Mapping[str, Any]) -> tuple[Any, ...]:
-    unknown = set(record) - _KNOWN - {"pending"}
-    if unknown:  # a field without a column would be lost: a programming error, not bad input
-        raise ValueError(f"the embedded store has no column for {sorted(unknown)}")
-    row = [record.get(name) for name in SAMPLE_NAMES]
+    global _last_encoded
+    if not record.keys() <= _ACCEPTED:  # a field without a column would be lost: a programming error
+        raise ValueError(f"the embedded store has no column for {sorted(set(record) - _ACCEPTED)}")
+    row = list(map(record.get, SAMPLE_NAMES))
     for i in _DATE_AT:
         value = row[i]
         if isinstance(value, datetime):
-            row[i] = encode_date(value)
+            last, encoded = _last_encoded
+            if value is not last:
+                encoded = encode_date(value)
+                _last_encoded = (value, encoded)
+            row[i] = encoded
     return tuple(row)
 
 
 def decode(row: tuple[Any, ...]) -> dict[str, Any]:
     values = list(row)
     for i in _DATE_AT:
-        values[i] = decode_date(values[i])
+        number = values[i]
+        last, when = _last_decoded[i]
+        if number != last:
+            when = EPOCH + timedelta(microseconds=number)
+            _last_decoded[i] = (number, when)
+        values[i] = when
     record = dict(zip(SAMPLE_NAMES, values, strict=True))
     for i in _OPTIONAL_AT:
         if values[i] is None:

@@ -1,0 +1,77 @@
+"""The embedded store's audit rows: every record comes back exactly as it was hashed, whichever way
+it was encoded (the quick path for sample changes, the general one, the compact forms of changes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.stores.sqlite.audit import decode_row, encode_changes, encode_row, row_of
+
+HASH = "ab" * 32
+PREV = "cd" * 32
+AT_MS = 1_700_000_000_123
+
+
+def content(**overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "_id": "0123456789abcdef0123456789abcdef", "at": "2023-11-14T22:13:20.123Z", "user": "ana",
+        "action": "import", "sample_id": "S-1", "reason": None, "samplectl_version": "0.1.0",
+        "import_batch": "20250101-000000-abcdef", "seq": 7, "prev_hash": PREV,
+        "changes": {"sample_id": {"before": None, "after": "S-1"}, "sample_type": {"before": None, "after": "blood"}},
+    }
+    record.update(overrides)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+def created(*fields: str, sample_id: str = "S-1") -> dict[str, Any]:
+    return {f: {"before": None, "after": sample_id if f == "sample_id" else f"{f}-value"} for f in fields}
+
+
+CASES = [
+    content(),
+    content(import_batch=...),  # an update or a create: no batch
+    content(reason="moved", action="update",
+            changes={"status": {"before": "collected", "after": "processing"}}),
+    content(changes=created(*INPUT_FIELDS)),
+    content(changes=created(*INPUT_FIELDS[:-1])),  # position not given
+    content(changes=created("sample_id", "subject_id")),  # not a leading run: the plain form
+    content(changes=created(*INPUT_FIELDS, sample_id="S-2")),  # the record names another sample
+    content(changes={"status": {"before": "archived", "after": None}}),
+    content(changes={}),
+    content(changes=[1, 2]),
+    content(import_batch=None),  # None where NULL would mean "no such key"
+    content(import_batch=3),
+    content(reason=5.5),
+    content(_id="not-hex"),
+    content(seq="7"),
+    content(prev_hash="short"),
+    content(client={"address": "127.0.0.1"}),  # a key without a column
+    content(changes={"x": {"before": None, "after": 1.5}}),
+]
+
+
+@pytest.mark.parametrize("record", CASES, ids=range(len(CASES)))
+def test_the_quick_row_is_the_general_row_and_reads_back_as_hashed(record: dict[str, Any]) -> None:
+    row = row_of(dict(record), HASH, AT_MS)
+    assert row == encode_row(dict(record, hash=HASH), AT_MS)
+    back = decode_row(row)
+    assert back.pop("at").isoformat(timespec="milliseconds") == "2023-11-14T22:13:20.123+00:00"
+    assert back == {k: v for k, v in dict(record, hash=HASH).items() if k != "at"}
+
+
+def test_an_import_record_keeps_its_values_by_position() -> None:
+    """The compact form [3, [after, ...]] also when the last fields (position) are not given."""
+    for fields in (INPUT_FIELDS, INPUT_FIELDS[:-1]):
+        text = encode_changes(created(*fields), "S-1")
+        assert json.loads(text) == [3, [f"{f}-value" for f in fields[1:]]]
+
+
+def test_a_row_written_before_position_existed_still_reads() -> None:
+    six = [f"{f}-value" for f in INPUT_FIELDS[1:6]]
+    row = encode_row(dict(content(), hash=HASH), AT_MS)
+    old = (*row[:10], json.dumps([3, six]), *row[11:])
+    assert decode_row(old)["changes"] == created(*INPUT_FIELDS[:6])
