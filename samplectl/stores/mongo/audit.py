@@ -105,6 +105,10 @@ class MongoAuditLog(ChainedLog):
             return 0, GENESIS
         return int(docs[0]["seq"]), str(docs[0]["hash"])
 
+    def hash_at(self, seq: int) -> str | None:
+        doc = self.store.guard(lambda: self.records.find_one({"seq": seq}, {"hash": 1}))
+        return None if doc is None or doc.get("hash") is None else str(doc["hash"])
+
     # -- reading --------------------------------------------------------------------------
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)

@@ -237,6 +237,12 @@ class SqliteAuditLog(ChainedLog):
         record = decode_row(row)
         return int(record["seq"]), str(record["hash"])
 
+    def hash_at(self, seq: int) -> str | None:
+        row = self.db.one("SELECT hash FROM audit WHERE seq = ?", (seq,))
+        if row is None:
+            return None
+        return row[0].hex() if isinstance(row[0], bytes) else None if row[0] is None else str(row[0])
+
     # -- reading --------------------------------------------------------------------------
     def _records(self, sql: str, params: Any = ()) -> Iterator[dict[str, Any]]:
         for row in self.db.rows(sql, params):

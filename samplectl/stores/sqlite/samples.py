@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict
-from samplectl.domain.storage import PositionTaken
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 
 if TYPE_CHECKING:
+    from samplectl.domain.storage import PositionTaken
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import ChangeWriter
 
@@ -210,6 +210,8 @@ class SqliteSampleStore:
         """What a unique-index failure on ``samples.position`` means: the position, and who holds it."""
         if "samples.position" not in str(exc):
             return None
+        from samplectl.domain.storage import PositionTaken  # the storage rules, only on this error path
+
         for record in records:
             position = record.get("position")
             if position:
@@ -282,6 +284,18 @@ class SqliteSampleStore:
         return deleted
 
     # -- bulk work and consistency ----------------------------------------------------------
+    def check_integrity(self) -> None:
+        """SQLite's quick_check: every page, row and index entry well formed (a damaged index page
+        can leave reads working while some writes fail or go wrong). O(size): `audit verify` runs it."""
+        from samplectl.domain.errors import DatabaseUnavailable
+
+        found = [str(row[0]) for row in self.db.rows("PRAGMA quick_check(5)")]
+        if found != ["ok"]:
+            raise DatabaseUnavailable(
+                f"the embedded sample store at {self.where} is damaged (quick_check: {'; '.join(found)[:200]})",
+                hint="restore samples.db from a backup; `samplectl doctor` checks the rest of the setup",
+            )
+
     @property
     def atomic(self) -> bool:
         return True
