@@ -4,11 +4,15 @@ it was encoded (the quick path for sample changes, the general one, the compact 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from samplectl.domain.audit import canonical, digest
+from samplectl.domain.jsontext import exact
 from samplectl.domain.vocab import INPUT_FIELDS
+from samplectl.stores.audit import Stamp, link, record_content
 from samplectl.stores.sqlite.audit import decode_row, encode_changes, encode_row, row_of
 
 HASH = "ab" * 32
@@ -75,3 +79,29 @@ def test_a_row_written_before_position_existed_still_reads() -> None:
     row = encode_row(dict(content(), hash=HASH), AT_MS)
     old = (*row[:10], json.dumps([3, six]), *row[11:])
     assert decode_row(old)["changes"] == created(*INPUT_FIELDS[:6])
+
+
+ENTRIES = [
+    {"user": "ana", "action": "import", "sample_id": "S-1", "changes": created(*INPUT_FIELDS), "import_batch": "b"},
+    {"user": "ana", "action": "update", "changes": {"x": {"before": 1.5, "after": 2}}},  # a float: json's text
+    {"user": "ana", "action": "update", "changes": {"x": {"before": [1], "after": None}}},
+    {"user": "ana", "action": "update", "changes": {1: {"before": None, "after": "a"}}},  # a key that is no text
+    {"user": "ana", "action": "login", "client": {"address": "127.0.0.1", "agent": "x"}},
+    {"user": "ana", "action": "login", "weight": 2.5},
+    {"user": "ana", "action": "login", "when": datetime(2025, 1, 1, tzinfo=UTC)},
+    {"user": "ana", "action": "update", "changes": [1, 2]},
+]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=range(len(ENTRIES)))
+def test_content_said_to_be_plain_is_what_orjson_may_encode(entry: dict[str, Any]) -> None:
+    """record_content's shortcut never calls content plain that jsontext.exact would not: its hash
+    would then differ from the json module's, and `audit verify` would fail on a sound record."""
+    content, plain = record_content(entry, Stamp(lambda at: at))
+    linked = link([content], (0, "0" * 64), [plain])
+    assert linked[0][2] == exact(content)
+    assert linked[0][1] == digest(canonical(content).encode())
+
+
+def test_an_import_record_is_known_plain_without_a_second_look() -> None:
+    assert record_content(ENTRIES[0], Stamp(lambda at: at))[1] is True

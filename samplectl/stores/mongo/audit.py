@@ -78,12 +78,12 @@ class MongoAuditLog(ChainedLog):
     def encode_at(self, value: datetime) -> Any:
         return encode_date(value)
 
-    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp) -> None:
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
         self.ready()
         remaining = contents
         for attempt in range(MAX_ATTEMPTS):
             docs = [dict(content, hash=hashed, at=stamp.stored[content["at"]])
-                    for content, hashed, _plain in link(remaining, self.head())]
+                    for content, hashed, _plain in link(remaining, self.head(), checked if remaining is contents else None)]
             try:
                 self.store.guard(lambda d=docs: self.records.insert_many(d, ordered=True))
                 return

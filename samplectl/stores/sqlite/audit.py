@@ -54,27 +54,28 @@ _USUAL = frozenset(("_id", "at", "seq", "changes", "prev_hash", *_ALWAYS))
 _USUAL_BATCH = _USUAL | {"import_batch"}
 
 
-def _json(value: Any) -> str:
-    fast = compact(value)
+def _json(value: Any, plain: bool | None = None) -> str:
+    fast = compact(value, checked=plain)
     return fast.decode("utf-8") if fast is not None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def encode_changes(changes: Any, sample_id: Any = None) -> str:
+def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = None) -> str:
+    """``changes`` as stored (see the module's docstring); ``plain``: known to be plain data (None: checked)."""
     if type(changes) is not dict:
-        return _json([2, changes])
+        return _json([2, changes], plain)
     for change in changes.values():
         if type(change) is not dict or change.keys() != _BEFORE_AFTER:
-            return _json(changes)
+            return _json(changes, plain)
     if not changes:
-        return _json(changes)
+        return _json(changes, plain)
     if all(change["before"] is None for change in changes.values()):
         afters = [change["after"] for change in changes.values()]
         if afters[0] == sample_id and type(sample_id) is str and tuple(changes) in _IN_FIELD_ORDER:
-            return _json([3, afters[1:]])
-        return _json([0, dict(zip(changes, afters, strict=True))])
+            return _json([3, afters[1:]], plain)
+        return _json([0, dict(zip(changes, afters, strict=True))], plain)
     if all(change["after"] is None for change in changes.values()):
-        return _json([1, {name: change["before"] for name, change in changes.items()}])
-    return _json(changes)
+        return _json([1, {name: change["before"] for name, change in changes.items()}], plain)
+    return _json(changes, plain)
 
 
 def decode_changes(text: str, sample_id: Any = None) -> Any:
@@ -154,9 +155,10 @@ def decode_time(at_ms: Any) -> Any:
         return at_ms
 
 
-def row_of(content: dict[str, Any], hashed: str, at_ms: int) -> tuple[Any, ...]:
+def row_of(content: dict[str, Any], hashed: str, at_ms: int, plain: bool = False) -> tuple[Any, ...]:
     """``encode_row(dict(content, hash=hashed), at_ms)``, quicker for the records samplectl writes
-    for sample changes (a million per large import): the same row, or the general case's."""
+    for sample changes (a million per large import): the same row, or the general case's.
+    ``plain``: the content is known to be plain data (see ``stores.audit.link``)."""
     if content.keys() == _USUAL_BATCH:
         batch = content["import_batch"]
     elif content.keys() == _USUAL:
@@ -171,7 +173,7 @@ def row_of(content: dict[str, Any], hashed: str, at_ms: int) -> tuple[Any, ...]:
             and type(sample_id) is str and (reason is None or type(reason) is str) and type(version) is str
             and (type(batch) is str or "import_batch" not in content)):
         return (seq, bytes.fromhex(record_id), at_ms, user, action, sample_id, None, reason, version, batch,
-                encode_changes(content["changes"], sample_id), None, bytes.fromhex(prev), bytes.fromhex(hashed))
+                encode_changes(content["changes"], sample_id, plain), None, bytes.fromhex(prev), bytes.fromhex(hashed))
     return encode_row(dict(content, hash=hashed), at_ms)
 
 
@@ -224,10 +226,11 @@ class SqliteAuditLog(ChainedLog):
     def encode_at(self, value: datetime) -> int:
         return encode_at(value)
 
-    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp) -> None:
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
         stored = stamp.stored
         with self.db.transaction():
-            rows = [row_of(content, hashed, stored[content["at"]]) for content, hashed, _plain in link(contents, self.head())]
+            rows = [row_of(content, hashed, stored[content["at"]], plain)
+                    for content, hashed, plain in link(contents, self.head(), checked)]
             self.db.executemany(_INSERT, rows)
 
     def head(self) -> tuple[int, str]:
