@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.criteria import Criteria, Sort, build_criteria
 from samplectl.domain.errors import UsageError, ValidationFailed
-from samplectl.output.records import public
+from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import PreconditionFailed
 from samplectl.server.paging import cursor_after, page

@@ -13,7 +13,7 @@ from samplectl.domain.audit import canonical, digest
 from samplectl.domain.jsontext import exact
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.stores.audit import Stamp, link, record_content
-from samplectl.stores.sqlite.audit import decode_row, encode_changes, encode_row, row_of
+from samplectl.stores.sqlite.audit import COMPACT_FIELDS, decode_row, encode_changes, encode_row, row_of
 
 HASH = "ab" * 32
 PREV = "cd" * 32
@@ -41,9 +41,9 @@ CASES = [
     content(reason="moved", action="update",
             changes={"status": {"before": "collected", "after": "processing"}}),
     content(changes=created(*INPUT_FIELDS)),
-    content(changes=created(*INPUT_FIELDS[:-1])),  # position not given
-    content(changes=created("sample_id", "subject_id")),  # not a leading run: the plain form
-    content(changes=created(*INPUT_FIELDS, sample_id="S-2")),  # the record names another sample
+    content(changes=created(*COMPACT_FIELDS)),  # position not given: the compact form
+    content(changes=created("sample_id", "subject_id")),
+    content(changes=created(*COMPACT_FIELDS, sample_id="S-2")),  # the record names another sample
     content(changes={"status": {"before": "archived", "after": None}}),
     content(changes={}),
     content(changes=[1, 2]),
@@ -68,17 +68,9 @@ def test_the_quick_row_is_the_general_row_and_reads_back_as_hashed(record: dict[
 
 
 def test_an_import_record_keeps_its_values_by_position() -> None:
-    """The compact form [3, [after, ...]] also when the last fields (position) are not given."""
-    for fields in (INPUT_FIELDS, INPUT_FIELDS[:-1]):
-        text = encode_changes(created(*fields), "S-1")
-        assert json.loads(text) == [3, [f"{f}-value" for f in fields[1:]]]
-
-
-def test_a_row_written_before_position_existed_still_reads() -> None:
-    six = [f"{f}-value" for f in INPUT_FIELDS[1:6]]
-    row = encode_row(dict(content(), hash=HASH), AT_MS)
-    old = (*row[:10], json.dumps([3, six]), *row[11:])
-    assert decode_row(old)["changes"] == created(*INPUT_FIELDS[:6])
+    """The compact form [3, [after, ...]] for exactly the fields it was made for; others as a dict."""
+    assert json.loads(encode_changes(created(*COMPACT_FIELDS), "S-1")) == [3, [f"{f}-value" for f in COMPACT_FIELDS[1:]]]
+    assert json.loads(encode_changes(created(*COMPACT_FIELDS, "position"), "S-1"))[0] == 0
 
 
 ENTRIES = [

@@ -6,9 +6,8 @@ chain. A row keeps exactly what was hashed, so `audit verify` recomputes the sam
 
 * ``_id`` of 32 hex digits is kept as its 16 bytes, ``hash``/``prev_hash`` as their 32 bytes;
 * ``changes`` is JSON, written compactly when it has the usual shape: ``[3, [after, ...]]`` for a
-  create or an import that sets the entered fields in their order (all of them, or all up to one,
-  since the last ones, such as ``position``, are often not given), the first being the record's
-  own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
+  create or an import that sets exactly ``COMPACT_FIELDS`` in their order, the first being the
+  record's own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
   ``[1, {FIELD: before}]`` when every ``after`` is (a delete), the plain object otherwise, and
   ``[2, value]`` for anything that is not an object;
 * a key that has no column, or a value a column would not keep exactly, goes to ``extra`` (JSON),
@@ -26,17 +25,22 @@ from typing import Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.jsontext import compact
-from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.stores.audit import ChainedLog, Stamp, link
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
 from samplectl.stores.sqlite.schema import AUDIT_INDEXES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The fields of a creation record kept as a bare list (tag 3): fixed here, not taken from the field
+# registry, so that records written before a field was added read back the same afterwards (a
+# creation with more fields is kept as a dict).
+COMPACT_FIELDS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")
 COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_from", "reason", "samplectl_version",
            "import_batch", "changes", "extra", "prev_hash", "hash")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM audit"
 _INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# The statements the migration from the neosqlite layout writes with (stores.sqlite.migrate).
+AUDIT_SELECT, AUDIT_INSERT = _SELECT, _INSERT
 # Keys every record samplectl writes has (NULL in their column means None) ...
 _ALWAYS = ("user", "action", "sample_id", "reason", "samplectl_version")
 # ... and keys only some have (NULL means the record has no such key).
@@ -44,12 +48,9 @@ _SOMETIMES = ("renamed_from", "import_batch")
 _KEYED = frozenset(("_id", "at", "seq", "changes", "prev_hash", "hash", *_ALWAYS, *_SOMETIMES))
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-# The entered fields' leading runs (sample_id first) that the ``[3, ...]`` form of changes keeps by
-# position: a sample's optional last fields (position) are often not given.
-_IN_FIELD_ORDER = frozenset(INPUT_FIELDS[:n] for n in range(1, len(INPUT_FIELDS) + 1))
+_BEFORE_AFTER = frozenset(("before", "after"))
 # The keys of a record as samplectl writes one for a sample change (with and without a batch):
 # ``row_of`` encodes those without the general case's bookkeeping.
-_BEFORE_AFTER = frozenset(("before", "after"))
 _USUAL = frozenset(("_id", "at", "seq", "changes", "prev_hash", *_ALWAYS))
 _USUAL_BATCH = _USUAL | {"import_batch"}
 
@@ -70,7 +71,7 @@ def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = Non
         return _json(changes, plain)
     if all(change["before"] is None for change in changes.values()):
         afters = [change["after"] for change in changes.values()]
-        if afters[0] == sample_id and type(sample_id) is str and tuple(changes) in _IN_FIELD_ORDER:
+        if afters[0] == sample_id and type(sample_id) is str and tuple(changes) == COMPACT_FIELDS:
             return _json([3, afters[1:]], plain)
         return _json([0, dict(zip(changes, afters, strict=True))], plain)
     if all(change["after"] is None for change in changes.values()):
@@ -86,7 +87,7 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
     if tag in (0, 1) and not isinstance(body, dict) or tag == 3 and not isinstance(body, list):
         return value  # not an encoding samplectl writes: an altered record, shown as stored
     if tag == 3:
-        afters = dict(zip(INPUT_FIELDS[:len(body) + 1], [sample_id, *body], strict=True))
+        afters = dict(zip(COMPACT_FIELDS, [sample_id, *body], strict=True))
         return {name: {"before": None, "after": v} for name, v in afters.items()}
     if tag == 0:
         return {name: {"before": None, "after": v} for name, v in body.items()}
