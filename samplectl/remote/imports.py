@@ -80,7 +80,7 @@ class RemoteImportService:
             ("encoding", options.encoding), ("reason", options.reason), ("file", source.name),
             # Dates without an offset are in this machine's zone, as a local import reads them.
             ("timezone", getattr(self.tz, "key", None)),
-        ) if value is not None]
+        ) if value is not None] + [("fill", box) for box in options.fill]
         from_stdin = options.path == "-"
         raw: IO[bytes] = (stdin or sys.stdin.buffer) if from_stdin else _open(options.path)
         # Standard input is read once; --errors FILE needs its rows again afterwards.

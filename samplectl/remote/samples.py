@@ -64,11 +64,21 @@ def checked_fields(fields: Mapping[str, Any], tz: tzinfo, now: datetime) -> dict
     from samplectl.domain.sample import refuse_blank_id, validate_sample  # pydantic: only for writes
 
     refuse_blank_id(fields)
-    checked = validate_sample(fields, tz=tz, now=now).model_dump()
+    checked = validate_sample(checkable(fields), tz=tz, now=now).model_dump()
     body = dict(fields)
     if body.get("collection_date") is not None:
         body["collection_date"] = wire_time(checked["collection_date"])
     return body
+
+
+def checkable(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` as this machine can check them: a position is resolved by the server, which knows
+    the boxes (and sets storage_location from it), so it is checked there, before the other fields,
+    as a local run resolves it first."""
+    out = dict(fields)
+    if out.pop("position", None) is not None and out.get("storage_location") is None:
+        out["storage_location"] = "placed"  # any valid location: the server's replaces it
+    return out
 
 
 # The server's words for a partly refused update-where: "2 of 5 selected samples were refused; 3 changed".
@@ -220,7 +230,7 @@ class RemoteSampleService:
         given = {k: v for k, v in changes.items() if v is not None}
         refuse_blank_id(given)
         merged = {name: before[name] for name in INPUT_FIELDS}
-        checked = validate_sample({**merged, **given}, tz=self.tz, now=self.now()).model_dump()
+        checked = validate_sample(checkable({**merged, **given}), tz=self.tz, now=self.now()).model_dump()
         body = dict(given)
         if "collection_date" in body:
             body["collection_date"] = wire_time(checked["collection_date"])

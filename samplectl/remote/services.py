@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from samplectl.remote.audit import RemoteAuditService
     from samplectl.remote.imports import RemoteBatchUndo, RemoteImportService
     from samplectl.remote.samples import RemoteSampleService
+    from samplectl.remote.storage import RemoteStorageService
     from samplectl.services.importing import Progress
     from samplectl.stores.tokens import CachedToken
 
@@ -91,6 +92,11 @@ class RemoteServices:
         from samplectl.remote.samples import RemoteSampleService
 
         return RemoteSampleService(self.client(), self.identity(), self.settings.tzinfo())
+
+    def storage_service(self) -> RemoteStorageService:
+        from samplectl.remote.storage import RemoteStorageService
+
+        return RemoteStorageService(self.client(), self.identity())
 
     def audit_service(self) -> RemoteAuditService:
         from samplectl.remote.audit import RemoteAuditService

@@ -57,6 +57,7 @@ def import_samples(
     delimiter: str | None = None,
     file: Annotated[str | None, Query(max_length=255)] = None,
     timezone: Annotated[str | None, Query(max_length=64)] = None,
+    fill: Annotated[list[str] | None, Query()] = None,
 ) -> JSONResponse:
     """`samplectl import -`: every row is checked before anything is written; all or nothing unless `partial`.
 
@@ -64,7 +65,8 @@ def import_samples(
     Rejected rows answer 422 (409 for ids that exist under `on_conflict=fail`, or a file imported
     before) with the problems in the error's `details` and the summary beside the error.
     `file` names the file in the batch (`samplectl import FILE` sends its name); `timezone` (IANA) is
-    the zone of dates without an offset, the client's, as a local import would read them."""
+    the zone of dates without an offset, the client's, as a local import would read them. `fill` (repeated)
+    places the new samples in those boxes' next free positions, row by row, as `import --fill` does."""
     from samplectl.domain.timezones import resolve_timezone
     from samplectl.services.importing import ImportOptions
 
@@ -79,6 +81,7 @@ def import_samples(
     options = ImportOptions(path="-", dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
                             allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format,
                             encoding=encoding, reason=reason, name=file.strip() if file and file.strip() else None,
+                            fill=tuple(box.strip() for box in fill or () if box.strip()),
                             **{k: v for k, v in given.items() if v is not None and k in accepted})
     service = server.import_service(who, client)
     if timezone is not None:

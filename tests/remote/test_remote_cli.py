@@ -156,6 +156,8 @@ CLIENT_MUST_NOT_LOAD = {"pymongo", "bson", "neosqlite", "sqlalchemy", "psycopg",
     ["export", "-o", "csv"],
     ["import", "-", "--dry-run"],
     ["whoami"],
+    ["storage", "tree", "-o", "json"],
+    ["storage", "free", "--need", "2"],
 ])
 def test_the_client_imports_no_database_driver_sqlalchemy_bcrypt_or_jwt(
     cli: CliRun, live_server: LiveServer, args: list[str]
