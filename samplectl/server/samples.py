@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.criteria import Criteria, Sort, build_criteria
@@ -25,6 +25,11 @@ from samplectl.server.schemas import (
     UpdateWhere,
     UpdateWhereOut,
 )
+from samplectl.server.state import ServerState
+from samplectl.server.streams import Produced
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import NewValues
 
 router = APIRouter(tags=["samples"])
 
@@ -198,20 +203,26 @@ def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[
             for entry in entries]
 
 
+def _where(body: UpdateWhere, server: ServerState) -> tuple[Criteria, NewValues]:
+    """The selection and the new values of an update-where (refused with 400 when either is missing)."""
+    from samplectl.services.bulk import new_values
+
+    values = new_values(body.set_status, body.set_location, body.set_location_prefix, body.location_prefix)
+    criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
+                             body.collected_from, body.collected_to)
+    return criteria, values
+
+
 @router.post("/samples/update-where", response_model=UpdateWhereOut, responses=ERRORS,
              summary="Change every sample the criteria select")
 def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client: Client) -> JSONResponse:
     """`samplectl update --where ... --yes`: applies what it can; when any selected sample was refused
-    the answer is 409 with the summary's refusals in the error's details."""
+    the answer is 409 with the summary's refusals in the error's details. `set_location_prefix` replaces
+    the one `location_prefix` given, keeping the rest of each location."""
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import update_where as apply
 
-    values = {k: v for k, v in (("status", body.set_status), ("storage_location", body.set_location))
-              if v is not None}
-    criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
-                             body.collected_from, body.collected_to)
-    # What to change and which samples are the service's rules (both refused with 400 when missing).
-    outcome = apply(server.sample_service(who, client), criteria, values, reason=body.reason, force=body.force)
+    criteria, values = _where(body, server)
+    outcome = server.sample_service(who, client).update_where(criteria, values, reason=body.reason, force=body.force)
     if outcome.refused:
         raise Conflict(f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "
                        f"{outcome.changed} changed",
@@ -219,3 +230,43 @@ def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client:
                        "a sample changed meanwhile can be retried",
                        details=outcome.refused)
     return JSONResponse(outcome.as_dict())
+
+
+PLAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"description": "One change per line (JSON Lines), in sample-id order: "
+                         '{"sample_id", "field", "before", "after", "refused"}',
+          "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+}
+
+
+@router.post("/samples/update-where/plan", responses=PLAN_RESPONSES, response_class=StreamingResponse,
+             summary="What an update-where would change (nothing is written)")
+async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client: Client,
+                            limit: Annotated[int | None, Query(ge=1)] = None) -> StreamingResponse:
+    """`samplectl update --where ... --dry-run` (and the first changes its question shows): one line per
+    field a sample would change, with `refused` saying why a sample would be refused (else null);
+    streamed, the first `limit` only when given."""
+    from samplectl.output.records import dumps
+    from samplectl.services.bulk import check_new_values
+
+    criteria, values = _where(body, server)
+
+    def write(out: IO[str]) -> None:
+        try:
+            service = server.sample_service(who, client)
+            service.identity.require("technician", "updating samples")
+            service.check_force(body.force, body.reason)
+            check_new_values(service, values)
+            for row in service.plan_where(criteria, values, reason=body.reason, force=body.force, limit=limit):
+                out.write(dumps(row) + "\n")
+        finally:
+            server.release_thread()
+
+    produced = Produced(write)
+    try:
+        await produced.first()
+    except BaseException:
+        produced.cancel()
+        raise
+    return StreamingResponse(produced, media_type="application/x-ndjson")

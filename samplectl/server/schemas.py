@@ -121,6 +121,7 @@ class UpdateWhere(BaseModel):
     collected_to: str | None = None
     set_status: str | None = None
     set_location: str | None = None
+    set_location_prefix: str | None = None  # replaces the one location_prefix given
     reason: str | None = None
     force: bool = False
 
