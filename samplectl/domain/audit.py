@@ -196,8 +196,12 @@ def history_entry(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def ordered_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Changes in the sample's field order (stores may hand keys back sorted), before then after."""
+def ordered_changes(changes: Any) -> Any:
+    """Changes in the sample's field order (stores may hand keys back sorted), before then after.
+
+    Anything else (only an altered record holds anything else) is shown as it was stored."""
+    if not isinstance(changes, Mapping):
+        return changes
     rank = {name: i for i, name in enumerate(RECORD_FIELDS)}
     out: dict[str, Any] = {}
     for name in sorted(changes, key=lambda n: (rank.get(n, len(rank)), n)):

@@ -18,8 +18,12 @@ def _dumps(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
 
 
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """Changes for a person: `status: collected -> processing`, `= value` when set, `was value` when removed."""
+def describe_changes(changes: Any) -> str:
+    """Changes for a person: `status: collected -> processing`, `= value` when set, `was value` when removed.
+
+    Anything but a mapping (only an altered record holds one) is shown as it was stored."""
+    if not isinstance(changes, Mapping):
+        return _dumps(changes)
     lines = []
     for name, change in changes.items():
         if not isinstance(change, Mapping):
@@ -89,7 +93,9 @@ def _table(entries: Iterable[Mapping[str, Any]], out: IO[str], *, color: bool, w
         action = str(entry.get("action"))
         if entry.get("forced"):
             action += " (forced)"
-        changes = {k: v for k, v in (entry.get("changes") or {}).items() if k not in _TABLE_HIDDEN}
+        changes = entry.get("changes") or {}
+        if isinstance(changes, Mapping):
+            changes = {k: v for k, v in changes.items() if k not in _TABLE_HIDDEN}
         at = str(entry.get("at") or "")
         row = [at[:19].replace("T", " "), str(entry.get("user") or ""), action,
                str(entry.get("sample_id") or ""), describe_changes(changes), str(entry.get("reason") or "")]

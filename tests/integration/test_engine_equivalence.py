@@ -36,7 +36,7 @@ def samples(draw: Any) -> list[dict[str, Any]]:
             "subject_id": draw(st.sampled_from(["SUBJ-1", "SUBJ-2", "subj-1"])), "collection_date": draw(WHEN),
             "status": draw(st.sampled_from(STATUSES)), "storage_location": draw(LOCATIONS),
             "created_at": created, "created_by": draw(st.sampled_from(["ann", "bob"])), "updated_at": created,
-            "updated_by": "ann", "version": 1 + i % 3,
+            "updated_by": "ann", "version": 1 + i % 3, "position": None,
         })
     return made
 

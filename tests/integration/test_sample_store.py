@@ -19,7 +19,7 @@ def record(sample_id: str, *, minutes: int = 0, **overrides: Any) -> dict[str, A
         "sample_id": sample_id, "sample_type": "blood", "subject_id": "SUBJ-1",
         "collection_date": T0 + timedelta(minutes=minutes), "status": "collected",
         "storage_location": "FRZ-1/R1", "created_at": T0, "created_by": "tech",
-        "updated_at": T0, "updated_by": "tech", "version": 1,
+        "updated_at": T0, "updated_by": "tech", "version": 1, "position": None,
     }
     base.update(overrides)
     return base

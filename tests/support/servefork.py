@@ -42,11 +42,11 @@ def serve_child(request: dict[str, object]) -> None:
 
 def main() -> None:
     # Everything `samplectl serve` imports, once, before any fork.
-    import samplectl.server.app  # noqa: F401
-    import samplectl.server.run  # noqa: F401
     import uvicorn  # noqa: F401
 
     import samplectl.cli.app  # noqa: F401
+    import samplectl.server.app  # noqa: F401
+    import samplectl.server.run  # noqa: F401
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the servers when they stop
     for line in sys.stdin:

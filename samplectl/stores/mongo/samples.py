@@ -82,6 +82,7 @@ class MongoSampleStore:
     def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
         record = dict(doc)
         record.pop("_id", None)
+        record.setdefault("position", None)  # not placed: position None, as the embedded engine says it
         for name in DATE_FIELDS:
             value = record.get(name)
             if value is not None:
@@ -164,9 +165,12 @@ class MongoSampleStore:
         past = "$lt" if sort.descending else "$gt"
         if sort.field == "sample_id":
             return [{**base, "sample_id": self._merge(base.get("sample_id"), {past: last["sample_id"]})}]
-        value = last[sort.field]
+        value = last.get(sort.field)  # an optional field (position) may be absent: null, which sorts first
         ties = {**base, sort.field: self._merge(base.get(sort.field), {"$eq": value}),
                 "sample_id": self._merge(base.get("sample_id"), {"$gt": last["sample_id"]})}
+        if value is None:
+            # Nothing sorts below null; above it is every record that has a value.
+            return [ties] if sort.descending else [ties, {**base, sort.field: self._merge(base.get(sort.field), {"$ne": None})}]
         rest = {**base, sort.field: self._merge(base.get(sort.field), {past: value})}
         return [ties, rest]
 

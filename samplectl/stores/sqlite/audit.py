@@ -70,9 +70,11 @@ def encode_changes(changes: Any, sample_id: Any = None) -> str:
 
 def decode_changes(text: str, sample_id: Any = None) -> Any:
     value = json.loads(text)
-    if type(value) is not list:
+    if type(value) is not list or len(value) != 2:
         return value
     tag, body = value
+    if tag in (0, 1) and not isinstance(body, dict) or tag == 3 and not isinstance(body, list):
+        return value  # not an encoding samplectl writes: an altered record, shown as stored
     if tag == 3:
         afters = dict(zip(INPUT_FIELDS, [sample_id, *body], strict=True))
         return {name: {"before": None, "after": v} for name, v in afters.items()}
@@ -132,12 +134,23 @@ def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
             _json(extra) if extra else None, hashes[0], hashes[1])
 
 
+def decode_time(at_ms: Any) -> Any:
+    """A record's time; a stored value that is no time at all is handed on as it is, so that
+    `audit verify` reports the record as altered (its hash no longer matches) instead of crashing."""
+    if at_ms is None:
+        return None
+    try:
+        return EPOCH + timedelta(milliseconds=at_ms)
+    except (OverflowError, TypeError, ValueError):
+        return at_ms
+
+
 def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
     (seq, record_id, at_ms, user, action, sample_id, renamed_from, reason, version, batch, changes, extra,
      prev_hash, hashed) = row
     record: dict[str, Any] = {
         "_id": record_id.hex() if isinstance(record_id, bytes) else record_id,
-        "at": None if at_ms is None else EPOCH + timedelta(milliseconds=at_ms),
+        "at": decode_time(at_ms),
         "user": user, "action": action, "sample_id": sample_id,
         "changes": None if changes is None else decode_changes(changes, sample_id),
         "reason": reason, "samplectl_version": version, "seq": seq,

@@ -36,7 +36,7 @@ SAMPLE_COLUMNS: tuple[Column, ...] = (
     Column("version", "INTEGER NOT NULL"),
     Column("import_batch", "TEXT", optional=True),
     # BOX:SLOT of a placed sample (storage geometry); unique: see POSITION_INDEX.
-    Column("position", "TEXT"),  # NULL: not placed (the record says position None)
+    Column("position", "TEXT"),  # NULL: not placed (the record says position None, on every engine)
 )
 SAMPLE_NAMES = tuple(c.name for c in SAMPLE_COLUMNS)
 
