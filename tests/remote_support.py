@@ -123,15 +123,20 @@ def server_home() -> Path | None:
 
 
 @pytest.fixture
-def live_server(test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def live_server(request: pytest.FixtureRequest, test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 serve_forks: ServeForks) -> Iterator[LiveServer]:
     """`samplectl serve` on this test's data directory; the test's commands then go through it."""
-    from tests.support.logins import issue_token
+    from tests.support.logins import issue_token, set_up_users
 
     home = Path(os.environ["SAMPLECTL_HOME"])
-    # The users database with the admin 'tester' (password TEST_PASSWORD), before the server opens it;
-    # tests marked real_auth log in as tester themselves.
-    issue_token("tester", "admin")
+    if request.node.get_closest_marker("no_users"):
+        # A users database with nobody in it: the test makes its first admin with `init --admin`
+        # (on the server's data directory: tests.login_support.init_admin), as a lab would.
+        set_up_users()
+    else:
+        # The users database with the admin 'tester' (password TEST_PASSWORD), before the server opens
+        # it; tests marked real_auth log in as tester themselves.
+        issue_token("tester", "admin")
     server = start_server(serve_forks, dict(os.environ), home, tmp_path / "server.log")
     tokens: dict[tuple[str, str], str] = {}
 

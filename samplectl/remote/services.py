@@ -67,6 +67,10 @@ class RemoteServices:
         key = None if token is None else token.token
         self._clients = self._clients or {}
         if key not in self._clients:
+            if not self._clients:  # -v says where the command goes, as a local run names the store it opens
+                import logging
+
+                logging.getLogger(__name__).info("through the samplectl server at %s", self.address.url)
             self._clients[key] = ApiClient(
                 self.address, token=key, token_from_env=token is not None and token.source == "environment",
                 timeout_ms=self.settings.server_timeout_ms, ca_bundle=self.settings.ca_bundle,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from samplectl.domain.accounts import ACCOUNT_FIELDS
 from samplectl.domain.accounts import Account as AccountRecord
@@ -118,11 +118,10 @@ def change_user(username: str, body: UserChange, server: State, who: CurrentIden
     return _account(account)
 
 
-@router.post("/users/{username}/password", status_code=204, responses=ERRORS, summary="Change a password")
+@router.post("/users/{username}/password", response_model=Account, responses=ERRORS, summary="Change a password")
 def change_password(username: str, body: PasswordChange, server: State, who: CurrentIdentity,
-                    client: Client) -> Response:
+                    client: Client) -> JSONResponse:
     """`samplectl users passwd`: anyone changes their own (giving `current_password`); an admin resets anyone's.
-    Every login made with the old password ends at once."""
+    Every login made with the old password ends at once. The answer is the account (its name as stored)."""
     service = server.account_service(who, client)
-    service.set_password(username, body.new_password, body.current_password)
-    return Response(status_code=204)
+    return _account(service.set_password(username, body.new_password, body.current_password))
