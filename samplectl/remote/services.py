@@ -88,6 +88,7 @@ class RemoteServices:
         """The server checks the token (``GET /me``); this command then runs with it."""
         from samplectl.remote.accounts import session_of
 
+        cached.refuse_if_empty()
         self._token = cached
         return session_of(self.client(cached), cached.where)
 

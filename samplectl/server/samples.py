@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -122,7 +122,20 @@ def count_samples(
     return Count(count=server.sample_service(who, client).count(criteria))
 
 
-@router.get("/samples/{sample_id}", response_model=Sample, responses=ERRORS, summary="One sample")
+# Ids are opaque text and may hold "/" (2025/03/14-B): the routes take the rest of the path as the id
+# (clients send it %2F-escaped, which the server decodes before routing). The history route comes first,
+# so `/samples/ID/history` is ID's history: the one id it hides is one ending in "/history".
+@router.get("/samples/{sample_id:path}/history", response_model=list[HistoryEntry], responses=ERRORS,
+            response_model_exclude_unset=True, summary="The audit trail of one sample")
+def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[dict[str, Any]]:
+    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed.
+    An entry an admin forced past the lifecycle also says `"forced": true` (the history table marks it)."""
+    entries = server.audit_service(who).history(sample_id)
+    return [{**{name: entry[name] for name in ENTRY_FIELDS}, **({"forced": True} if entry.get("forced") else {})}
+            for entry in entries]
+
+
+@router.get("/samples/{sample_id:path}", response_model=Sample, responses=ERRORS, summary="One sample")
 def get_sample(sample_id: str, server: State, who: CurrentIdentity, client: Client) -> Response:
     """`samplectl get ID`; the ETag is the sample's version."""
     who.require("viewer", "reading samples")
@@ -134,7 +147,8 @@ def create_sample(body: SampleIn, request: Request, server: State, who: CurrentI
     """`samplectl create`: 201 with the record and its Location."""
     fields = body.model_dump(exclude={"reason"}, exclude_none=True)
     record = server.sample_service(who, client).create(fields, reason=body.reason)
-    location = str(request.url_for("get_sample", sample_id=record["sample_id"]))
+    # Ids are opaque text: "/", "?" or a space in one is escaped, never a path separator (url_for refuses "/").
+    location = f"{request.base_url}samples/{quote(record['sample_id'], safe='')}"
     return _one(record, 201, {"Location": location})
 
 
@@ -162,7 +176,7 @@ def _update(sample_id: str, body: SampleChange, server: State, who: CurrentIdent
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
-@router.patch("/samples/{sample_id}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
+@router.patch("/samples/{sample_id:path}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
               summary="Change a sample")
 def patch_sample(sample_id: str, body: SampleChange, server: State, who: CurrentIdentity, client: Client,
                  if_match: IfMatch = None) -> Response:
@@ -171,14 +185,14 @@ def patch_sample(sample_id: str, body: SampleChange, server: State, who: Current
     return _update(sample_id, body, server, who, client, if_match)
 
 
-@router.put("/samples/{sample_id}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
+@router.put("/samples/{sample_id:path}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
             summary="Change a sample (the seed's partial update, same as PATCH)")
 def put_sample(sample_id: str, body: SampleChange, server: State, who: CurrentIdentity, client: Client,
                if_match: IfMatch = None) -> Response:
     return _update(sample_id, body, server, who, client, if_match)
 
 
-@router.delete("/samples/{sample_id}", status_code=204, responses={**ERRORS, 412: ERRORS[409]},
+@router.delete("/samples/{sample_id:path}", status_code=204, responses={**ERRORS, 412: ERRORS[409]},
                summary="Delete a sample (admin)")
 def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: Client,
                   reason: str | None = None, if_match: IfMatch = None) -> Response:
@@ -191,16 +205,6 @@ def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: C
                                  hint="read it again (GET /samples/{id}) before deleting it")
     service.delete(sample_id, reason=reason)
     return Response(status_code=204)
-
-
-@router.get("/samples/{sample_id}/history", response_model=list[HistoryEntry], responses=ERRORS,
-            response_model_exclude_unset=True, summary="The audit trail of one sample")
-def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[dict[str, Any]]:
-    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed.
-    An entry an admin forced past the lifecycle also says `"forced": true` (the history table marks it)."""
-    entries = server.audit_service(who).history(sample_id)
-    return [{**{name: entry[name] for name in ENTRY_FIELDS}, **({"forced": True} if entry.get("forced") else {})}
-            for entry in entries]
 
 
 def _where(body: UpdateWhere, server: ServerState) -> tuple[Criteria, NewValues]:

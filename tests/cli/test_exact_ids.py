@@ -15,6 +15,9 @@ import pytest
 
 from tests.conftest import CliRun
 
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
+
 DATE_SHAPED = [
     "2025-03-14",
     "2025-03-14T00:00:00Z",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import CliRun
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 
 def test_create_asks_again_for_a_wrong_answer_and_keeps_the_others(cli: CliRun) -> None:

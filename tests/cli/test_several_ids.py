@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import CliRun
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14", "--location", "FRZ-1/R1"]
 

@@ -23,6 +23,15 @@ def test_create_answers_201_with_the_record_location_and_etag(server: Server) ->
         assert again.status_code == 200 and again.json() == record and again.headers["etag"] == '"1"'
 
 
+def test_an_id_with_a_slash_or_a_question_mark_gets_a_location_that_reaches_it(server: Server) -> None:
+    with server.client("tina") as tina:
+        for sample_id, escaped in (("2025/03/14-B", "2025%2F03%2F14-B"), ("A?B#1%", "A%3FB%231%25")):
+            answer = tina.post("/samples", json=sample(sample_id))
+            assert answer.status_code == 201, answer.text
+            assert answer.headers["location"] == f"{server.url}/samples/{escaped}"
+            assert tina.get(answer.headers["location"]).json()["sample_id"] == sample_id
+
+
 def test_records_are_exactly_what_get_prints_as_json(server: Server) -> None:
     with server.client("tina") as tina:
         record = tina.post("/samples", json=sample("SAME-1", status="processing")).json()
