@@ -9,6 +9,9 @@ import pytest
 from tests.cli.csvfiles import envelope
 from tests.conftest import CliRun
 
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
+
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--location", "FRZ-1"]
 
 

@@ -13,6 +13,9 @@ import pytest
 from tests.cli.csvfiles import HEADER, envelope, row, write
 from tests.conftest import CliRun
 
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = pytest.mark.usefixtures("mode")
+
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14", "--location", "FRZ-1"]
 
 # One of each kind the contract names, inside an otherwise ordinary value.
