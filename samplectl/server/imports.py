@@ -14,7 +14,7 @@ from samplectl.domain.vocab import EXPORT_FORMATS, INPUT_FIELDS, RECORD_FIELDS
 from samplectl.server import metrics
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope, error_response
-from samplectl.server.samples import Values, criteria_from
+from samplectl.server.samples import CriteriaQuery
 from samplectl.server.schemas import ERRORS, ImportOut, UndoOut
 from samplectl.server.streams import BodyReader, Produced
 
@@ -139,13 +139,8 @@ async def export_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
+    criteria: CriteriaQuery,
     format: Annotated[str, Query()] = "csv",
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
     sort: str | None = None,
 ) -> StreamingResponse:
     """`samplectl export`: CSV with exactly the columns an import reads, or JSON Lines / JSON with every field,
@@ -157,7 +152,6 @@ async def export_samples(
         raise ValidationFailed(f"format {format[:100]!r} is not an export format",
                                hint=f"use one of: {', '.join(EXPORT_FORMATS)}",
                                details=[{"column": "format", "value": format[:100], "message": "not allowed"}])
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     order = Sort.parse(sort) if sort else None
     who.require("viewer", "exporting samples")
     fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS

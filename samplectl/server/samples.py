@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from samplectl.domain.audit import ENTRY_FIELDS
@@ -51,6 +51,22 @@ def criteria_from(
                           collected_to=collected_to, tz=server.settings.tzinfo())
 
 
+async def criteria_query(
+    server: State,
+    sample_type: Values = None,
+    status: Values = None,
+    subject_id: Values = None,
+    location_prefix: Values = None,
+    collected_from: str | None = None,
+    collected_to: str | None = None,
+) -> Criteria:
+    """The criteria of `filter` as query parameters (samples, count, exports): repeated = OR, different = AND."""
+    return criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
+
+
+CriteriaQuery = Annotated[Criteria, Depends(criteria_query)]
+
+
 def etag(record: dict[str, Any]) -> str:
     return f'"{record["version"]}"'
 
@@ -76,19 +92,13 @@ def list_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
+    criteria: CriteriaQuery,
     sort: str | None = None,
     limit: int = 50,
     after: str | None = None,
 ) -> Response:
     """`samplectl filter`: repeat a parameter for OR, different parameters AND. Newest collection first
     unless `sort` (FIELD or -FIELD). The next page, if any, is in `Link: <...>; rel="next"`."""
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit {limit} must be between 1 and {MAX_PAGE}", hint="page on with `after`",
                                details=[{"column": "limit", "value": limit, "message": "out of range"}])
@@ -109,15 +119,9 @@ def count_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
+    criteria: CriteriaQuery,
 ) -> Count:
     """`samplectl filter --count`."""
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     who.require("viewer", "reading samples")
     return Count(count=server.sample_service(who, client).count(criteria))
 
