@@ -8,7 +8,9 @@ on the test's original data directory, so what a test reads with the `store` fix
 wrote. Tokens come from that server's users database (tests.support.logins), as locally.
 
 A module opts in with `pytestmark = pytest.mark.usefixtures("mode")`; a test that is about the local
-store itself is marked `local_only` (its remote run is skipped, with the reason).
+store itself is marked `local_only` (its remote run is skipped, with the reason). A test that makes the
+first admin itself (`init --admin`, run where the server's databases are: tests.login_support) is marked
+`no_users`, so that the server's users database starts with nobody in it.
 """
 
 from __future__ import annotations
