@@ -99,7 +99,7 @@ LIMITS: dict[str, float] = {
 }
 
 
-def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
+def coerce_setting(key: str, value: Any, kind: type, source: str) -> Any:
     try:
         if kind is str:
             if not isinstance(value, str):
@@ -120,7 +120,7 @@ def _coerce(key: str, value: Any, kind: type, source: str) -> Any:
         ) from None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path) -> dict[str, Any]:
     import tomllib
 
     try:
@@ -136,21 +136,21 @@ def _read_file(path: Path) -> dict[str, Any]:
             f"config file {path}: unknown setting {unknown[0]!r}",
             hint=f"known settings: {', '.join(FILE_KEYS)}",
         )
-    return {k: _coerce(k, v, FILE_KEYS[k], str(path)) for k, v in data.items()}
+    return {k: coerce_setting(k, v, FILE_KEYS[k], str(path)) for k, v in data.items()}
 
 
 def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
     """Resolve every setting from its sources; flags given as None are ignored."""
     env = dict(os.environ if env is None else env)
     path = config_path(env)
-    values: dict[str, Any] = _read_file(path)
+    values: dict[str, Any] = read_config_file(path)
     for key, kind in ENV_KEYS.items():
         raw = env.get(ENV_PREFIX + key.upper())
         if key == "token" and raw is not None:
             # Set but empty is kept: a script whose login failed must not run as whoever is logged in.
             values[key] = raw
         elif raw not in (None, ""):
-            values[key] = _coerce(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
+            values[key] = coerce_setting(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
     values.update({k: v for k, v in flags.items() if v is not None})
     home = Path(values.pop("home", None) or default_home(env)).expanduser()
     known = {f.name for f in fields(Settings)}

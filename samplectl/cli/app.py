@@ -16,7 +16,7 @@ from samplectl.cli.context import AppContext
 from samplectl.domain.errors import ExitCode, SamplectlError
 
 # Global options: accepted before or after the command (`samplectl export --quiet`).
-GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--version"})
+GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--no-pager", "--version"})
 GLOBAL_WITH_VALUE = frozenset({"--log-file"})
 
 
@@ -301,6 +301,9 @@ def root(
         bool, typer.Option("--quiet", "-q", help="Only data and errors: no messages or progress.")
     ] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print long tables straight to the terminal (no SAMPLECTL_PAGER/PAGER).")
+    ] = False,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
@@ -316,6 +319,7 @@ def root(
     """
     app_ctx: AppContext = ctx.ensure_object(AppContext)
     app_ctx.debug, app_ctx.verbose, app_ctx.quiet, app_ctx.no_color = debug, verbose, quiet, no_color
+    app_ctx.no_pager = no_pager
     _start_logs(ctx, app_ctx, log_file)
 
 

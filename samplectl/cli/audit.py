@@ -8,7 +8,7 @@ import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-from samplectl.cli.render import check_output
+from samplectl.cli.render import check_output, print_kind, print_report
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
@@ -19,6 +19,7 @@ def history(
     ctx: typer.Context,
     sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample (also a deleted one).")],
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Show the audit trail of one sample, oldest first.
 
@@ -30,16 +31,13 @@ def history(
 
     Example: samplectl history 3f2c9a1e-... -o json
     """
-    from samplectl.domain.audit import ENTRY_FIELDS
-    from samplectl.output.audit import write_entries
+    from samplectl.output.kinds import HISTORY
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     entries = app_ctx.services.audit_service().history(sample_id)
-    fmt = app_ctx.choose_output(output)
-    if fmt != "table":  # scripts get exactly the contract's entry; the table also marks forced changes
-        entries = [{name: entry[name] for name in ENTRY_FIELDS} for entry in entries]
-    write_entries(entries, fmt, app_ctx.io.stdout, color=app_ctx.color("stdout"))
+    # Scripts get exactly the contract's entry (HISTORY's fields); the table also marks forced changes.
+    print_kind(app_ctx, HISTORY, entries, output, fields=fields_)
 
 
 audit_app = typer.Typer(
@@ -74,6 +72,7 @@ def audit(
     limit: Limit = 50,
     all_: All = False,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Query the whole audit trail (admin).
 
@@ -87,7 +86,7 @@ def audit(
     """
     if ctx.invoked_subcommand:
         return
-    from samplectl.output.audit import write_entries
+    from samplectl.output.kinds import AUDIT
     from samplectl.services.audit import parse_range
 
     app_ctx = _ctx(ctx)
@@ -102,8 +101,7 @@ def audit(
         users=users or [], actions=actions or [], sample_ids=samples or [], span=span,
         limit=None if all_ else limit,
     )
-    fmt = app_ctx.choose_output(output)
-    shown = write_entries(entries, fmt, app_ctx.io.stdout, color=app_ctx.color("stdout"), with_seq=True)
+    shown = print_kind(app_ctx, AUDIT, entries, output, fields=fields_)
     if not all_ and shown == limit:
         app_ctx.say(f"showing the newest {limit}; use --limit N or --all for more")
 
@@ -121,8 +119,6 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
     Example: samplectl audit verify -o json
     """
     from samplectl.domain.errors import ValidationFailed
-    from samplectl.output.audit import write_report
-
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     report = app_ctx.services.audit_service().verify()
@@ -138,8 +134,7 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
         rows.append(("first bad record", f"seq {problem.seq} (id {problem.record_id})"))
         rows.append(("problem", problem.problem))
     rows.append(("unfinished changes", len(report.unfinished)))
-    fmt = app_ctx.choose_output(output)
-    write_report(summary, fmt, app_ctx.io.stdout, color=app_ctx.color("stdout"), rows=rows)
+    print_report(app_ctx, summary, output, rows=rows)
     if report.unfinished:
         app_ctx.warn(
             f"{len(report.unfinished)} sample change(s) are in progress or were left by a samplectl that "

@@ -124,9 +124,6 @@ def logout(ctx: typer.Context) -> None:
         app_ctx.warn("SAMPLECTL_TOKEN is still set in your environment: unset it")
 
 
-WHOAMI_FIELDS = ("username", "role", "expires_at", "token_stored_in", "users_database")
-
-
 def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
     """Show who is logged in, until when, and where.
 
@@ -134,27 +131,22 @@ def whoami(ctx: typer.Context, output: opt.Output = None) -> None:
 
     Example: samplectl whoami -o json
     """
-    from samplectl.cli.render import check_output
-    from samplectl.output.records import write_records
+    from dataclasses import replace
+
+    from samplectl.cli.render import check_output, print_kind
+    from samplectl.output.kinds import WHOAMI
 
     app_ctx = ctx.ensure_object(AppContext)
     check_output(app_ctx, output)
     session = app_ctx.session()
     # Where logins are checked: the users database, or in remote mode the server.
     where = "server" if app_ctx.remote else "users_database"
-    fields = (*WHOAMI_FIELDS[:-1], where)
+    fields = (*WHOAMI.fields[:-1], where)
     record = {"username": session.identity.username, "role": session.identity.role,
               "expires_at": session.claims.expires_at, "token_stored_in": session.stored_in,
               where: app_ctx.services.users_database.shown}
-    fmt = app_ctx.choose_output(output)
-    if fmt == "table":
-        # One person: a few labelled lines read better than a one-row table.
-        from samplectl.output.records import public
-
-        shown = public(record, fields)
-        app_ctx.io.stdout.write("".join(f"{name.replace('_', ' ')}: {shown[name]}\n" for name in fields))
-        return
-    write_records([record], fmt, app_ctx.io.stdout, fields=fields, single=True)
+    # One person: a few labelled lines read better than a one-row table (WHOAMI is shown as pairs).
+    print_kind(app_ctx, replace(WHOAMI, fields=fields), [record], output, single=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,9 @@ import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-from samplectl.cli.render import check_output, print_records
+from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
+from samplectl.domain.fields import fields
 from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
 
 # `update --where --dry-run`: one row per field a sample would change.
@@ -20,7 +21,7 @@ PLAN_FIELDS = ("sample_id", "field", "before", "after", "refused")
 TypeOption = Annotated[
     list[str] | None,
     typer.Option("--type", help="New sample type; with --where: select by type (repeat for OR).",
-                 autocompletion=opt._complete(SAMPLE_TYPES)),
+                 autocompletion=opt.complete_from(SAMPLE_TYPES)),
 ]
 SubjectOption = Annotated[
     list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).")
@@ -28,7 +29,7 @@ SubjectOption = Annotated[
 StatusOption = Annotated[
     list[str] | None,
     typer.Option("--status", help="New status (lifecycle applies); with --where: select by status.",
-                 autocompletion=opt._complete(STATUSES)),
+                 autocompletion=opt.complete_from(STATUSES)),
 ]
 LocationOption = Annotated[
     list[str] | None,
@@ -38,7 +39,8 @@ NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames 
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
 SetStatus = Annotated[
     str | None,
-    typer.Option("--set-status", metavar="STATUS", help="With --where: the new status.", autocompletion=opt._complete(STATUSES)),
+    typer.Option("--set-status", metavar="STATUS", help="With --where: the new status.",
+                 autocompletion=opt.complete_from(STATUSES)),
 ]
 SetLocation = Annotated[
     str | None,
@@ -61,6 +63,12 @@ def _one(values: list[str] | None) -> str | None:
     return values[-1] if values else None
 
 
+# The six contract fields have flags of their own below (with --where they also select samples);
+# any other field in the registry gets its flag from there, so a new field can be updated too.
+_OWN_FLAGS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")
+
+
+@opt.field_flags(fields().where(lambda f: f.entered and f.name not in _OWN_FLAGS))
 def update(
     ctx: typer.Context,
     sample_id: Annotated[str | None, typer.Argument(metavar="ID", help="The sample to change.")] = None,
@@ -71,7 +79,7 @@ def update(
     collected: opt.CollectedFlag = None,
     status: StatusOption = None,
     location: LocationOption = None,
-    position: opt.PositionFlag = None,
+    values: opt.FieldValues | None = None,
     collected_from: opt.CollectedFrom = None,
     collected_to: opt.CollectedTo = None,
     set_status: SetStatus = None,
@@ -116,8 +124,10 @@ def update(
         if sample_id is not None:
             raise UsageError("give either ID or --where, not both",
                              hint="`update ID` changes one sample; `update --where` a selection")
+        # --where sets only status and location; a registry field's own flag (--position) is per sample.
         misplaced = [flag for flag, value in (("--id", new_id), ("--collected", collected),
-                                              ("--if-version", if_version), ("--position", position))
+                                              ("--if-version", if_version),
+                                              *((fields()[name].label, v) for name, v in (values or {}).items()))
                      if value is not None]
         if misplaced:
             raise UsageError(f"{misplaced[0]} cannot be used with --where",
@@ -144,10 +154,10 @@ def update(
         raise UsageError("give --status or --set-status (--location or --set-location), not both")
     changes = {"sample_id": new_id, "sample_type": _one(sample_type), "subject_id": _one(subject),
                "collection_date": collected, "status": new_status or set_status,
-               "storage_location": new_location or set_location, "position": position}
+               "storage_location": new_location or set_location, **(values or {})}
     if all(v is None for v in changes.values()):
-        raise UsageError("nothing to change", hint="give at least one of --type, --subject, --collected, "
-                         "--status, --location, --position, --id")
+        flags = ", ".join(f.label for f in fields().entered if f.flag)
+        raise UsageError("nothing to change", hint=f"give at least one of {flags}")
     record, changed = app_ctx.services.sample_service().update(
         sample_id, changes, reason=reason, force=force, if_version=if_version
     )
@@ -176,7 +186,6 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.output.audit import write_report
     from samplectl.services.bulk import check_new_values, new_values
 
     values = new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
@@ -218,8 +227,7 @@ def _update_where(
     rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.described().items())), ("matched", outcome.matched),
             ("changed", outcome.changed), ("unchanged", outcome.unchanged), ("refused", len(outcome.refused)),
             ("seconds", summary["seconds"])]
-    write_report(summary, app_ctx.choose_output(output), app_ctx.io.stdout, color=app_ctx.color("stdout"),
-                 rows=rows)
+    print_report(app_ctx, summary, output, rows=rows)
     if outcome.refused:
         for refused in outcome.refused:
             app_ctx.io.stderr.write(f"refused {refused['sample_id']}: {refused['message']}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -61,7 +62,9 @@ class AppContext:
     quiet: bool = False
     no_color: bool = False
     io: IOStreams = field(default_factory=IOStreams)
+    no_pager: bool = False
     output: str | None = None  # the format the running command prints in, once chosen
+    output_requested: str | None = None  # the format -o asked for (None: chosen for the terminal)
     _settings: Settings | None = None
     _session: Session | None = None
     _services: ServiceFactory | None = None
@@ -73,15 +76,22 @@ class AppContext:
             return False
         return self.io.stdout_is_tty if stream == "stdout" else self.io.stderr_is_tty
 
-    def choose_output(self, requested: str | None) -> str:
-        """-o wins; otherwise a table for a terminal and JSON for a pipe."""
-        fmt = requested or ("table" if self.io.stdout_is_tty else "json")
-        self.output = fmt
-        return fmt
+    def choose_output(self, requested: str | None, allowed: Sequence[str] | None = None) -> str:
+        """-o (any case) wins; otherwise a table for a terminal and JSON for a pipe."""
+        from samplectl.output.formats import FORMATS, parse_format
+
+        fmt = parse_format(requested, allowed or FORMATS)
+        self.output_requested = fmt
+        self.output = fmt or ("table" if self.io.stdout_is_tty else "json")
+        return self.output
 
     @property
     def wants_json_errors(self) -> bool:
-        return self.output in ("json", "jsonl") or not self.io.stdout_is_tty
+        """The contract's Errors section: the envelope too with -o json/jsonl, or when stderr is not a terminal.
+
+        A person at a terminal reads the two lines only, also when stdout goes into a pipe.
+        """
+        return self.output_requested in ("json", "jsonl") or not self.io.stderr_is_tty
 
     def say(self, message: str) -> None:
         """A message for the person at the terminal (stderr), unless --quiet."""

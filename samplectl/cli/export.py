@@ -13,14 +13,10 @@ from samplectl.cli.context import AppContext
 from samplectl.domain.vocab import EXPORT_FORMATS
 
 
+@opt.criteria_flags
 def export(
     ctx: typer.Context,
-    sample_types: opt.TypeCriteria = None,
-    statuses: opt.StatusCriteria = None,
-    subjects: opt.SubjectCriteria = None,
-    locations: opt.LocationCriteria = None,
-    collected_from: opt.CollectedFrom = None,
-    collected_to: opt.CollectedTo = None,
+    criteria: opt.CriteriaFlags,
     sort: Annotated[
         str | None,
         typer.Option("--sort", metavar="FIELD",
@@ -36,6 +32,7 @@ def export(
             autocompletion=lambda incomplete: [f for f in EXPORT_FORMATS if f.startswith(incomplete)],
         ),
     ] = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Stream samples as CSV or JSON Lines, to stdout or a file.
 
@@ -45,37 +42,32 @@ def export(
 
     Example: samplectl export --status collected -o csv --file collected.csv
     """
-    from samplectl.cli.samples import _criteria
+    from samplectl.cli.render import check_output
+    from samplectl.cli.samples import criteria_from_flags
     from samplectl.domain.criteria import Sort
-    from samplectl.domain.errors import ValidationFailed
-    from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
-    from samplectl.output.records import write_records
+    from samplectl.domain.vocab import INPUT_FIELDS
+    from samplectl.output.formats import View, parse_fields, render
+    from samplectl.output.kinds import SAMPLES
 
     app_ctx = ctx.ensure_object(AppContext)
-    fmt = (output or "csv").strip().lower()
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationFailed(
-            f"-o/--output {output!r} is not an export format", hint=f"use one of: {', '.join(EXPORT_FORMATS)}"
-        )
-    app_ctx.output = fmt
-    criteria = _criteria(
-        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
-        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
-    )
+    fmt = check_output(app_ctx, output or "csv", EXPORT_FORMATS)
+    # The CSV has exactly the import's columns unless --fields says otherwise; JSON every field.
+    view = View(fmt=fmt, fields=parse_fields(fields_) or (list(INPUT_FIELDS) if fmt == "csv" else None))
+    SAMPLES.select(view.fields)
+    selection = criteria_from_flags(app_ctx, **criteria)
     order = Sort.parse(sort)
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "exporting samples")
     # Without --sort, samples come in the order the store keeps them: read straight through, that is
     # several times faster than walking an index on a large store.
-    records: Iterable[Mapping[str, Any]] = service.find(criteria, order, None) if sort else service.stream(criteria)
+    records: Iterable[Mapping[str, Any]] = service.find(selection, order, None) if sort else service.stream(selection)
     # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
     if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
-        records = _with_progress(app_ctx, records, service.count(criteria))
-    fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS
+        records = _with_progress(app_ctx, records, service.count(selection))
     if file is None:
-        write_records(records, fmt, app_ctx.io.stdout, fields=fields)
+        render(SAMPLES, records, app_ctx.io.stdout, view)
         return
-    count = _write_file(file, lambda out: write_records(records, fmt, out, fields=fields))
+    count = _write_file(file, lambda out: render(SAMPLES, records, out, view))
     app_ctx.say(f"exported {count} samples to {file}")
 
 

@@ -10,7 +10,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-from samplectl.cli.render import check_output
+from samplectl.cli.render import check_output, print_report
 
 if TYPE_CHECKING:
     from samplectl.services.importing import Progress
@@ -156,7 +156,7 @@ def import_file(
 
     Example: samplectl import excel.csv --date-format %d/%m/%Y --dry-run
     """
-    from samplectl.output.imports import write_problems, write_summary
+    from samplectl.output.imports import write_problems
     from samplectl.services.importing import ImportOptions
 
     app_ctx = _ctx(ctx)
@@ -175,11 +175,11 @@ def import_file(
         kept = "nothing was written (dry run)" if dry_run else "nothing of this import was kept"
         app_ctx.io.stderr.write(f"\ninterrupted: {kept}\n")
         raise typer.Exit(130) from None
-    if report.problems and (app_ctx.io.stderr_is_tty or not app_ctx.wants_json_errors):
+    if report.problems and (app_ctx.io.stderr_is_tty or app_ctx.output_requested not in ("json", "jsonl")):
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
                        table=app_ctx.io.stderr_is_tty, color=app_ctx.color("stderr"))
     title = "Dry run (nothing written)" if dry_run else "Import"
-    write_summary(report.summary(), app_ctx.output or "json", app_ctx.io.stdout, color=app_ctx.color(), title=title)
+    print_report(app_ctx, report.summary(), output, title=title)
     if report.error is not None:
         raise report.error
 
@@ -200,7 +200,6 @@ def undo(
 
     Example: samplectl import undo 20250314-093000-a1b2c3 --yes --reason "wrong freezer file"
     """
-    from samplectl.output.imports import write_summary
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -223,8 +222,7 @@ def undo(
     else:
         kept = f"; kept {len(result.kept)} changed since the import" if result.kept else ""
         app_ctx.say(f"removed {result.removed} samples created by import batch {batch['batch_id']}{kept}")
-    write_summary(result.summary(), app_ctx.output or "json", app_ctx.io.stdout, color=app_ctx.color(),
-                  title=f"Undo of import batch {batch['batch_id']}")
+    print_report(app_ctx, result.summary(), output, title=f"Undo of import batch {batch['batch_id']}")
 
 
 def register(app: typer.Typer) -> None:

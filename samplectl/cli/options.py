@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from samplectl.domain.fields import Field, fields
 from samplectl.domain.vocab import OUTPUT_FORMATS, ROLES, SAMPLE_TYPES, STATUSES
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _complete(values: tuple[str, ...]):  # -> completion callback
+
+def complete_from(values: Sequence[str]) -> Callable[[str], list[str]]:
     def complete(incomplete: str) -> list[str]:
         return [v for v in values if v.startswith(incomplete)]
 
@@ -22,10 +28,16 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FORMAT",
-        help="table, json, jsonl or csv. Default: a table on a terminal, JSON in a pipe.",
-        autocompletion=_complete(OUTPUT_FORMATS),
+        help="table, wide, json, jsonl or csv (any case). Default: a table on a terminal, JSON in a pipe.",
+        autocompletion=complete_from(OUTPUT_FORMATS),
         show_default=False,
     ),
+]
+
+FieldsOption = Annotated[
+    str | None,
+    typer.Option("--fields", metavar="A,B,C",
+                 help="Only these fields, in this order: the table's and CSV's columns, the keys of JSON."),
 ]
 
 # Criteria (filter, export, update --where). Values are validated by the domain (exit 6), not by
@@ -33,12 +45,12 @@ Output = Annotated[
 TypeCriteria = Annotated[
     list[str] | None,
     typer.Option("--type", metavar="TYPE", help=f"Sample type: {', '.join(SAMPLE_TYPES)} (repeat for OR).",
-                 autocompletion=_complete(SAMPLE_TYPES)),
+                 autocompletion=complete_from(SAMPLE_TYPES)),
 ]
 StatusCriteria = Annotated[
     list[str] | None,
     typer.Option("--status", metavar="STATUS", help=f"Status: {', '.join(STATUSES)} (repeat for OR).",
-                 autocompletion=_complete(STATUSES)),
+                 autocompletion=complete_from(STATUSES)),
 ]
 SubjectCriteria = Annotated[
     list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).")
@@ -61,36 +73,62 @@ SortOption = Annotated[
     ),
 ]
 
-# Sample fields as flags (create, update).
-SampleIdFlag = Annotated[str | None, typer.Option("--id", metavar="ID", help="Sample id (generated when left out).")]
-TypeFlag = Annotated[
-    str | None,
-    typer.Option("--type", metavar="TYPE", help="blood, saliva or tissue.", autocompletion=_complete(SAMPLE_TYPES)),
-]
-SubjectFlag = Annotated[str | None, typer.Option("--subject", metavar="SUBJECT", help="Trial subject id.")]
-CollectedFlag = Annotated[
-    str | None,
-    typer.Option(
-        "--collected", metavar="DATE", help="Collection date or date-time, ISO 8601 (local time unless an offset)."
-    ),
-]
-StatusFlag = Annotated[
-    str | None,
-    typer.Option(
-        "--status", metavar="STATUS", help="collected, processing or archived.", autocompletion=_complete(STATUSES)
-    ),
-]
-LocationFlag = Annotated[
-    str | None, typer.Option("--location", metavar="LOCATION", help="Storage location, e.g. FRZ-2/R3/B14.")
-]
-PositionFlag = Annotated[
-    str | None,
-    typer.Option("--position", metavar="BOX:SLOT",
-                 help="Place the sample in a box position, e.g. FRZ-1/R2/B3:A5 (sets the storage location); "
-                      "a box or bag alone takes its next free place."),
-]
+# Sample fields as flags: derived from the field registry (domain.fields), see field_flags().
+def flag_option(f: Field) -> Any:
+    """One field's flag: `--type TYPE`, its help, and completion of its choices."""
+    extra: dict[str, Any] = {"autocompletion": complete_from(f.choices)} if f.choices else {}
+    return Annotated[str | None, typer.Option(f.flag, metavar=f.metavar, help=f.help, show_default=False, **extra)]
+
+
+CollectedFlag = flag_option(fields()["collection_date"])
+FieldValues = dict[str, Any]  # {field name: the text given}, for the flags given
+
+
+def flags_in_place_of(param: str, flags: Mapping[str, Any]) -> Callable[[F], F]:
+    """Replace the command's parameter ``param`` by the options ``flags`` ({name: annotation}).
+
+    The command receives the values given as one dict in ``param``; typer reads the generated
+    signature like a hand-written one (the flags appear in `--help` where ``param`` stood).
+    """
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index(param)
+        params[at:at + 1] = [inspect.Parameter(name, params[at].kind, default=None, annotation=annotation)
+                             for name, annotation in flags.items()]
+
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in flags}
+            return command(*args, **{param: {k: v for k, v in given.items() if v is not None}}, **kwargs)
+
+        run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def field_flags(chosen: Sequence[Field]) -> Callable[[F], F]:
+    """One flag per field (`--type`, `--subject`, ...) in place of the command's ``values: FieldValues``.
+
+    A field added to the registry is a flag of the command with no change to it.
+    """
+    return flags_in_place_of("values", {f.name: flag_option(f) for f in chosen if f.flag})
+
+
+SampleIds = Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")]
 Reason = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RoleOption = Annotated[
-    str, typer.Option("--role", metavar="ROLE", help="viewer, technician or admin.", autocompletion=_complete(ROLES))
+    str, typer.Option("--role", metavar="ROLE", help="viewer, technician or admin.", autocompletion=complete_from(ROLES))
 ]
+
+
+CriteriaFlags = dict[str, Any]  # {build_criteria's argument: the values given}
+# The criteria flags of filter and export, in place of a ``criteria: CriteriaFlags`` parameter.
+criteria_flags = flags_in_place_of("criteria", {
+    "sample_types": TypeCriteria, "statuses": StatusCriteria, "subject_ids": SubjectCriteria,
+    "location_prefixes": LocationCriteria, "collected_from": CollectedFrom, "collected_to": CollectedTo,
+})

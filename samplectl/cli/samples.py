@@ -10,6 +10,7 @@ from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
 from samplectl.domain.criteria import check_limit
+from samplectl.domain.fields import Field, fields
 from samplectl.domain.vocab import SAMPLE_TYPES
 
 
@@ -28,17 +29,13 @@ FLAG_OF = {"sample_type": "--type", "subject_id": "--subject", "collection_date"
            "storage_location": "--location"}
 
 
+@opt.field_flags(fields().entered)
 def create(
     ctx: typer.Context,
-    sample_id: opt.SampleIdFlag = None,
-    sample_type: opt.TypeFlag = None,
-    subject: opt.SubjectFlag = None,
-    collected: opt.CollectedFlag = None,
-    status: opt.StatusFlag = None,
-    location: opt.LocationFlag = None,
-    position: opt.PositionFlag = None,
+    values: opt.FieldValues,
     reason: opt.Reason = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Register one sample.
 
@@ -49,35 +46,38 @@ def create(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    fields: dict[str, Any] = {
-        "sample_id": sample_id, "sample_type": sample_type, "subject_id": subject,
-        "collection_date": collected, "status": status, "storage_location": location, "position": position,
-    }
-    missing = [name for name in PROMPTS if fields[name] is None
-               and not (name == "storage_location" and position is not None)]
+    # A placed sample's storage location is its position's path: --position stands for --location.
+    missing = [f for f in fields().where(lambda f: bool(f.entered and f.prompt)) if f.name not in values
+               and not (f.name == "storage_location" and "position" in values)]
     if missing:
         if not app_ctx.io.stdin_is_tty:
             from samplectl.domain.errors import UsageError
 
-            flags = ", ".join(FLAG_OF[m] for m in missing)
+            flags = ", ".join(f.label for f in missing)
             raise UsageError(f"missing {flags} (stdin is not a terminal, so nothing is asked)",
                              hint=f"give {flags} on the command line")
         from samplectl.cli.prompts import ask, field_check
 
-        for name in missing:
+        for f in missing:
             # Each answer is checked as it is given: a wrong one is asked again, nothing typed is lost.
-            question, choices, default = PROMPTS[name]
-            fields[name] = ask(app_ctx, question, field_check(app_ctx, name), choices=choices, default=default)
+            question, choices, default = PROMPTS.get(f.name, (str(f.prompt), f.choices, None))
+            values[f.name] = ask(app_ctx, question, field_check(app_ctx, f.name), choices=choices, default=default)
     service = app_ctx.services.sample_service()
-    record = service.create({k: v for k, v in fields.items() if v is not None}, reason=reason)
+    record = service.create(values, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
-    print_records(app_ctx, [record], output, single=True)
+    print_records(app_ctx, [record], output, fields=fields_, single=True)
+
+
+def prompt_text(f: Field) -> str:
+    """What create asks for a field: its prompt, and its choices when it has them."""
+    return f"{f.prompt} ({f.describe_choices()})" if f.choices else str(f.prompt)
 
 
 def get(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")],
+    sample_ids: opt.SampleIds,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Show one or more samples by id.
 
@@ -90,17 +90,19 @@ def get(
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "reading samples")
     records = [service.get(sample_id) for sample_id in sample_ids]  # the order and repeats asked for
-    print_records(app_ctx, records, output, single=len(sample_ids) == 1)
+    print_records(app_ctx, records, output, fields=fields_, single=len(sample_ids) == 1)
 
 
-def _criteria(app_ctx: AppContext, **flags: Any):  # -> Criteria
+def criteria_from_flags(app_ctx: AppContext, **flags: Any):  # -> Criteria
+    """The criteria flags of filter and export, checked (6 for a bad value)."""
     from samplectl.domain.criteria import build_criteria
 
     return build_criteria(tz=app_ctx.settings.tzinfo(), **flags)
 
 
 def _listing(
-    app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool
+    app_ctx: AppContext, criteria: Any, sort: str | None, limit: int, all_: bool, output: str | None, count: bool,
+    fields: str | None = None,
 ) -> None:
     from samplectl.domain.criteria import Sort
 
@@ -112,7 +114,7 @@ def _listing(
     if count:
         app_ctx.io.stdout.write(f"{service.count(criteria)}\n")
         return
-    shown = print_records(app_ctx, service.find(criteria, order, None if all_ else limit), output)
+    shown = print_records(app_ctx, service.find(criteria, order, None if all_ else limit), output, fields=fields)
     if not all_ and shown == limit:
         app_ctx.say(f"showing the first {limit}; use --limit N or --all for more")
 
@@ -127,6 +129,7 @@ def list_samples(
     all_: All = False,
     sort: opt.SortOption = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """List samples, newest collection first.
 
@@ -135,22 +138,19 @@ def list_samples(
     app_ctx = _ctx(ctx)
     from samplectl.domain.criteria import Criteria
 
-    _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False)
+    _listing(app_ctx, Criteria(), sort, limit, all_, output, count=False, fields=fields_)
 
 
+@opt.criteria_flags
 def filter_samples(
     ctx: typer.Context,
-    sample_types: opt.TypeCriteria = None,
-    statuses: opt.StatusCriteria = None,
-    subjects: opt.SubjectCriteria = None,
-    locations: opt.LocationCriteria = None,
-    collected_from: opt.CollectedFrom = None,
-    collected_to: opt.CollectedTo = None,
+    criteria: opt.CriteriaFlags,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of matching samples.")] = False,
     limit: Limit = 50,
     all_: All = False,
     sort: opt.SortOption = None,
     output: opt.Output = None,
+    fields_: opt.FieldsOption = None,
 ) -> None:
     """Find samples matching criteria.
 
@@ -159,16 +159,12 @@ def filter_samples(
     Example: samplectl filter --status collected --type blood --collected-from 2025-01-01
     """
     app_ctx = _ctx(ctx)
-    criteria = _criteria(
-        app_ctx, sample_types=sample_types, statuses=statuses, subject_ids=subjects,
-        location_prefixes=locations, collected_from=collected_from, collected_to=collected_to,
-    )
-    _listing(app_ctx, criteria, sort, limit, all_, output, count=count)
+    _listing(app_ctx, criteria_from_flags(app_ctx, **criteria), sort, limit, all_, output, count=count, fields=fields_)
 
 
 def delete(
     ctx: typer.Context,
-    sample_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The samples to delete.")],
+    sample_ids: opt.SampleIds,
     yes: opt.Yes = False,
     reason: opt.Reason = None,
 ) -> None:

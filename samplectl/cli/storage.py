@@ -8,7 +8,7 @@ import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
-from samplectl.cli.render import check_output
+from samplectl.cli.render import check_output, print_report
 from samplectl.domain.storage import parse_path
 
 storage_app = typer.Typer(
@@ -31,18 +31,23 @@ def _ctx(ctx: typer.Context) -> AppContext:
     return ctx.ensure_object(AppContext)
 
 
-def _write(app_ctx: AppContext, data: Any, output: str | None, columns: tuple[str, ...] = ()) -> bool:
-    """JSON, JSON Lines or CSV for scripts; False when the command draws a table instead."""
-    from samplectl.output.storage import write_data
+def _result(app_ctx: AppContext, result: dict[str, Any], output: str | None) -> None:
+    """What a change did, for scripts; on a terminal the line said on stderr says it all."""
+    if app_ctx.choose_output(output) not in ("table", "wide"):
+        print_report(app_ctx, result, output)
 
-    return write_data(data, app_ctx.choose_output(output), app_ctx.io.stdout, columns=columns)
+
+def _print(app_ctx: AppContext, kind: Any, rows: Any, output: str | None, *, single: bool = False) -> None:
+    from samplectl.cli.render import print_kind
+
+    print_kind(app_ctx, kind, rows, output, single=single)
 
 
 @storage_app.command("add")
 def add(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(metavar="KIND", help="freezer, rack, box or bag.",
-                                        autocompletion=opt._complete(KINDS))],
+                                        autocompletion=opt.complete_from(KINDS))],
     path: PathArg,
     grid: Annotated[str | None, typer.Option("--grid", metavar="ROWSxCOLS",
                                              help="A box's positions: 9x9 is A1...I9, 8x12 is A1...H12.")] = None,
@@ -63,13 +68,7 @@ def add(
     app_ctx.say(f"added {container['kind']} {container['path']}")
     shown = {k: v for k, v in container.items() if k not in ("created_at", "created_by", "name")}
     shown["created_at"] = container["created_at"]
-    if not _write(app_ctx, shown, output):
-        from samplectl.output.storage import write_containers
-
-        total = container.get("capacity") or container.get("rows", 0) * container.get("cols", 0)
-        grid_text = f"{container['rows']}x{container['cols']}" if container["kind"] == "box" else None
-        write_containers([{**container, "grid": grid_text, "used": 0, "total": total}], app_ctx.io.stdout,
-                         color=app_ctx.color())
+    print_report(app_ctx, shown, output)
 
 
 @storage_app.command("list")
@@ -80,11 +79,9 @@ def list_containers(ctx: typer.Context, path: OptionalPath = None, output: opt.O
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.services.storage_service().tree(path)
-    if not _write(app_ctx, rows, output, ("path", "kind", "grid", "capacity", "used", "total")):
-        from samplectl.output.storage import write_containers
+    from samplectl.output.storage import CONTAINERS
 
-        write_containers(rows, app_ctx.io.stdout, color=app_ctx.color())
+    _print(app_ctx, CONTAINERS, app_ctx.services.storage_service().tree(path), output)
 
 
 @storage_app.command("tree")
@@ -97,14 +94,12 @@ def tree(ctx: typer.Context, path: OptionalPath = None, output: opt.Output = Non
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.services.storage_service().tree(path)
-    fmt = app_ctx.choose_output(output)
-    if fmt in ("json", "jsonl"):
-        _write(app_ctx, _nested(rows), output)
-    elif not _write(app_ctx, rows, output, ("path", "kind", "grid", "capacity", "used", "total")):
-        from samplectl.output.storage import write_tree
+    from samplectl.output.storage import TREE
 
-        write_tree(rows, app_ctx.io.stdout, color=app_ctx.color())
+    rows = app_ctx.services.storage_service().tree(path)
+    if app_ctx.choose_output(output) in ("json", "jsonl"):
+        rows = _nested(rows)  # the top containers, each with its "children"
+    _print(app_ctx, TREE, rows, output)
 
 
 def _nested(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -133,13 +128,19 @@ def show(
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     box = app_ctx.services.storage_service().show(path)
-    if app_ctx.choose_output(output) in ("csv", "jsonl"):
-        _write(app_ctx, [{"path": box["path"], **p} for p in box["positions"]], output,
-               ("path", "position", "sample_id"))
-    elif not _write(app_ctx, box, output):
+    fmt = app_ctx.choose_output(output)
+    if fmt in ("csv", "jsonl"):
+        from samplectl.output.storage import PLACES
+
+        _print(app_ctx, PLACES, [{"path": box["path"], **p} for p in box["positions"]], output)
+    elif fmt == "json":
+        from samplectl.output.formats import dumps
+
+        app_ctx.io.stdout.write(dumps(box, indent=2) + "\n")  # the box whole: its grid and every position
+    else:
         from samplectl.output.storage import write_box
 
-        write_box(box, app_ctx.io.stdout, color=app_ctx.color())
+        write_box(box, app_ctx.io.stdout, color=app_ctx.color("stdout"))
 
 
 @storage_app.command("free")
@@ -159,11 +160,9 @@ def free(
     """
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
-    rows = app_ctx.services.storage_service().free(under, need=need, together=together)
-    if not _write(app_ctx, rows, output, ("path", "kind", "free", "total", "positions")):
-        from samplectl.output.storage import write_free
+    from samplectl.output.storage import FREE
 
-        write_free(rows, app_ctx.io.stdout, color=app_ctx.color())
+    _print(app_ctx, FREE, app_ctx.services.storage_service().free(under, need=need, together=together), output)
 
 
 def _confirm(app_ctx: AppContext, yes: bool, action: str, question: str) -> None:
@@ -201,7 +200,7 @@ def move(
         _confirm(app_ctx, yes, "storage move", f"Move {path} and every sample in it into {to}?")
     result = service.move(path, to, reason=reason)
     app_ctx.say(f"moved {result['path']} to {result['to']} with {result['samples']} samples")
-    _write(app_ctx, result, output)  # on a terminal the line above says it all
+    _result(app_ctx, result, output)
 
 
 @storage_app.command("remove")
@@ -230,7 +229,7 @@ def remove(
         _confirm(app_ctx, yes, "storage remove", f"Remove {path}?")
     result = service.remove(path, reason=reason)
     app_ctx.say(f"removed {result['kind']} {result['path']}")
-    _write(app_ctx, result, output)  # on a terminal the line above says it all
+    _result(app_ctx, result, output)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,18 +23,12 @@ users_app = typer.Typer(
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The username.")]
 
 
-def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, single: bool) -> None:
-    from samplectl.cli.render import check_output
-    from samplectl.domain.accounts import ACCOUNT_FIELDS
-    from samplectl.output.records import write_records
+def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, single: bool,
+           fields: str | None = None) -> None:
+    from samplectl.cli.render import print_kind
+    from samplectl.output.kinds import ACCOUNTS
 
-    check_output(app_ctx, output)
-    fmt = app_ctx.choose_output(output)
-    records = [a.public() for a in accounts]
-    if fmt == "table":
-        records = [_for_people(app_ctx, r) for r in records]
-    write_records(records, fmt, app_ctx.io.stdout, fields=ACCOUNT_FIELDS,
-                  color=app_ctx.color("stdout"), single=single)
+    print_kind(app_ctx, ACCOUNTS, [a.public() for a in accounts], output, fields=fields, single=single)
 
 
 def _for_people(app_ctx: AppContext, record: dict[str, Any]) -> dict[str, Any]:
@@ -74,13 +68,13 @@ def add(ctx: typer.Context, name: Name, role: opt.RoleOption, password_stdin: Pa
 
 
 @users_app.command("list")
-def list_users(ctx: typer.Context, output: opt.Output = None) -> None:
+def list_users(ctx: typer.Context, output: opt.Output = None, fields_: opt.FieldsOption = None) -> None:
     """List every account with its role and state.
 
     Example: samplectl users list -o json
     """
     app_ctx = ctx.ensure_object(AppContext)
-    _print(app_ctx, app_ctx.services.account_service().accounts(), output, single=False)
+    _print(app_ctx, app_ctx.services.account_service().accounts(), output, single=False, fields=fields_)
 
 
 @users_app.command("disable")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from samplectl.domain.dates import to_millisecond
 from samplectl.domain.jsontext import compact
 from samplectl.domain.vocab import RECORD_FIELDS
 
@@ -26,14 +27,6 @@ ENTRY_FIELDS = ("at", "user", "action", "sample_id", "changes", "reason")
 # Fields the chain adds; `audit -o json` shows seq, history never shows any of them.
 CHAIN_FIELDS = ("_id", "seq", "prev_hash", "hash")
 SAMPLE_ACTIONS = ("create", "update", "delete", "import", "undo")
-
-
-def to_millisecond(value: datetime) -> datetime:
-    """Audit times are kept to the millisecond: what every backend stores exactly."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def time_text(value: datetime) -> str:

@@ -1,99 +1,125 @@
-"""The sample: validation of what people and files enter, and the lifecycle of its status."""
+"""The sample: validation of what people and files enter, and the lifecycle of its status.
+
+The model is derived from the field registry (``domain.fields``): each entered field becomes a
+pydantic field with its type, choices and limits, so a field added there is validated here.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
+from pydantic import Field as Rule
 
 from samplectl.domain.dates import MAX_OFFSET, MIN_OFFSET, OUT_OF_RANGE, parse_when, utc_now
 from samplectl.domain.errors import ValidationFailed
+from samplectl.domain.fields import Field, FieldRegistry, fields
 from samplectl.domain.text import ONE_LINE_PATTERN, WORD_PATTERN, forbidden_character, shorten, shown
-from samplectl.domain.vocab import (
-    MAX_ID_LENGTH,
-    MAX_LOCATION_LENGTH,
-    MAX_POSITION_LENGTH,
-    NEXT_STATUSES,
-    SAMPLE_TYPES,
-    STATUSES,
-)
+from samplectl.domain.vocab import NEXT_STATUSES, SAMPLE_TYPES, STATUSES
 
 # The text rule of domain.text; ids also have no whitespace at all.
 _ONE_LINE = ONE_LINE_PATTERN
 _ID = WORD_PATTERN
 
-SampleType = Literal["blood", "saliva", "tissue"]
-Status = Literal["collected", "processing", "archived"]
+def _generate_missing(cls: type, value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return str(uuid.uuid4())
+    return value
 
 
-class SampleInput(BaseModel):
-    """The fields a person or a file enters for one sample."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True)
-
-    sample_id: Annotated[
-        str, Field(default=None, validate_default=True, min_length=1, max_length=MAX_ID_LENGTH, pattern=_ID)
-    ]
-    sample_type: SampleType
-    subject_id: Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=_ONE_LINE)]
-    collection_date: datetime
-    status: Status = "collected"
-    storage_location: Annotated[str, Field(min_length=1, max_length=MAX_LOCATION_LENGTH, pattern=_ONE_LINE)]
-    # BOX:SLOT, resolved and checked against the box by services.storage before it gets here.
-    position: Annotated[str | None, Field(default=None, max_length=MAX_POSITION_LENGTH, pattern=_ID)] = None
-
-    @field_validator("sample_id", mode="before")
-    @classmethod
-    def _generate_missing_id(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return str(uuid.uuid4())
-        return value
-
-    @field_validator("collection_date", mode="before")
-    @classmethod
-    def _parse_collection_date(cls, value: Any, info: ValidationInfo) -> Any:
-        ctx = info.context or {}
-        if isinstance(value, str):
-            tz: tzinfo = ctx["tz"]
-            try:
-                return parse_when(value, tz, ctx.get("date_format"))[0]
-            except ValueError:
-                # `now` is the current time (--collected now, the prompt's default), checked only
-                # after a date failed to parse: imports of real dates pay nothing for it.
-                if value.strip().lower() == "now":
-                    return ctx.get("now") or utc_now()
-                raise
-        return value
-
-    @field_validator("collection_date")
-    @classmethod
-    def _not_in_future(cls, value: datetime, info: ValidationInfo) -> datetime:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=(info.context or {})["tz"])
-        now: datetime = (info.context or {}).get("now") or utc_now()
-        offset = value.utcoffset()
-        if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
-            raise ValueError("has an offset no time zone uses (they run from -12:00 to +14:00)")
+def _parse_date(cls: type, value: Any, info: ValidationInfo) -> Any:
+    ctx = info.context or {}
+    if isinstance(value, str):
+        tz: tzinfo = ctx["tz"]
         try:
-            value = value.astimezone(now.tzinfo)
-        except (OverflowError, ValueError):  # year 1 east of UTC: pydantic would let OverflowError through
-            raise ValueError(OUT_OF_RANGE) from None
-        if value.microsecond:  # replace() is slow (half a microsecond): imports call this a million times
-            value = value.replace(microsecond=0)
-        if value > now:
-            raise ValueError("is in the future")
-        return value
+            return parse_when(value, tz, ctx.get("date_format"))[0]
+        except ValueError:
+            # `now` is the current time (--collected now, the prompt's default), checked only
+            # after a date failed to parse: imports of real dates pay nothing for it.
+            if value.strip().lower() == "now":
+                return ctx.get("now") or utc_now()
+            raise
+    return value
+
+
+def _not_in_future(cls: type, value: datetime, info: ValidationInfo) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=(info.context or {})["tz"])
+    now: datetime = (info.context or {}).get("now") or utc_now()
+    offset = value.utcoffset()
+    if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError("has an offset no time zone uses (they run from -12:00 to +14:00)")
+    try:
+        value = value.astimezone(now.tzinfo)
+    except (OverflowError, ValueError):  # year 1 east of UTC: pydantic would let OverflowError through
+        raise ValueError(OUT_OF_RANGE) from None
+    if value.microsecond:  # replace() is slow (half a microsecond): imports call this a million times
+        value = value.replace(microsecond=0)
+    if value > now:
+        raise ValueError("is in the future")
+    return value
+
+
+def _annotation(f: Field) -> Any:
+    if f.kind == "choice":
+        return Literal[f.choices]  # type: ignore[valid-type]
+    if f.kind == "datetime":
+        return datetime
+    if f.kind in ("number", "integer"):
+        base: type = float if f.kind == "number" else int
+        return Annotated[base, Rule(ge=f.minimum, le=f.maximum)]
+    return Annotated[str, Rule(min_length=1, max_length=f.max_length, pattern=_ID if f.kind == "id" else _ONE_LINE)]
+
+
+def _definition(f: Field) -> tuple[Any, Any]:
+    annotation = _annotation(f)
+    if f.blank == "generate":
+        return annotation, Rule(default=None, validate_default=True)
+    if f.default is not None:
+        return annotation, f.default
+    if not f.required:
+        return annotation | None, None
+    return annotation, ...
+
+
+def build_model(registry: FieldRegistry) -> type[BaseModel]:
+    """The pydantic model of what a person or a file enters for one sample, from the registry."""
+    entered = registry.entered
+    validators: dict[str, Any] = {}
+    generated = [f.name for f in entered if f.blank == "generate"]
+    dates = [f.name for f in entered if f.kind == "datetime"]
+    if generated:
+        validators["_generate_missing"] = field_validator(*generated, mode="before")(_generate_missing)
+    if dates:
+        validators["_parse_date"] = field_validator(*dates, mode="before")(_parse_date)
+        validators["_not_in_future"] = field_validator(*dates)(_not_in_future)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "SampleInput",
+        __config__=ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True),
+        __doc__="The fields a person or a file enters for one sample.",
+        __validators__=validators,
+        **{f.name: _definition(f) for f in entered},
+    )
+    return model
+
+
+if TYPE_CHECKING:
+    class SampleInput(BaseModel):
+        """For the type checker: the fields the services read by name (the model has them all)."""
+
+        sample_id: str
+        status: str
+        position: str | None
+else:
+    SampleInput = build_model(fields())
 
 
 def _allowed(field: str) -> str | None:
-    if field == "sample_type":
-        return ", ".join(SAMPLE_TYPES)
-    if field == "status":
-        return ", ".join(STATUSES)
-    return None
+    registry = fields()
+    return registry[field].describe_choices() or None if field in registry else None
 
 
 def _describe(error: Mapping[str, Any]) -> str:

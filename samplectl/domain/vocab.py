@@ -1,19 +1,23 @@
-"""The fixed vocabularies, importable without pydantic (shell completion and help use them)."""
+"""The fixed vocabularies, importable without pydantic (shell completion and help use them).
 
-SAMPLE_TYPES = ("blood", "saliva", "tissue")
-STATUSES = ("collected", "processing", "archived")
+The sample's own fields and choices are declared in ``domain.fields``; these names are derived
+from it for the modules that only need a list.
+"""
+
+from samplectl.domain.fields import MAX_ID_LENGTH, MAX_LOCATION_LENGTH, MAX_POSITION_LENGTH, fields
+
+_FIELDS = fields()
+SAMPLE_TYPES = _FIELDS["sample_type"].choices
+STATUSES = _FIELDS["status"].choices
 ROLES = ("viewer", "technician", "admin")
-OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+# -o/--output: read by output.formats (one parser, any case); wide is the table with every column.
+OUTPUT_FORMATS = ("table", "wide", "json", "jsonl", "csv")
 EXPORT_FORMATS = ("csv", "jsonl", "json")  # export streams: no table
 
-# Fields in the order they are printed and exported; the first seven are the ones a person enters
-# (position: BOX:SLOT of a placed sample, see domain.storage; None when it has a free-text location).
-INPUT_FIELDS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location",
-                "position")
-RECORD_FIELDS = INPUT_FIELDS + ("created_at", "created_by", "updated_at", "updated_by", "version")
-SORTABLE_FIELDS = RECORD_FIELDS
-# A terminal table shows what a technician scans for; -o json/csv carry every field.
-TABLE_FIELDS = INPUT_FIELDS + ("version",)
+# Fields in the order they are printed and exported; the entered ones first.
+INPUT_FIELDS = tuple(f.name for f in _FIELDS.entered)
+RECORD_FIELDS = _FIELDS.names
+SORTABLE_FIELDS = tuple(f.name for f in _FIELDS.where(lambda f: f.sortable))
 
 # Lifecycle: which status may follow which. Anything else needs an admin's --force --reason.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
@@ -22,6 +26,7 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "archived": (),
 }
 
-MAX_ID_LENGTH = 64
-MAX_LOCATION_LENGTH = 128
-MAX_POSITION_LENGTH = 110  # a container path (100) and a slot
+__all__ = ["INPUT_FIELDS", "MAX_ID_LENGTH", "MAX_LOCATION_LENGTH", "MAX_POSITION_LENGTH",
+           "NEXT_STATUSES", "OUTPUT_FORMATS", "EXPORT_FORMATS",
+           "RECORD_FIELDS", "ROLES",
+           "SAMPLE_TYPES", "SORTABLE_FIELDS", "STATUSES"]

@@ -6,13 +6,12 @@ text (paths, sample ids) is always given to Rich as Text, never as markup.
 
 from __future__ import annotations
 
-import csv
-import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
-from samplectl.output.records import print_table
+from samplectl.output.formats import Kind, View, pick
+from samplectl.output.table import Column
 
 OCCUPIED_STYLE = "green"
 FREE_MARK = "·"
@@ -24,61 +23,62 @@ def _console(out: IO[str], color: bool) -> Any:
     return Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
 
 
-def _plain(value: Any) -> Any:
-    from datetime import datetime
+def _as_given(fields: tuple[str, ...]) -> Any:
+    """JSON carries the service's dicts whole (a place's ranges too); --fields picks among them."""
 
-    from samplectl.domain.dates import iso_z
+    def to_json(row: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+        return {**pick(row, names), **row} if tuple(names) == fields else pick(row, names)
 
-    return iso_z(value) if isinstance(value, datetime) else str(value)
-
-
-def write_data(data: Any, fmt: str, out: IO[str], *, columns: Sequence[str] = ()) -> bool:
-    """Write ``data`` as JSON, JSON Lines or CSV; False when ``fmt`` is a table (the caller draws it)."""
-    if fmt == "json":
-        out.write(json.dumps(data, ensure_ascii=False, indent=2, default=_plain) + "\n")
-        return True
-    rows = data if isinstance(data, list) else [data]
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, default=_plain) + "\n")
-        return True
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        names = list(columns) or list(rows[0]) if rows else list(columns)
-        writer.writerow(names)
-        for row in rows:
-            writer.writerow([_cell(row.get(name)) for name in names])
-        return True
-    return False
+    return to_json
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is written as text (as `export` does).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _usage(row: Mapping[str, Any]) -> str:
+    return f"{row['used']}/{row['total']}"
+
+
+def _layout(row: Mapping[str, Any]) -> str:
+    return row.get("grid") or (f"capacity {row['capacity']}" if row.get("capacity") else "")
+
+
+def _tree_writer(kind: Kind, rows: Iterator[Mapping[str, Any]], out: IO[str], view: View) -> int:
+    listed = list(rows)
+    write_tree(listed, out, color=view.color)
+    return len(listed)
+
+
+_CONTAINER_FIELDS = ("path", "kind", "grid", "capacity", "used", "total")
+_FREE_FIELDS = ("path", "kind", "free", "total", "positions")
+CONTAINERS = Kind(
+    name="containers",
+    fields=_CONTAINER_FIELDS,
+    to_json=_as_given(_CONTAINER_FIELDS),
+    columns=(
+        Column("path", "path", min_width=8, priority=0),
+        Column("kind", "kind", min_width=4, priority=20),
+        Column("grid", "layout", min_width=6, priority=30, value=_layout),
+        Column("used", "used/total", min_width=6, priority=10, justify="right", value=_usage),
+    ),
+    empty="no containers",
+)
+# The same rows drawn as a tree at a terminal.
+TREE = Kind(name="containers", fields=_CONTAINER_FIELDS, empty="no containers", to_json=_as_given(_CONTAINER_FIELDS),
+            writers={"table": _tree_writer, "wide": _tree_writer})
+FREE = Kind(
+    name="free places",
+    fields=_FREE_FIELDS,
+    to_json=_as_given(_FREE_FIELDS),
+    columns=(
+        Column("path", "container", min_width=8, priority=0),
+        Column("free", "free", min_width=5, priority=5, justify="right", value=lambda r: f"{r['free']}/{r['total']}"),
+        Column("positions", "positions", min_width=9, priority=10, value=lambda r: ", ".join(r["ranges"])),
+    ),
+    empty="no room found",
+)
+PLACES = Kind(name="positions", fields=("path", "position", "sample_id"), empty="no positions", to_json=pick)
 
 
 def _usage_text(used: int, total: int) -> str:
     return f"{used}/{total}"
-
-
-def write_containers(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, header_style="bold")
-    table.add_column("path", no_wrap=True, overflow="ellipsis")
-    table.add_column("kind")
-    table.add_column("layout")
-    table.add_column("used/total", justify="right")
-    for row in rows:
-        layout = row.get("grid") or (f"capacity {row['capacity']}" if row.get("capacity") else "")
-        table.add_row(Text(str(row["path"])), row["kind"], layout, _usage_text(row["used"], row["total"]))
-    print_table(table, out, color=color, empty=None if rows else "no containers")
 
 
 def write_tree(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool) -> None:
@@ -177,16 +177,3 @@ def _write_bag(box: Mapping[str, Any], title: str, out: IO[str], color: bool) ->
         table.add_row(place["position"], Text(place["sample_id"] or FREE_MARK,
                                               style=OCCUPIED_STYLE if place["sample_id"] else "dim"))
     _console(out, color).print(table)
-
-
-def write_free(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool, title: str | None = None) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, header_style="bold")
-    table.add_column("container", no_wrap=True, overflow="ellipsis")
-    table.add_column("free", justify="right")
-    table.add_column("positions", overflow="ellipsis", no_wrap=True)
-    for row in rows:
-        table.add_row(Text(str(row["path"])), f"{row['free']}/{row['total']}", Text(", ".join(row["ranges"])))
-    print_table(table, out, color=color, empty=None if rows else "no room found")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from samplectl.domain.accounts import ACCOUNT_FIELDS
 from samplectl.domain.accounts import Account as AccountRecord
 from samplectl.domain.errors import UsageError, ValidationFailed
-from samplectl.output.records import public
+from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope
 from samplectl.server.schemas import ERRORS, Account, AuditEntry, NewUser, PasswordChange, UserChange, VerifyOut
@@ -36,7 +36,8 @@ async def audit(
 ) -> StreamingResponse:
     """`samplectl audit`: different parameters AND, a repeated one ORs; the newest `limit` records
     (oldest first) unless `all`, which streams every matching record."""
-    from samplectl.output.audit import write_entries
+    from samplectl.output.formats import View, render
+    from samplectl.output.kinds import AUDIT
     from samplectl.services.audit import parse_range
 
     who.require("admin", "reading the audit trail")
@@ -50,7 +51,7 @@ async def audit(
             entries = server.audit_service(who).query(users=user or [], actions=action or [],
                                                       sample_ids=sample_id or [], span=span,
                                                       limit=None if all else limit)
-            write_entries(entries, "json", out, color=False, with_seq=True)
+            render(AUDIT, entries, out, View(fmt="json"))
         finally:
             server.release_thread()
 

@@ -145,7 +145,8 @@ async def export_samples(
 ) -> StreamingResponse:
     """`samplectl export`: CSV with exactly the columns an import reads, or JSON Lines / JSON with every field,
     streamed as it is read."""
-    from samplectl.output.records import write_records
+    from samplectl.output.formats import View, render
+    from samplectl.output.kinds import SAMPLES
 
     fmt = format.strip().lower()
     if fmt not in EXPORT_FORMATS:
@@ -160,7 +161,7 @@ async def export_samples(
         try:
             service = server.sample_service(who, client)
             records = service.find(criteria, order, None) if order else service.stream(criteria)
-            write_records(records, fmt, out, fields=fields)
+            render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
         finally:
             server.release_thread()
 

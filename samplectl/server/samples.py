@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.criteria import Criteria, Sort, build_criteria
 from samplectl.domain.errors import UsageError, ValidationFailed
-from samplectl.output.records import public
+from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import PreconditionFailed
 from samplectl.server.paging import cursor_after, page
@@ -255,7 +255,7 @@ async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdenti
     """`samplectl update --where ... --dry-run` (and the first changes its question shows): one line per
     field a sample would change, with `refused` saying why a sample would be refused (else null);
     streamed, the first `limit` only when given."""
-    from samplectl.output.records import dumps
+    from samplectl.output.formats import dumps
     from samplectl.services.bulk import check_new_values
 
     criteria, values = _where(body, server)

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from samplectl import __version__
-from samplectl.domain.dates import utc_now
+from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, NotFound
 from samplectl.domain.identity import Identity
 from samplectl.domain.text import check_reason
-from samplectl.services.samples import _to_millisecond, diff
+from samplectl.services.samples import diff
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, RUNNING, UNDONE, BatchStore
 from samplectl.stores.samples import SampleStore
@@ -98,7 +98,7 @@ class BatchUndo:
 
     # -- the work ---------------------------------------------------------------------------
     def _now(self) -> datetime:
-        return _to_millisecond(self.clock())
+        return to_millisecond(self.clock())
 
     def _remove_created(self, batch_id: str, reason: str, result: UndoResult) -> None:
         page: list[dict[str, Any]] = []

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from samplectl import __version__
+from samplectl.domain.dates import to_millisecond
 from samplectl.domain.errors import Conflict
 from samplectl.domain.sample import SampleInput, transition_allowed
 from samplectl.services.rowcheck import record_of
-from samplectl.services.samples import _to_millisecond, diff
+from samplectl.services.samples import diff
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import BatchStore
 from samplectl.stores.samples import SampleStore
@@ -102,4 +103,4 @@ class BatchWriter:
         if self.store.atomic or time.monotonic() - self.beat < HEARTBEAT_SECONDS:
             return
         self.beat = time.monotonic()
-        self.batches.update(self.batch_id, heartbeat_at=_to_millisecond(self.clock()))
+        self.batches.update(self.batch_id, heartbeat_at=to_millisecond(self.clock()))

@@ -10,7 +10,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from samplectl.config import ENV_KEYS, ENV_PREFIX, FILE_KEYS, Settings, _coerce, _read_file, config_path, load_settings
+from samplectl.config import (
+    ENV_KEYS,
+    ENV_PREFIX,
+    FILE_KEYS,
+    Settings,
+    coerce_setting,
+    config_path,
+    load_settings,
+    read_config_file,
+)
 from samplectl.domain.errors import ValidationFailed
 
 SECRETS = ("token", "jwt_secret")
@@ -46,7 +55,7 @@ def settings_in_effect(env: dict[str, str] | None = None) -> list[dict[str, Any]
     env = dict(os.environ if env is None else env)
     settings = load_settings(env)
     path = config_path(env)
-    in_file = _read_file(path)
+    in_file = read_config_file(path)
     rows = []
     for key in SHOWN_KEYS:
         variable = ENV_PREFIX + key.upper()
@@ -86,12 +95,12 @@ def write_setting(key: str, value: str, env: dict[str, str] | None = None) -> tu
     if not value.strip():
         raise ValidationFailed(f"{key} cannot be set to an empty value", hint="give a value")
     path = config_path(env)
-    typed = _coerce(key, value.strip(), FILE_KEYS[key], f"config set {key}")
+    typed = coerce_setting(key, value.strip(), FILE_KEYS[key], f"config set {key}")
     if key == "timezone":
         from samplectl.domain.timezones import resolve_timezone
 
         resolve_timezone(typed)  # an unknown zone is refused now, not at the next command
-    _read_file(path)  # a broken file is reported, not overwritten
+    read_config_file(path)  # a broken file is reported, not overwritten
     import tomlkit
 
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import IO, Any, Protocol
 
-from samplectl.domain.dates import utc_now
+from samplectl.domain.dates import to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, SamplectlError, UsageError, ValidationFailed
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import transition_allowed
@@ -44,7 +44,7 @@ from samplectl.services.rowcheck import (
     record_of,
     repeated_problem,
 )
-from samplectl.services.samples import _to_millisecond, diff
+from samplectl.services.samples import diff
 from samplectl.services.storage import Placer, place_fields
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import COMPLETE, ROLLED_BACK, BatchStore
@@ -185,7 +185,7 @@ class ImportService:
             for box in options.fill:  # unknown boxes and non-boxes are refused before any reading
                 self._placer().holder(parse_path(box, what="--fill box"))
         started = time.perf_counter()
-        now = _to_millisecond(self.clock())
+        now = to_millisecond(self.clock())
         source = CsvSource(options.path, encoding=options.encoding, stdin=stdin, fmt=options.format,
                            delimiter=options.delimiter, ignore_unknown=options.ignore_unknown, name=options.name)
         finished = False
@@ -480,7 +480,7 @@ class ImportService:
                         writer.write(chunk.valid)
                 report.conflict_rows = writer.refused
                 self.batches.update(
-                    batch_id, state=COMPLETE, finished_at=_to_millisecond(self.clock()),
+                    batch_id, state=COMPLETE, finished_at=to_millisecond(self.clock()),
                     counts={"read": report.read, "created": report.created, "updated": report.updated,
                             "skipped": report.skipped, "rejected": report.rejected},
                 )

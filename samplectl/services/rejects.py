@@ -11,6 +11,7 @@ import csv
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from samplectl.domain.csvcells import neutralise
 from samplectl.domain.errors import ValidationFailed
 from samplectl.private_files import open_private
 from samplectl.services.rowcheck import reason_of
@@ -38,7 +39,8 @@ class RejectedRows:
 
     def write(self, line: int, cells: Sequence[str], problems: Sequence[Mapping[str, Any]]) -> None:
         row = list(cells[: self.width]) + [""] * (self.width - len(cells))
-        self.writer.writerow([*row, line, reason_of(problems)])
+        # Never a formula in a spreadsheet; the importer reads the marked cells back as they were.
+        self.writer.writerow([neutralise(c) for c in (*row, str(line), reason_of(problems))])
 
     def close(self) -> None:
         self.out.close()

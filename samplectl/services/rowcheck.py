@@ -20,13 +20,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from samplectl.domain.csvcells import restore
 from samplectl.domain.errors import SamplectlError, ValidationFailed
+from samplectl.domain.fields import fields
 from samplectl.domain.sample import SampleInput, problems_of
 from samplectl.domain.text import shorten, shown
-from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS, SAMPLE_TYPES, STATUSES
+from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 
-REQUIRED_COLUMNS = ("sample_type", "subject_id", "collection_date", "storage_location")
+REQUIRED_COLUMNS = tuple(f.name for f in fields().where(lambda f: f.entered and f.required))
 COLUMN_LIST = ",".join(INPUT_FIELDS)
+# Header names a file may use: every field's own name and its aliases. The record's own fields
+# (created_at, version, ...) are what list/export print: accepted and ignored, so they import back.
+_COLUMN_OF = {alias: name for alias, name in fields().column_names().items() if name in INPUT_FIELDS}
+_RECORD_COLUMNS = frozenset(f.name for f in fields() if not f.entered)
+# Empty cells of these fields mean "not given" (the default applies, or the field stays unset).
+_BLANK_MEANS_UNSET = tuple(f.name for f in fields().entered if f.blank != "generate" and not f.required)
+_CHOICES = tuple((f.name, f.choices) for f in fields().entered if f.choices)
+# A cell samplectl marked so a spreadsheet shows it as text (domain.csvcells): found in one search per row.
+_MARKED_CELL = re.compile(r"(?:^|\x1f)'+[=+\-@\t\r]")
 NAMED_COLUMNS = 5  # unknown columns named in an error; the rest are counted
 # The record's own columns (created_at, ..., version) that list, filter and export print: accepted
 # and ignored, so that whatever samplectl prints imports back. samplectl sets them itself.
@@ -65,7 +76,7 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1, fil
     With a ``position`` column, or ``filled`` (import --fill), the storage location comes from the
     positions and its column may be left out.
     """
-    keys = [column_key(c) for c in cells]
+    keys = [_COLUMN_OF.get(k, k) for k in (column_key(c) for c in cells)]
     unknown = [(i, cells[i]) for i, k in enumerate(keys) if k not in IMPORT_COLUMNS]
     if unknown and not ignore_unknown:
         # The first few and a count: a header of a million stray columns must not become a million lines.
@@ -99,8 +110,7 @@ def map_header(cells: Sequence[str], *, ignore_unknown: bool, line: int = 1, fil
             hint=f"the first line names the columns: {COLUMN_LIST} (sample_id and status may be left out)",
             details=[{"line": line, "column": m, "value": None, "message": "missing column"} for m in missing],
         )
-    fields = tuple(k if k in INPUT_FIELDS else None for k in keys)
-    return Columns(fields=fields, ignored=tuple(c for _, c in unknown))
+    return Columns(fields=tuple(k if k in INPUT_FIELDS else None for k in keys), ignored=tuple(c for _, c in unknown))
 
 
 class IdMaker:
@@ -139,7 +149,8 @@ class RowChecker:
         self.width = columns.width
         self.drop_ignored = None in self.fields
         self.id_at = columns.index_of("sample_id")
-        self.has_status = "status" in self.fields
+        self.choices = [(name, choices) for name, choices in _CHOICES if name in self.fields]
+        self.blank_unset = [name for name in _BLANK_MEANS_UNSET if name in self.fields]
         self.context = {"tz": tz, "now": now, "date_format": date_format}
         self.make_id = make_id or IdMaker()
         self._validate = SampleInput.__pydantic_validator__.validate_python
@@ -151,6 +162,8 @@ class RowChecker:
             if fitted is None:
                 return None, [self._width_problem(line)], None
             cells = fitted
+        if _MARKED_CELL.search("\x1f".join(cells)):
+            cells = [restore(c) for c in cells]  # a cell samplectl's CSV marked as text: its value
         # Lengths match (just checked); strict=True would re-check them at 3% of a dry run's time.
         data = dict(zip(self.fields, cells, strict=False))
         if self.drop_ignored:
@@ -160,15 +173,14 @@ class RowChecker:
             data["sample_id"] = self.make_id(line)
         # The model trims text fields but not its fixed choices; like `create`, they are matched
         # trimmed and in any case (only off the fast path: most files already hold exact values).
-        if self.has_status and data["status"] not in STATUSES:
-            status = data["status"].strip()
-            if status:
-                data["status"] = status.lower() if status.lower() in STATUSES else status
-            else:
-                del data["status"]  # an empty cell means "not given": the default applies
-        if data["sample_type"] not in SAMPLE_TYPES:
-            kind = data["sample_type"].strip()
-            data["sample_type"] = kind.lower() if kind.lower() in SAMPLE_TYPES else kind
+        for name, choices in self.choices:
+            value = data[name]
+            if value not in choices:
+                value = value.strip()
+                data[name] = value.lower() if value.lower() in choices else value
+        for name in self.blank_unset:
+            if not data[name].strip():
+                del data[name]  # an empty cell means "not given": the default applies, or nothing
         if self.place is not None:
             try:
                 data = self.place(data)  # type: ignore[arg-type,assignment]

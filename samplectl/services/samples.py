@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from samplectl import __version__
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.dates import iso_z, utc_now
+from samplectl.domain.dates import iso_z, to_millisecond, utc_now
 from samplectl.domain.errors import Conflict, NotFound, UsageError
 from samplectl.domain.identity import Identity
 from samplectl.domain.sample import allowed_next, refuse_blank_id, transition_allowed, validate_sample
@@ -50,11 +50,6 @@ def _plain(value: Any, name: str = "collection_date") -> Any:
     if isinstance(value, datetime):
         return iso_z(value, seconds_only=name == "collection_date")
     return value
-
-
-def _to_millisecond(value: datetime) -> datetime:
-    # MongoDB keeps milliseconds: what `create` prints must be what `get` prints later.
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 # The contract's lifecycle (vocab.NEXT_STATUSES), as people read it.
@@ -148,7 +143,7 @@ class SampleService:
 
     # -- building changes -------------------------------------------------------------------
     def now(self) -> datetime:
-        return _to_millisecond(self.clock())
+        return to_millisecond(self.clock())
 
     def entry(
         self, action: str, sample_id: str, changes: dict[str, Any], at: datetime, reason: str | None, **extra: Any
@@ -179,7 +174,8 @@ class SampleService:
         refuse_blank_id(changes)
         # A position resolved may unplace (position None) when a free-text location is given.
         changes = self._placed({k: v for k, v in changes.items() if v is not None}, current)
-        merged = {name: current.get(name) for name in INPUT_FIELDS}
+        # A sample stored before a field existed simply lacks it: that field is "not given".
+        merged = {name: current[name] for name in INPUT_FIELDS if current.get(name) is not None}
         merged.update(changes)
         new = validate_sample(merged, tz=self.tz, now=now).model_dump()
         field_changes = diff(current, new)

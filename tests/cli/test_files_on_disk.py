@@ -151,11 +151,10 @@ def test_a_killed_export_leaves_no_partial_file(tmp_path: Path, process_env: dic
     # Stop the export in the middle of writing (SIGKILL: no clean-up runs), then look at the directory.
     script = (
         "import os, signal, sys\n"
-        "import samplectl.output.records as r\n"
-        "real = r.write_records\n"
-        "def dying(records, fmt, out, **kw):\n"
+        "import samplectl.output.formats as f\n"
+        "def dying(kind, records, out, view):\n"
         "    out.write('partial\\n'); out.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
-        "r.write_records = dying\n"
+        "f.render = dying\n"
         "from samplectl.cli.app import main\n"
         f"sys.argv = ['samplectl', 'export', '-o', 'jsonl', '--file', {str(target)!r}]\n"
         "main()\n"

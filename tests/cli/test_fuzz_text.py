@@ -83,9 +83,6 @@ def test_create_with_random_text(cli: CliRun, flag: str, value: str) -> None:
     renders(cli)
 
 
-# It finds that a stored `[/]` makes `list` exit 1: issue 9 item 3, fixed by the `registry` branch.
-# Not strict: derandomized examples may or may not reach it; remove the mark when that branch lands.
-@pytest.mark.xfail(reason="stored text is read as Rich markup until the registry branch lands (issue 9 item 3)")
 @given(flag=st.sampled_from(["--id", "--type", "--subject", "--collected", "--status", "--location", "--reason"]),
        value=VALUE)
 def test_update_with_random_text(cli: CliRun, flag: str, value: str) -> None:

@@ -21,7 +21,7 @@ def test_bare_samplectl_prints_the_help_and_succeeds(cli: CliRun) -> None:
 
 
 @pytest.mark.parametrize("args", [["export", "--quiet"], ["export", "-q"], ["list", "--no-color", "-o", "json"],
-                                  ["list", "-o", "json", "--debug"], ["list", "-v", "-o", "json"]])
+                                  ["list", "-o", "json", "--debug"], ["list", "-v", "-o", "json"], ["list", "--no-pager"]])
 def test_global_options_are_accepted_after_the_command(cli: CliRun, args: list[str]) -> None:
     cli("create", *BLOOD, "--id", "S-1")
     result = cli(*args)

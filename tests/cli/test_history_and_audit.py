@@ -63,7 +63,7 @@ def test_create_update_twice_delete_gives_four_entries_with_values_and_user(cli,
 def test_history_on_a_terminal_is_a_table(cli) -> None:
     ok(cli("create", "--id", "S-1", *SAMPLE, "-o", "json"))
     ok(cli("update", "S-1", "--status", "archived", "-o", "json"))
-    out = ok(cli("history", "S-1", tty="stdout"))
+    out = ok(cli("history", "S-1", tty="stdout", env={"COLUMNS": "200"}))
     assert "tester" in out.stdout and "status: collected" in out.stdout and "-> archived" in out.stdout
     assert "create" in out.stdout and "update" in out.stdout
 

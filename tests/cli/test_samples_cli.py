@@ -63,7 +63,7 @@ def test_get_unknown_id_exits_5_with_hint_and_envelope(cli: CliRun) -> None:
 
 
 def test_error_on_a_terminal_has_no_json_envelope(cli: CliRun) -> None:
-    result = cli("get", "missing", tty="stdout")
+    result = cli("get", "missing", tty="stdout,stderr")
     assert result.exit_code == 5
     assert "{" not in result.stderr
 

@@ -75,7 +75,7 @@ def test_force_needs_a_reason_and_an_admin_and_is_recorded_as_forced(cli, act_as
     assert record["forced"] is True and record["reason"] == "scanned wrong rack" and record["user"] == "ada"
     entry = ok(cli("audit", "--action", "update", "-o", "json")).json()[-1]
     assert entry["forced"] is True
-    assert "(forced)" in ok(cli("history", "S-1", tty="stdout")).stdout
+    assert "(forced)" in ok(cli("history", "S-1", tty="stdout", env={"COLUMNS": "200"})).stdout
 
 
 def test_force_on_an_allowed_change_is_not_marked_forced(cli) -> None:

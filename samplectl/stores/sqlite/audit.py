@@ -26,17 +26,22 @@ from typing import Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.jsontext import compact
-from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.stores.audit import Stamp, link, record_content
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
 from samplectl.stores.sqlite.schema import AUDIT_INDEXES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The fields of a creation record kept as a bare list (tag 3): fixed here, not taken from the field
+# registry, so that records written before a field was added read back the same afterwards (a
+# creation with more fields is kept as a dict).
+COMPACT_FIELDS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")
 COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_from", "reason", "samplectl_version",
            "import_batch", "changes", "extra", "prev_hash", "hash")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM audit"
 _INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# The statements the migration from the neosqlite layout writes with (stores.sqlite.migrate).
+AUDIT_SELECT, AUDIT_INSERT = _SELECT, _INSERT
 # Keys every record samplectl writes has (NULL in their column means None) ...
 _ALWAYS = ("user", "action", "sample_id", "reason", "samplectl_version")
 # ... and keys only some have (NULL means the record has no such key).
@@ -60,7 +65,7 @@ def encode_changes(changes: Any, sample_id: Any = None) -> str:
             return _json(changes)
         befores[name], afters[name] = change["before"], change["after"]
     if changes and all(v is None for v in befores.values()):
-        if tuple(afters) == INPUT_FIELDS and afters["sample_id"] == sample_id and type(sample_id) is str:
+        if tuple(afters) == COMPACT_FIELDS and afters["sample_id"] == sample_id and type(sample_id) is str:
             return _json([3, list(afters.values())[1:]])
         return _json([0, afters])
     if changes and all(v is None for v in afters.values()):
@@ -76,7 +81,7 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
     if tag in (0, 1) and not isinstance(body, dict) or tag == 3 and not isinstance(body, list):
         return value  # not an encoding samplectl writes: an altered record, shown as stored
     if tag == 3:
-        afters = dict(zip(INPUT_FIELDS, [sample_id, *body], strict=True))
+        afters = dict(zip(COMPACT_FIELDS, [sample_id, *body], strict=True))
         return {name: {"before": None, "after": v} for name, v in afters.items()}
     if tag == 0:
         return {name: {"before": None, "after": v} for name, v in body.items()}

@@ -12,7 +12,7 @@ from typing import Any
 from samplectl.domain.errors import Conflict
 from samplectl.domain.storage import SampleMove, prefix_range
 from samplectl.stores.sqlite.audit import SqliteAuditLog
-from samplectl.stores.sqlite.samples import _SELECT, SqliteSampleStore, decode, decode_date, encode_date
+from samplectl.stores.sqlite.samples import SAMPLE_SELECT, SqliteSampleStore, decode, decode_date, encode_date
 
 _COLUMNS = ("path", "kind", "parent", "name", "rows", "cols", "capacity", "created_at", "created_by")
 _SELECT_CONTAINERS = f"SELECT {', '.join(_COLUMNS)} FROM containers"
@@ -55,7 +55,7 @@ class SqliteContainers:
 
     def placed_samples(self, path: str) -> list[dict[str, Any]]:
         clause, params = self._ranges(path)
-        return [decode(row) for row in self.db.rows(f"{_SELECT} WHERE {clause}", params)]
+        return [decode(row) for row in self.db.rows(f"{SAMPLE_SELECT} WHERE {clause}", params)]
 
     def occupant(self, position: str) -> str | None:
         row = self.db.one("SELECT sample_id FROM samples WHERE position = ?", (position,))

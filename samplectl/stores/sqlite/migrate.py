@@ -17,12 +17,9 @@ from typing import Any
 
 from samplectl.domain.audit import check_chain
 from samplectl.domain.errors import DatabaseUnavailable
-from samplectl.stores.sqlite.audit import _INSERT as AUDIT_INSERT
-from samplectl.stores.sqlite.audit import _SELECT as AUDIT_SELECT
-from samplectl.stores.sqlite.audit import decode_row, encode_row
+from samplectl.stores.sqlite.audit import AUDIT_INSERT, AUDIT_SELECT, decode_row, encode_row
 from samplectl.stores.sqlite.connection import Database
-from samplectl.stores.sqlite.samples import _INSERT as SAMPLE_INSERT
-from samplectl.stores.sqlite.samples import SAMPLE_COLUMNS, encode
+from samplectl.stores.sqlite.samples import SAMPLE_COLUMNS, SAMPLE_INSERT, encode
 from samplectl.stores.sqlite.schema import SCHEMA_VERSION, schema_statements
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

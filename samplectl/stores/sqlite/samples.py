@@ -24,8 +24,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
-_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
+SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
+_SELECT = SAMPLE_SELECT
 _INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
+SAMPLE_INSERT = _INSERT  # for the migration from the neosqlite layout (stores.sqlite.migrate)
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
