@@ -165,6 +165,15 @@ def free(
     _print(app_ctx, FREE, app_ctx.services.storage_service().free(under, need=need, together=together), output)
 
 
+def _changing(ctx: typer.Context, output: str | None, doing: str) -> tuple[AppContext, Any]:
+    """The context and storage service of a change, the role checked before anything is asked."""
+    app_ctx = _ctx(ctx)
+    check_output(app_ctx, output)
+    service = app_ctx.services.storage_service()
+    service.identity.require("technician", doing)
+    return app_ctx, service
+
+
 def _confirm(app_ctx: AppContext, yes: bool, action: str, question: str) -> None:
     if yes:
         return
@@ -191,10 +200,7 @@ def move(
 
     Example: samplectl storage move FRZ-1/R3/B2 --to FRZ-2/R1 --yes
     """
-    app_ctx = _ctx(ctx)
-    check_output(app_ctx, output)
-    service = app_ctx.services.storage_service()
-    service.identity.require("technician", "moving storage containers")
+    app_ctx, service = _changing(ctx, output, "moving storage containers")
     if not yes:
         service.get(parse_path(path))
         _confirm(app_ctx, yes, "storage move", f"Move {path} and every sample in it into {to}?")
@@ -219,10 +225,7 @@ def remove(
 
     Example: samplectl storage remove FRZ-1/R2/B3 --yes
     """
-    app_ctx = _ctx(ctx)
-    check_output(app_ctx, output)
-    service = app_ctx.services.storage_service()
-    service.identity.require("technician", "removing storage containers")
+    app_ctx, service = _changing(ctx, output, "removing storage containers")
     if not yes:
         service.get(parse_path(path))
         service.refuse_unless_empty(parse_path(path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,19 +31,13 @@ def _print(app_ctx: AppContext, accounts: list[Account], output: str | None, *, 
     print_kind(app_ctx, ACCOUNTS, [a.public() for a in accounts], output, fields=fields, single=single)
 
 
-def _for_people(app_ctx: AppContext, record: dict[str, Any]) -> dict[str, Any]:
-    """A table row: yes/no for flags, times to the minute in the lab's zone (JSON keeps the contract's types)."""
-    from datetime import datetime
+def _ctx(ctx: typer.Context, output: str | None) -> AppContext:
+    """The context, with -o read before anything is changed (a bad format changes nothing: 6)."""
+    from samplectl.cli.render import check_output
 
-    tz = app_ctx.settings.tzinfo()
-    out: dict[str, Any] = {}
-    for name, value in record.items():
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        elif isinstance(value, datetime):
-            value = value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        out[name] = value
-    return out
+    app_ctx = ctx.ensure_object(AppContext)
+    check_output(app_ctx, output)
+    return app_ctx
 
 
 @users_app.command("add")
@@ -57,7 +51,7 @@ def add(ctx: typer.Context, name: Name, role: opt.RoleOption, password_stdin: Pa
 
     Example (scripts): printf '%s\\n' "$PW" | samplectl users add alice --role technician --password-stdin
     """
-    app_ctx = ctx.ensure_object(AppContext)
+    app_ctx = _ctx(ctx, output)
     need_password_source(app_ctx, password_stdin, "users add")
     service = app_ctx.services.account_service()
     service.may_manage_users()  # refuse a non-admin before asking for a password
@@ -73,7 +67,7 @@ def list_users(ctx: typer.Context, output: opt.Output = None, fields_: opt.Field
 
     Example: samplectl users list -o json
     """
-    app_ctx = ctx.ensure_object(AppContext)
+    app_ctx = _ctx(ctx, output)
     _print(app_ctx, app_ctx.services.account_service().accounts(), output, single=False, fields=fields_)
 
 
@@ -85,10 +79,7 @@ def disable(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 
     Example: samplectl users disable alice
     """
-    app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.services.account_service().set_active(name, False)
-    app_ctx.say(f"{account.username} is disabled")
-    _print(app_ctx, [account], output, single=True)
+    _set_active(ctx, name, False, output)
 
 
 @users_app.command("enable")
@@ -97,9 +88,13 @@ def enable(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 
     Example: samplectl users enable alice
     """
-    app_ctx = ctx.ensure_object(AppContext)
-    account = app_ctx.services.account_service().set_active(name, True)
-    app_ctx.say(f"{account.username} is enabled")
+    _set_active(ctx, name, True, output)
+
+
+def _set_active(ctx: typer.Context, name: str, active: bool, output: str | None) -> None:
+    app_ctx = _ctx(ctx, output)
+    account = app_ctx.services.account_service().set_active(name, active)
+    app_ctx.say(f"{account.username} is {'enabled' if active else 'disabled'}")
     _print(app_ctx, [account], output, single=True)
 
 
@@ -116,7 +111,7 @@ def set_role(
 
     Example: samplectl users set-role alice admin
     """
-    app_ctx = ctx.ensure_object(AppContext)
+    app_ctx = _ctx(ctx, output)
     account = app_ctx.services.account_service().set_role(name, role)
     app_ctx.say(f"{account.username} is {account.role}")
     _print(app_ctx, [account], output, single=True)
@@ -130,7 +125,7 @@ def unlock(ctx: typer.Context, name: Name, output: opt.Output = None) -> None:
 
     Example: samplectl users unlock alice
     """
-    app_ctx = ctx.ensure_object(AppContext)
+    app_ctx = _ctx(ctx, output)
     account = app_ctx.services.account_service().unlock(name)
     app_ctx.say(f"{account.username} is unlocked")
     _print(app_ctx, [account], output, single=True)

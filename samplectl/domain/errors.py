@@ -19,10 +19,21 @@ class ExitCode(IntEnum):
 
 
 class SamplectlError(Exception):
-    """Base of every error a user is meant to see (no traceback unless --debug)."""
+    """Base of every error a user is meant to see (no traceback unless --debug).
+
+    Each kind names its exit code and its code in the JSON envelope where it is declared:
+    `class NotFound(SamplectlError, exit_code=ExitCode.NOT_FOUND, code="not_found")`.
+    """
 
     exit_code: ExitCode = ExitCode.UNEXPECTED
     code: str = "unexpected"
+
+    def __init_subclass__(cls, *, exit_code: ExitCode | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, hint: str | None = None, details: list[Any] | None = None) -> None:
         super().__init__(message)
@@ -31,36 +42,29 @@ class SamplectlError(Exception):
         self.details: list[Any] = details or []
 
 
-class UsageError(SamplectlError):
-    exit_code = ExitCode.USAGE
-    code = "usage"
+class UsageError(SamplectlError, exit_code=ExitCode.USAGE, code="usage"):
+    """The shape of the command line: an unknown flag, flags that cannot go together."""
 
 
-class AuthError(SamplectlError):
-    exit_code = ExitCode.AUTH
-    code = "auth"
+class AuthError(SamplectlError, exit_code=ExitCode.AUTH, code="auth"):
+    """Not logged in, a token expired or invalid, wrong credentials, an account locked."""
 
 
-class PermissionDenied(SamplectlError):
-    exit_code = ExitCode.PERMISSION
-    code = "permission_denied"
+class PermissionDenied(SamplectlError, exit_code=ExitCode.PERMISSION, code="permission_denied"):
+    """Logged in, but the role does not allow it."""
 
 
-class NotFound(SamplectlError):
-    exit_code = ExitCode.NOT_FOUND
-    code = "not_found"
+class NotFound(SamplectlError, exit_code=ExitCode.NOT_FOUND, code="not_found"):
+    """A sample, account or container that does not exist."""
 
 
-class ValidationFailed(SamplectlError):
-    exit_code = ExitCode.INVALID
-    code = "invalid"
+class ValidationFailed(SamplectlError, exit_code=ExitCode.INVALID, code="invalid"):
+    """A value that fails validation, an unknown choice, a bad file."""
 
 
-class Conflict(SamplectlError):
-    exit_code = ExitCode.CONFLICT
-    code = "conflict"
+class Conflict(SamplectlError, exit_code=ExitCode.CONFLICT, code="conflict"):
+    """A clash with what is stored: a duplicate id, a stale version, a refused status change."""
 
 
-class DatabaseUnavailable(SamplectlError):
-    exit_code = ExitCode.DATABASE
-    code = "database_unavailable"
+class DatabaseUnavailable(SamplectlError, exit_code=ExitCode.DATABASE, code="database_unavailable"):
+    """A database that cannot be reached or timed out."""

@@ -120,8 +120,9 @@ def write_box(box: Mapping[str, Any], out: IO[str], *, color: bool, width: int |
     cell = max(3, min(12, (width - 4) // cols - 3))
     paint = _painter(color)
     out.write("\n".join(_grid(places, rows, cols, cell, title, paint)) + "\n")
-    out.write(f"legend: {paint('id', GREEN)} = the sample there ({box['used']}; -o json: whole ids)   "
-              f"{paint(FREE_MARK, DIM)} = free ({box['total'] - box['used']})\n")
+    # Short enough for a 60-column terminal: whole ids are in -o json.
+    out.write(f"legend: {paint('id', GREEN)} = a sample ({box['used']})  "
+              f"{paint(FREE_MARK, DIM)} = free ({box['total'] - box['used']})  -o json: whole ids\n")
 
 
 GREEN, DIM, BOLD = "32", "2", "1"

@@ -252,3 +252,12 @@ def test_csv_marks_round_trip_exactly(value: str) -> None:
     written = neutralise(value)
     assert restore(written) == value
     assert written[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.parametrize("command", [["users", "disable", "alice"], ["users", "set-role", "alice", "admin"]])
+def test_a_bad_format_changes_no_account(cli: CliRun, command: list[str]) -> None:
+    assert cli("users", "add", "alice", "--role", "viewer", "--password-stdin", input="long-pass-123\n").exit_code == 0
+    result = cli(*command, "-o", "yaml")
+    assert result.exit_code == 6 and "-o/--output 'yaml'" in result.stderr
+    alice = next(a for a in json.loads(cli("users", "list", "-o", "json").stdout) if a["username"] == "alice")
+    assert alice["active"] is True and alice["role"] == "viewer"
