@@ -175,7 +175,11 @@ def main() -> None:
         print(f"set-up: {PLACED:,} samples placed at random in {len(boxes)} boxes "
               f"({json.loads(out)['seconds']:.2f} s import, {opts.backend})")
 
-        from samplectl.output.storage import write_box, write_free
+        from samplectl.output.formats import View, render
+        from samplectl.output.storage import FREE, write_box
+
+        def write_free(rows: Any, out: io.StringIO, color: bool) -> None:
+            render(FREE, rows, out, View("table", color=color))  # as `storage free` draws its table
 
         def free() -> None:
             write_free(service.free("FRZ-1", need=24, together=True), io.StringIO(), color=False)
