@@ -13,11 +13,8 @@ from typer.core import TyperGroup
 
 from samplectl import __version__
 from samplectl.cli.context import AppContext
+from samplectl.cli.globalopts import GLOBAL_FLAGS, GLOBAL_WITH_VALUE
 from samplectl.domain.errors import ExitCode, SamplectlError
-
-# Global options: accepted before or after the command (`samplectl export --quiet`).
-GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v", "--quiet", "-q", "--no-color", "--no-pager", "--version"})
-GLOBAL_WITH_VALUE = frozenset({"--log-file"})
 
 
 def _is_global(token: str) -> bool:
@@ -93,6 +90,9 @@ class SamplectlGroup(TyperGroup):
         tidy_help(self)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from samplectl.cli import coercion
+
+        coercion.install(self, ctx)  # plain values checked without importing pydantic (start-up time)
         return super().parse_args(ctx, hoist_global_options(self, args))
 
     def main(

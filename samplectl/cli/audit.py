@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from samplectl.cli import options as opt
+from samplectl.cli.completion import stored_completion
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_kind, print_report
 
@@ -17,7 +18,8 @@ def _ctx(ctx: typer.Context) -> AppContext:
 
 def history(
     ctx: typer.Context,
-    sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample (also a deleted one).")],
+    sample_id: Annotated[str, typer.Argument(metavar="ID", help="The sample (also a deleted one).",
+                                           autocompletion=stored_completion("sample_id"))],
     output: opt.Output = None,
     fields_: opt.FieldsOption = None,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from samplectl.cli import options as opt
+from samplectl.cli.completion import stored_completion
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
@@ -24,7 +25,8 @@ TypeOption = Annotated[
                  autocompletion=opt.complete_from(SAMPLE_TYPES)),
 ]
 SubjectOption = Annotated[
-    list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).")
+    list[str] | None, typer.Option("--subject", help="New subject id; with --where: select by subject (exact).",
+                                      autocompletion=stored_completion("subject_id"))
 ]
 StatusOption = Annotated[
     list[str] | None,
@@ -33,7 +35,8 @@ StatusOption = Annotated[
 ]
 LocationOption = Annotated[
     list[str] | None,
-    typer.Option("--location", help="New storage location; with --where: select by location prefix."),
+    typer.Option("--location", help="New storage location; with --where: select by location prefix.",
+                 autocompletion=stored_completion("storage_location")),
 ]
 NewId = Annotated[str | None, typer.Option("--id", help="New sample id (renames the sample; its history follows).")]
 Where = Annotated[bool, typer.Option("--where", help="Change every sample the criteria flags select.")]
@@ -71,7 +74,8 @@ _OWN_FLAGS = ("sample_id", "sample_type", "subject_id", "collection_date", "stat
 @opt.field_flags(fields().where(lambda f: f.entered and f.name not in _OWN_FLAGS))
 def update(
     ctx: typer.Context,
-    sample_id: Annotated[str | None, typer.Argument(metavar="ID", help="The sample to change.")] = None,
+    sample_id: Annotated[str | None, typer.Argument(metavar="ID", help="The sample to change.",
+                                                    autocompletion=stored_completion("sample_id"))] = None,
     where: Where = False,
     new_id: NewId = None,
     sample_type: TypeOption = None,

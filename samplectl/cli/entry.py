@@ -1,11 +1,13 @@
 """The console entry point.
 
-`samplectl --version` is answered before typer is imported: scripts and installers probe it,
-and it should cost no more than starting Python. Everything else goes to the typer app.
+Two questions are answered before typer is imported, because they should cost little more than
+starting Python: `samplectl --version` (scripts and installers probe it), and a TAB that completes
+a stored sample id, subject or location (``cli.completion``). Everything else goes to the typer app.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -15,6 +17,11 @@ def main() -> None:
 
         sys.stdout.write(f"samplectl {__version__}\n")
         return
+    if "_SAMPLECTL_COMPLETE" in os.environ:
+        from samplectl.cli.completion import answer
+
+        if answer(os.environ, sys.stdout):
+            return
     from samplectl.cli.app import main as run_app
 
     run_app()

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from samplectl.cli.completion import OPTION_FIELDS, stored_completion
 from samplectl.domain.fields import Field, fields
 from samplectl.domain.vocab import OUTPUT_FORMATS, ROLES, SAMPLE_TYPES, STATUSES
 
@@ -53,11 +54,13 @@ StatusCriteria = Annotated[
                  autocompletion=complete_from(STATUSES)),
 ]
 SubjectCriteria = Annotated[
-    list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).")
+    list[str] | None, typer.Option("--subject", metavar="SUBJECT", help="Subject id, exact (repeat for OR).",
+                                   autocompletion=stored_completion("subject_id"))
 ]
 LocationCriteria = Annotated[
     list[str] | None,
-    typer.Option("--location", metavar="PREFIX", help="Storage location prefix, case-sensitive (repeat for OR)."),
+    typer.Option("--location", metavar="PREFIX", help="Storage location prefix, case-sensitive (repeat for OR).",
+                 autocompletion=stored_completion("storage_location")),
 ]
 CollectedFrom = Annotated[
     str | None, typer.Option("--collected-from", metavar="DATE", help="Collected on or after this date or date-time.")
@@ -75,8 +78,12 @@ SortOption = Annotated[
 
 # Sample fields as flags: derived from the field registry (domain.fields), see field_flags().
 def flag_option(f: Field) -> Any:
-    """One field's flag: `--type TYPE`, its help, and completion of its choices."""
-    extra: dict[str, Any] = {"autocompletion": complete_from(f.choices)} if f.choices else {}
+    """One field's flag: `--type TYPE`, its help, and completion of its choices (or of the stored values)."""
+    extra: dict[str, Any] = {}
+    if f.choices:
+        extra["autocompletion"] = complete_from(f.choices)
+    elif OPTION_FIELDS.get(f.flag or "") == f.name:  # --subject, --location: what is stored
+        extra["autocompletion"] = stored_completion(f.name)
     return Annotated[str | None, typer.Option(f.flag, metavar=f.metavar, help=f.help, show_default=False, **extra)]
 
 
@@ -118,7 +125,8 @@ def field_flags(chosen: Sequence[Field]) -> Callable[[F], F]:
     return flags_in_place_of("values", {f.name: flag_option(f) for f in chosen if f.flag})
 
 
-SampleIds = Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.")]
+SampleIds = Annotated[list[str], typer.Argument(metavar="ID", help="One or more sample ids.",
+                                                autocompletion=stored_completion("sample_id"))]
 Reason = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why: recorded in the audit trail.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RoleOption = Annotated[
