@@ -82,7 +82,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 @dataclass
 class Run:
-    seconds: float
+    seconds: float  # wall
+    cpu: float  # user + system, the process and its children: what a shared machine does not inflate
     peak_mb: float
     code: int
 
@@ -101,7 +102,7 @@ def run(argv: list[str], env: dict[str, str], stdout: Path | None = None) -> Run
     code = os.waitstatus_to_exitcode(status)
     if code:
         sys.stderr.write(f"{' '.join(argv[:4])}... exited {code}: {err.decode()[-1500:]}\n")
-    return Run(seconds, usage.ru_maxrss / 1024, code)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)
 
 
 def samplectl(*args: str) -> list[str]:
@@ -126,13 +127,22 @@ def store_bytes(home: Path) -> int:
     return sum(p.stat().st_size for p in home.glob("samples.db*"))
 
 
-def median_run(argv: list[str], env: dict[str, str], times: int = 15) -> float:
-    runs = [run(argv, env).seconds for _ in range(times)]
-    return statistics.median(runs)
+def median_run(argv: list[str], env: dict[str, str], times: int = 15) -> tuple[float, float]:
+    """Median wall and median CPU seconds of ``times`` runs."""
+    runs = [run(argv, env) for _ in range(times)]
+    return statistics.median(r.seconds for r in runs), statistics.median(r.cpu for r in runs)
 
 
 def line(measure: str, ours: str, theirs: str, ratio: float, target: str) -> None:
-    print(f"{measure:<34} {ours:>22} {theirs:>22} {ratio:>7.2f}x  {target}", flush=True)
+    print(f"{measure:<44} {ours:>14} {theirs:>14} {ratio:>7.2f}x  {target}", flush=True)
+
+
+def rates(measure: str, n: int, ours: Run, theirs: Run, target: str) -> None:
+    """Rows per second of wall time, and per second of CPU time (user + system): on a shared machine
+    the wall clock counts other people's work too, so the CPU line is the one to compare."""
+    line(f"{measure}, wall", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
+         theirs.seconds / ours.seconds, target)
+    line(f"{measure}, CPU", f"{n / ours.cpu:,.0f}", f"{n / theirs.cpu:,.0f}", theirs.cpu / ours.cpu, target)
 
 
 def bench(n: int, base: Path, only: list[str]) -> None:
@@ -144,26 +154,25 @@ def bench(n: int, base: Path, only: list[str]) -> None:
     env = logged_in(env)
     peer_db = base / f"sqlite-utils-{n}.db"
     print(f"\n{n:,} rows ({data.stat().st_size / 1e6:.1f} MB CSV)")
-    print(f"{'measure':<34} {'samplectl':>22} {'peer':>22} {'ratio':>8}  target")
+    print(f"{'measure':<44} {'samplectl':>14} {'peer':>14} {'ratio':>8}  target")
+    if "dry-run" in only:
+        # Into the empty store, before the import: a dry run then checks the rows as the peer does;
+        # after it, every row would be an existing id (a conflict), a different job.
+        ours = run(samplectl("import", str(data), "--dry-run", "-o", "json"), env)
+        theirs = run([sys.executable, "-c", PYDANTIC_PEER, str(data)], env)
+        rates("import --dry-run rows/s (pydantic)", n, ours, theirs, ">= 0.8x")
     need_store = {"import", "export", "disk", "get"} & set(only)
     if need_store:
         ours = run(samplectl("import", str(data), "-o", "json"), env)
         theirs = run(sqlite_utils("insert", str(peer_db), "samples", str(data), "--csv", "--pk", "sample_id"), env)
         if "import" in only:
-            line("import rows/s (sqlite-utils insert)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
-                 theirs.seconds / ours.seconds, ">= 3x")
+            rates("import rows/s (sqlite-utils insert)", n, ours, theirs, ">= 3x")
             line("import peak memory MB", f"{ours.peak_mb:.0f}", f"{theirs.peak_mb:.0f}",
                  ours.peak_mb / theirs.peak_mb, "<= 150 MB")
-    if "dry-run" in only:
-        ours = run(samplectl("import", str(data), "--dry-run", "-o", "json"), env)
-        theirs = run([sys.executable, "-c", PYDANTIC_PEER, str(data)], env)
-        line("import --dry-run rows/s (pydantic)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
-             theirs.seconds / ours.seconds, ">= 0.8x")
     if "export" in only:
         ours = run(samplectl("export", "-o", "csv", "--file", str(base / f"export-{n}.csv")), env)
         theirs = run(sqlite_utils("rows", str(peer_db), "samples", "--csv"), env, stdout=base / f"peer-{n}.csv")
-        line("export -o csv rows/s (rows --csv)", f"{n / ours.seconds:,.0f}", f"{n / theirs.seconds:,.0f}",
-             theirs.seconds / ours.seconds, ">= 1x")
+        rates("export -o csv rows/s (rows --csv)", n, ours, theirs, ">= 1x")
     if "disk" in only:
         ours_bytes, theirs_bytes = store_bytes(home), peer_db.stat().st_size
         line("disk bytes per sample (audit incl.)", f"{ours_bytes / n:,.0f}", f"{theirs_bytes / n:,.0f}",
@@ -174,8 +183,9 @@ def bench(n: int, base: Path, only: list[str]) -> None:
             some_id = fh.readline().split(",", 1)[0]
         ours_s = median_run(samplectl("get", some_id, "-o", "json"), env)
         theirs_s = median_run(sqlite_utils("rows", str(peer_db), "samples", "--limit", "1"), env)
-        line("get ID, whole process, median ms", f"{ours_s * 1000:.0f}", f"{theirs_s * 1000:.0f}",
-             ours_s / theirs_s, "<= 200 ms")
+        for i, kind in enumerate(("wall", "CPU")):
+            line(f"get ID, whole process, median ms, {kind}", f"{ours_s[i] * 1000:.0f}", f"{theirs_s[i] * 1000:.0f}",
+                 ours_s[i] / theirs_s[i], "<= 200 ms")
 
 
 def main() -> None:

@@ -61,11 +61,25 @@ def _tighten(path: Path) -> None:
 def create_private_file(path: Path | str) -> bool:
     """Create ``path`` empty and 0600 unless it exists (SQLite then uses it as a new database); True when created."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
     except FileExistsError:
         return False
-    os.close(fd)
+    try:
+        os.fchmod(fd, FILE_MODE)  # the umask may have taken the owner's own bits away
+    finally:
+        os.close(fd)
     return True
+
+
+def tighten_file(path: Path | str) -> None:
+    """An existing regular file of ours that others may read (an earlier release's store) is made 0600."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and st.st_mode & 0o077:
+        with contextlib.suppress(OSError):
+            os.chmod(path, FILE_MODE)
 
 
 def open_private(path: str, *, append: bool = False) -> IO[str]:

@@ -184,6 +184,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "local_only(reason): with the mode fixture, run on the local store only")
     config.addinivalue_line("markers", "no_users: in remote mode the server's users database starts empty "
                                        "(the test runs `init --admin` itself)")
+    config.addinivalue_line("markers", "embedded_only(reason): with the mode fixture, not on the MongoDB engine")
 
 
 # The global timeout (pyproject.toml) catches a hang; a slow test starting dozens of processes can take longer

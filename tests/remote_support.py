@@ -1,5 +1,6 @@
-"""A real `samplectl serve` on loopback, and the `mode` fixture that runs a test twice: against a local
-store, and through that server (remote mode), with the same assertions.
+"""A real `samplectl serve` on loopback, and the `mode` fixture that runs a test three times: against a
+local embedded store, against the MongoDB engine (the wire server), and through that server (remote
+mode), with the same assertions.
 
 In remote mode the test's commands still run in-process (the `cli` fixture) with only SAMPLECTL_SERVER
 and a token set, and a data directory of their own that holds no database: a command that reached for
@@ -8,9 +9,10 @@ on the test's original data directory, so what a test reads with the `store` fix
 wrote. Tokens come from that server's users database (tests.support.logins), as locally.
 
 A module opts in with `pytestmark = pytest.mark.usefixtures("mode")`; a test that is about the local
-store itself is marked `local_only` (its remote run is skipped, with the reason). A test that makes the
-first admin itself (`init --admin`, run where the server's databases are: tests.login_support) is marked
-`no_users`, so that the server's users database starts with nobody in it.
+store itself is marked `local_only` (its remote run is skipped, with the reason), one about the
+embedded SQLite store `embedded_only` (its MongoDB run is skipped). A test that makes the first admin
+itself (`init --admin`, run where the server's databases are: tests.login_support) is marked `no_users`,
+so that the server's users database starts with nobody in it.
 """
 
 from __future__ import annotations
@@ -165,12 +167,26 @@ def live_server(request: pytest.FixtureRequest, test_login: Any, tmp_path: Path,
         server.stop()
 
 
-@pytest.fixture(params=["local", "remote"])
+# local: the commands on the embedded store; wire: the same commands on the MongoDB engine (pymongo
+# to the nx-27017 wire-protocol server, a database of the test's own); remote: through `samplectl serve`.
+MODES = ["local", pytest.param("wire", marks=pytest.mark.wire), "remote"]
+# Modules about the command line and remote mode rather than the engine run local and remote only; the
+# core CLI modules (samples, update, import, export and undo, history and audit) run on every engine.
+LOCAL_AND_REMOTE = [pytest.mark.usefixtures("mode"),
+                    pytest.mark.embedded_only("about the command line and remote mode, not the engine")]
+
+
+@pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
-    """Run the test on the local store, and through a real `samplectl serve` (remote mode)."""
+    """Run the test on the embedded store, on the MongoDB engine, and through a real `samplectl serve`."""
     if request.param == "remote":
         marker = request.node.get_closest_marker("local_only")
         if marker is not None:
             pytest.skip(f"local store only: {marker.args[0] if marker.args else 'about the local store itself'}")
         request.getfixturevalue("live_server")
+    if request.param == "wire":
+        marker = request.node.get_closest_marker("embedded_only")
+        if marker is not None:
+            pytest.skip(f"embedded store only: {marker.args[0] if marker.args else 'about the SQLite store itself'}")
+        request.getfixturevalue("wire_env")
     return str(request.param)

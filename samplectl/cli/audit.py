@@ -146,7 +146,8 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
         what = f"{problem.action} of {problem.sample_id}" if problem.sample_id else str(problem.action)
         raise ValidationFailed(
             f"audit record seq {problem.seq} (id {problem.record_id}, {problem.at}, {what}) "
-            f"does not match: {problem.problem}",
+            f"does not match: {problem.problem}" if problem.record_id is not None
+            else f"the audit trail does not hold at seq {problem.seq}: {problem.problem}",
             hint="the audit trail was altered outside samplectl; compare with a backup from before that "
             "record and investigate who had write access to the database",
             details=[problem.as_dict()],

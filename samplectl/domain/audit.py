@@ -121,19 +121,39 @@ class ChainReport:
     head_seq: int = 0
     head_hash: str = GENESIS
     problem: ChainProblem | None = None
+    seen_at_head: str | None = None  # the hash found at the remembered head's seq (see check_chain)
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def check_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
+def check_chain(records: Iterable[Mapping[str, Any]], head: tuple[int, str] | None = None) -> ChainReport:
     """Walk records in ``seq`` order and stop at the first that does not match.
 
     ``records`` must come sorted by seq (as the store returns them); a record out of place shows
-    as a seq that does not follow its predecessor.
+    as a seq that does not follow its predecessor. ``head``: a (seq, hash) the trail is known to
+    have reached (see ``stores.identity``); a trail that ends before it, or holds another record
+    there, was cut short, which the links alone cannot show.
     """
+    report = _walk_chain(records, head)
+    if report.ok and head is not None:
+        seq, hashed = head
+        if report.head_seq < seq:
+            report.problem = ChainProblem(
+                report.head_seq + 1, None,
+                f"records {report.head_seq + 1}..{seq} are missing from the end of the trail "
+                f"(it had reached seq {seq}, hash {hashed[:12]}..., as the users database remembers)")
+        elif report.seen_at_head != hashed:
+            report.problem = ChainProblem(
+                seq, None, f"record {seq} is not the one the trail had there (hash {hashed[:12]}..., as the users "
+                "database remembers): the end of the trail was cut off and written again")
+    return report
+
+
+def _walk_chain(records: Iterable[Mapping[str, Any]], head: tuple[int, str] | None) -> ChainReport:
     report = ChainReport()
+    watch = None if head is None else head[0]
     expected_seq, prev_hash = 1, GENESIS
     for record in records:
         seq = record.get("seq")
@@ -172,6 +192,8 @@ def check_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
             return report
         report.checked += 1
         report.head_seq, report.head_hash = seq, actual
+        if seq == watch:
+            report.seen_at_head = actual
         expected_seq, prev_hash = seq + 1, actual
     return report
 

@@ -16,11 +16,13 @@ import re
 FORMULA_START = "=+-@\t\r"
 _NEEDS_MARK = re.compile(r"'*[=+\-@\t\r]")
 _MARKED = re.compile(r"'+[=+\-@\t\r]")
+_MAY_NEED_MARK = frozenset(FORMULA_START + "'")
 
 
 def neutralise(value: str) -> str:
     """A text cell as samplectl writes it into CSV."""
-    return "'" + value if value and _NEEDS_MARK.match(value) else value
+    # The first character decides most cells without the pattern (an export checks millions).
+    return "'" + value if value[:1] in _MAY_NEED_MARK and _NEEDS_MARK.match(value) else value
 
 
 def restore(cell: str) -> str:

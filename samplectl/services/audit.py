@@ -64,6 +64,7 @@ class AuditService:
     audit: AuditLog
     identity: Identity
     writer: ChangeWriter
+    remembered_head: tuple[int, str] | None = None  # how far the trail had reached (stores.identity)
 
     def history(self, sample_id: str) -> list[dict[str, Any]]:
         """One sample's trail, oldest first; exit 5 for an id that never existed.
@@ -102,4 +103,6 @@ class AuditService:
     def verify(self) -> VerifyReport:
         """Walk the whole chain; also list changes still waiting for their audit record."""
         self.identity.require("admin", "verifying the audit trail")
-        return VerifyReport(chain=check_chain(self.audit.walk()), unfinished=self.writer.unfinished())
+        self.store.check_integrity()  # a damaged file first: the chain read from it proves nothing
+        return VerifyReport(chain=check_chain(self.audit.walk(), self.remembered_head),
+                            unfinished=self.writer.unfinished())

@@ -172,7 +172,8 @@ class ServiceFactory:
 
         store, identity = self._store_and_identity()
         audit = self.audit_log(store)
-        return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit))
+        return AuditService(store=store, audit=audit, identity=identity, writer=writer_for(store, audit),
+                            remembered_head=self.database.remembered_head)
 
     def import_service(self, *, progress: Progress | None = None,
                        notify: Callable[[str], None] | None = None) -> ImportService:

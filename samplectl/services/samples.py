@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Field-by-field changes between two states of a sample's entered fields."""
+    if before is None and after is not None:  # a create: every field given (an import makes millions)
+        return {name: {"before": None, "after": value if type(value) is str else _plain(value)}
+                for name in INPUT_FIELDS if (value := after.get(name)) is not None}
     changes = {}
     for name in INPUT_FIELDS:
         old = before.get(name) if before else None

@@ -7,11 +7,12 @@ linked and stored safely with several writers at once is each engine's business 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from samplectl import __version__
 from samplectl.domain.audit import canonical_bytes, digest, plain, plain_changes, time_text, to_millisecond
@@ -21,6 +22,7 @@ from samplectl.domain.jsontext import exact
 
 CHAIN_KEYS = ("seq", "prev_hash", "hash")
 _SCALARS = (str, int, float, bool, type(None))
+_LEAVES = frozenset((str, int, bool, type(None)))  # what orjson writes exactly as json does (see jsontext)
 
 
 class AuditLog(Protocol):
@@ -55,6 +57,10 @@ class AuditLog(Protocol):
 
     def count(self) -> int: ...
     def head(self) -> tuple[int, str]: ...
+
+    def hash_at(self, seq: int) -> str | None:
+        """The stored hash of record ``seq`` (None: no such record)."""
+        ...
 
     def ever_named(self, sample_id: str) -> bool:
         """Whether any record names this sample id (as its sample or as a rename's old id)."""
@@ -93,36 +99,100 @@ class Stamp:
         return f"{self._prefix}{self._count:010x}"
 
 
-def record_content(entry: Mapping[str, Any], stamp: Stamp) -> dict[str, Any]:
-    """An entry as JSON data, with defaults filled in and the chain fields left for linking."""
+def record_content(entry: Mapping[str, Any], stamp: Stamp) -> tuple[dict[str, Any], bool]:
+    """An entry as JSON data, with defaults filled in and the chain fields left for linking; and
+    whether it is plain data orjson may encode (``jsontext.exact``), found on the way (an import
+    makes a million of these; False: not known)."""
     user, action = entry.get("user"), entry.get("action")
     if not isinstance(user, str) or not user or not isinstance(action, str) or not action:
         raise ValidationFailed("an audit record needs a user and an action")
-    content = {k: v for k, v in entry.items() if k not in CHAIN_KEYS}
+    content = dict(entry)
+    for key in CHAIN_KEYS:
+        content.pop(key, None)
     content["at"] = stamp.text(content.get("at"))
     changes = content.get("changes")
     # Values are kept as JSON data so that every backend reads back exactly what was hashed.
-    content["changes"] = plain_changes(changes) if changes else {}
+    exact = True
+    if not changes:
+        content["changes"] = {}
+    elif not _leaf_changes(changes):
+        content["changes"] = plain_changes(changes)
+        exact = False  # link checks it in full
     for key, value in content.items():
-        if type(value) not in _SCALARS and key != "changes":
+        kind = type(value)
+        if type(key) is str and (kind in _LEAVES or key == "changes"):
+            continue
+        exact = False
+        if kind not in _SCALARS:
             content[key] = plain(value)
     content.setdefault("sample_id", None)
     content.setdefault("reason", None)
     content.setdefault("samplectl_version", __version__)
     content["_id"] = str(content.get("_id") or stamp.new_id())
-    return content
+    return content, exact
 
 
-def link(contents: list[dict[str, Any]], head: tuple[int, str]) -> list[tuple[dict[str, Any], str, bool]]:
+def _leaf_changes(changes: Any) -> bool:
+    """Changes of the usual shape, {FIELD: {"before": v, "after": v}}, whose values are all of
+    ``_LEAVES``: JSON data as they are (no copy), and text orjson writes exactly."""
+    if type(changes) is not dict:
+        return False
+    for key, change in changes.items():
+        if type(key) is not str or type(change) is not dict:
+            return False
+        for name, value in change.items():
+            if type(name) is not str or type(value) not in _LEAVES:
+                return False
+    return True
+
+
+def link(contents: list[dict[str, Any]], head: tuple[int, str],
+         checked: list[bool] | None = None) -> list[tuple[dict[str, Any], str, bool]]:
     """Number and hash ``contents`` after ``head``: (content, hash, whether it is plain JSON data
-    that orjson may encode, see ``jsontext``) each."""
+    that orjson may encode, see ``jsontext``) each. ``checked``: what ``record_content`` found
+    (False: not known, checked here)."""
     seq, prev = head
     linked = []
-    for content in contents:
+    for i, content in enumerate(contents):
         seq += 1
         content["seq"] = seq
         content["prev_hash"] = prev
-        plain_data = exact(content)
+        plain_data = (checked is not None and checked[i]) or exact(content)
         prev = digest(canonical_bytes(content, checked=plain_data))
         linked.append((content, prev, plain_data))
     return linked
+
+
+class ChainedLog:
+    """What every engine's audit log shares: the fields added to each record (``with_fields``) and
+    turning entries into record content. An engine supplies how it keeps a time (``encode_at``) and
+    how it links and stores the contents (``write_linked``)."""
+
+    fields: dict[str, Any]
+
+    def encode_at(self, value: datetime) -> Any:
+        """An audit time (UTC, milliseconds) as this engine keeps it."""
+        raise NotImplementedError
+
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
+        """Link ``contents`` after the chain's head and store them, safely against other writers
+        (``checked``: for ``link``)."""
+        raise NotImplementedError
+
+    def append(self, entry: Mapping[str, Any]) -> str:
+        return self.append_many([entry])[0]
+
+    def with_fields(self, **fields: Any) -> Self:
+        other = copy.copy(self)
+        other.fields = {**self.fields, **fields}
+        return other
+
+    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        if self.fields:
+            entries = [{**entry, **self.fields} for entry in entries]
+        stamp = Stamp(self.encode_at)
+        made = [record_content(entry, stamp) for entry in entries]
+        contents = [content for content, _ in made]
+        if contents:
+            self.write_linked(contents, stamp, [plain for _, plain in made])
+        return [content["_id"] for content in contents]

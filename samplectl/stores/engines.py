@@ -35,6 +35,7 @@ class SampleDatabase:
     store_id: str | None = None  # the store's own id (see stores.identity)
     closers: list[Callable[[], Any]] = field(default_factory=list)
     containers: ContainerRepository | None = None  # storage geometry: freezers, racks, boxes, bags
+    remembered_head: tuple[int, str] | None = None  # the audit head the users database remembers (stores.identity)
 
     def close(self) -> None:
         for close in self.closers:
@@ -47,15 +48,17 @@ class SampleDatabase:
 def open_sample_database(settings: Settings, *, migrate: bool = False) -> SampleDatabase:
     """The configured sample store. ``migrate``: bring an older embedded layout up to date (init)."""
     if settings.embedded:
+        from samplectl.stores.identity import check, remember_head
+
         database = open_embedded(settings, migrate=migrate)
         if not migrate:  # init remembers or checks the id itself
-            from samplectl.stores.identity import check
-
             try:
                 check(database, settings)
             except BaseException:
                 database.close()
                 raise
+        # First among the closers: the store must still be open to read its head.
+        database.closers.insert(0, lambda: remember_head(database, settings))
         return database
     from samplectl.stores.mongo import open_mongodb
 

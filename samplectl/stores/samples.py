@@ -86,6 +86,10 @@ class SampleStore(Protocol):
         ...
 
     # -- bulk work and consistency ----------------------------------------------------------
+    def check_integrity(self) -> None:
+        """DatabaseUnavailable (8) if the engine finds its own files damaged (what `audit verify` also checks)."""
+        ...
+
     @property
     def atomic(self) -> bool:
         """True when ``transaction()`` makes everything inside it all-or-nothing."""

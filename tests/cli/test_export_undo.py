@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ def test_export_then_import_into_an_empty_store_gives_identical_samples(cli, tmp
     exported = cli("export", "-o", "csv").stdout
     before = {r["sample_id"]: {k: r[k] for k in INPUT_FIELDS} for r in json.loads(cli("list", "-o", "json").stdout)}
     monkeypatch.setenv("SAMPLECTL_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("SAMPLECTL_MONGODB_DB", f"elsewhere{uuid.uuid4().hex[:12]}")  # on the MongoDB engine: another database
     out = cli("import", "-", "-o", "json", input=exported)
     assert out.exit_code == 0, out.stderr
     after = {r["sample_id"]: {k: r[k] for k in INPUT_FIELDS} for r in json.loads(cli("list", "-o", "json").stdout)}

@@ -27,7 +27,7 @@ def mode(path: Path) -> int:
 
 
 # -- item 8: private from the first byte, whatever the umask --------------------------------------
-@pytest.mark.parametrize("umask", [0o000, 0o022])
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o277])  # 0o277 takes even the owner's write bit away
 def test_data_directory_and_users_database_are_private_under_any_umask(tmp_path: Path, umask: int) -> None:
     home = tmp_path / "fresh" / "data"
     made = subprocess.run(
@@ -40,6 +40,7 @@ def test_data_directory_and_users_database_are_private_under_any_umask(tmp_path:
     assert mode(home) == 0o700
     assert mode(home.parent) == 0o700  # a parent samplectl created is private too
     assert mode(home / "users.db") == 0o600
+    assert mode(home / "samples.db") == 0o600
 
 
 def test_users_database_is_0600_from_the_moment_it_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,10 @@ import pytest
 
 from tests.cli.csvfiles import HEADER, row, stored, summary, write
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
 
 # Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
-pytestmark = pytest.mark.usefixtures("mode")
+pytestmark = LOCAL_AND_REMOTE
 
 EXCEL_HEADER = "Sample ID;Sample Type;Subject ID;Collection Date;Status;Storage Location"
 

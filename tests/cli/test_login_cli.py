@@ -28,10 +28,11 @@ from tests.login_support import (
     token_for,
     unsigned,
 )
+from tests.remote_support import LOCAL_AND_REMOTE
 
 # Run on local databases and through a real `samplectl serve` (remote mode: tests/remote_support.py),
 # whose users database starts empty, as a lab's does before `init --admin`.
-pytestmark = [pytest.mark.real_auth, pytest.mark.no_users, pytest.mark.usefixtures("mode")]
+pytestmark = [pytest.mark.real_auth, pytest.mark.no_users, *LOCAL_AND_REMOTE]
 INIT = "about `init`, which runs where the databases are, never through a server"
 SERVER_SETTING = "a setting of the server's process (its environment), not of the client"
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from samplectl import logs
+from tests.remote_support import LOCAL_AND_REMOTE
 
 # Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
-pytestmark = pytest.mark.usefixtures("mode")
+pytestmark = LOCAL_AND_REMOTE
 
 CREATE = ("create", "--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-01-02",
           "--location", "FRZ-1/R1", "-o", "json")

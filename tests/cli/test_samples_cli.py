@@ -25,6 +25,13 @@ def create(cli: CliRun, *extra: str, sample_id: str | None = None) -> dict:
     return result.json()
 
 
+def test_the_commands_run_on_the_engine_under_test(cli: CliRun, store, mode: str) -> None:
+    """The `mode` fixture's runs really differ: the embedded store, the MongoDB engine, a server."""
+    create(cli, sample_id="S-1")
+    assert store.kind == {"local": "embedded", "wire": "mongodb", "remote": "embedded"}[mode]
+    assert store.get("S-1")["subject_id"] == "SUBJ-0042"
+
+
 def test_create_prints_the_record_as_get_does(cli: CliRun) -> None:
     made = create(cli, sample_id="S-1")
     assert made["sample_id"] == "S-1"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRun, Outcome
+from tests.remote_support import LOCAL_AND_REMOTE
 
 # Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
-pytestmark = pytest.mark.usefixtures("mode")
+pytestmark = LOCAL_AND_REMOTE
 
 NEW = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14"]
 

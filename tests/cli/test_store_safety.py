@@ -1,5 +1,6 @@
 """The embedded store's safety rules (issue 9): ids compared exactly (item 1), private files from
-creation whatever the umask (item 8), a read-only data directory still readable (item 20)."""
+creation whatever the umask (item 8), a store emptied, replaced, damaged or cut short noticed
+(item 18), a read-only data directory still readable (item 20)."""
 
 from __future__ import annotations
 
@@ -181,3 +182,70 @@ def test_a_damaged_store_is_exit_8_with_a_clear_line(cli: CliRun, isolated_env: 
     assert out.exit_code == 8, out.stderr
     assert out.stderr.startswith("error: the embedded sample store at") and "damaged" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def cut_audit_tail(isolated_env: Path, keep: int) -> None:
+    """Remove every audit record after seq ``keep``, behind samplectl's back: the chain that is left still links."""
+    import sqlite3
+
+    conn = sqlite3.connect(isolated_env / "data" / "samples.db")
+    with conn:
+        conn.execute("DELETE FROM audit WHERE seq > ?", (keep,))
+    conn.close()
+
+
+def verify(cli: CliRun) -> tuple[int, dict, str]:
+    out = cli("audit", "verify", "-o", "json")
+    return out.exit_code, json.loads(out.stdout or "{}"), out.stderr
+
+
+def test_records_cut_off_the_end_of_the_audit_trail_are_reported(cli: CliRun, isolated_env: Path) -> None:
+    assert cli("init").exit_code == 0
+    for n in range(4):
+        create(cli, f"S-{n}", "L")
+    code, report, _ = verify(cli)
+    assert code == 0 and report["ok"], report
+    head = report["head"]["seq"]
+    cut_audit_tail(isolated_env, head - 2)
+    code, report, stderr = verify(cli)
+    assert code == 6, stderr
+    assert not report["ok"] and report["head"]["seq"] == head - 2
+    assert f"records {head - 1}..{head} are missing from the end of the trail" in stderr
+    assert stderr.startswith(f"error: the audit trail does not hold at seq {head - 1}")
+
+
+def test_a_trail_cut_short_and_written_again_past_its_old_end_is_still_reported(
+        cli: CliRun, isolated_env: Path) -> None:
+    """New records after the cut must not move the remembered head past the evidence."""
+    assert cli("init").exit_code == 0
+    for n in range(3):
+        create(cli, f"S-{n}", "L")
+    head = verify(cli)[1]["head"]["seq"]
+    cut_audit_tail(isolated_env, head - 2)
+    for n in range(3, 8):  # the trail grows past where it was: seq `head` now holds another record
+        create(cli, f"S-{n}", "L")
+    code, report, stderr = verify(cli)
+    assert code == 6, stderr
+    assert report["head"]["seq"] > head
+    assert f"record {head} is not the one the trail had there" in stderr
+
+
+def test_audit_verify_finds_a_damaged_index_that_reads_do_not_touch(cli: CliRun, isolated_env: Path) -> None:
+    import sqlite3
+
+    assert cli("init").exit_code == 0
+    for n in range(30):
+        create(cli, f"S-{n}", "L")
+    store = isolated_env / "data" / "samples.db"
+    conn = sqlite3.connect(store)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'samples_by_subject'").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with store.open("r+b") as fh:  # the index's page keeps its header, its cells point nowhere
+        fh.seek((root - 1) * page_size + 12)
+        fh.write(b"\xff" * (page_size - 12))
+    assert cli("get", "S-3", "-o", "json").exit_code == 0  # the sample itself still reads
+    out = cli("audit", "verify", "-o", "json")
+    assert out.exit_code == 8, (out.stdout, out.stderr)
+    assert "is damaged (quick_check:" in out.stderr and "Traceback" not in out.stderr

@@ -9,7 +9,6 @@ links again. samplectl never updates or deletes a record here.
 from __future__ import annotations
 
 import contextlib
-import copy
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.errors import Conflict
-from samplectl.stores.audit import Stamp, link, record_content
+from samplectl.stores.audit import ChainedLog, Stamp, link
 from samplectl.stores.mongo.engine import decode_date, encode_date, is_duplicate_key
 from samplectl.stores.mongo.samples import MongoSampleStore
 
@@ -28,7 +27,7 @@ MAX_ATTEMPTS = 200
 PAGE_SIZE = 1000
 
 
-class MongoAuditLog:
+class MongoAuditLog(ChainedLog):
     def __init__(self, store: MongoSampleStore) -> None:
         self.store = store
         self.records = store.db["audit"]
@@ -75,30 +74,19 @@ class MongoAuditLog:
         # Anything else is not samplectl's writing: left as found, so verify reports it as changed.
         return record
 
-    # -- appending ------------------------------------------------------------------------
-    def append(self, entry: Mapping[str, Any]) -> str:
-        return self.append_many([entry])[0]
+    # -- appending (``ChainedLog.append_many`` makes the contents) ---------------------------
+    def encode_at(self, value: datetime) -> Any:
+        return encode_date(value)
 
-    def with_fields(self, **fields: Any) -> MongoAuditLog:
-        other = copy.copy(self)
-        other.fields = {**self.fields, **fields}
-        return other
-
-    def append_many(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
-        if self.fields:
-            entries = [{**entry, **self.fields} for entry in entries]
-        stamp = Stamp(encode_date)
-        contents = [record_content(entry, stamp) for entry in entries]
-        if not contents:
-            return []
+    def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
         self.ready()
         remaining = contents
         for attempt in range(MAX_ATTEMPTS):
             docs = [dict(content, hash=hashed, at=stamp.stored[content["at"]])
-                    for content, hashed, _plain in link(remaining, self.head())]
+                    for content, hashed, _plain in link(remaining, self.head(), checked if remaining is contents else None)]
             try:
                 self.store.guard(lambda d=docs: self.records.insert_many(d, ordered=True))
-                return [content["_id"] for content in contents]
+                return
             except Exception as exc:
                 if not is_duplicate_key(exc):
                     raise
@@ -107,7 +95,7 @@ class MongoAuditLog:
             landed = self.existing_ids([c["_id"] for c in remaining])
             remaining = [c for c in remaining if c["_id"] not in landed]
             if not remaining:
-                return [content["_id"] for content in contents]
+                return
             time.sleep(random.uniform(0, 0.002) * min(attempt + 1, 10))
         raise Conflict("the audit trail is too busy to append to", hint="try again in a moment")
 
@@ -116,6 +104,10 @@ class MongoAuditLog:
         if not docs:
             return 0, GENESIS
         return int(docs[0]["seq"]), str(docs[0]["hash"])
+
+    def hash_at(self, seq: int) -> str | None:
+        doc = self.store.guard(lambda: self.records.find_one({"seq": seq}, {"hash": 1}))
+        return None if doc is None or doc.get("hash") is None else str(doc["hash"])
 
     # -- reading --------------------------------------------------------------------------
     def existing_ids(self, ids: Iterable[str]) -> set[str]:

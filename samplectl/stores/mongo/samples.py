@@ -293,6 +293,9 @@ class MongoSampleStore:
         return deleted
 
     # -- bulk work and consistency ----------------------------------------------------------
+    def check_integrity(self) -> None:
+        return None  # the server keeps its own files (its validate command needs more than samplectl's role)
+
     @property
     def atomic(self) -> bool:
         # A standalone MongoDB has no multi-document transactions: imports keep a journal

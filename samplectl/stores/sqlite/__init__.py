@@ -44,13 +44,15 @@ def open_sqlite(path: Path, *, migrate: bool = False) -> SampleDatabase:
 
 def prepare(db: Database, *, migrate: bool) -> list[str]:
     """Make sure the file holds this release's tables (one PRAGMA read when it does)."""
-    from samplectl.stores.sqlite.migrate import is_neosqlite
-    from samplectl.stores.sqlite.migrate import migrate as convert
     from samplectl.stores.sqlite.schema import SCHEMA_VERSION, schema_statements
 
     version = _user_version(db)
     if version == SCHEMA_VERSION:
         return []
+    # Only now: every command opens the store, and the migration's imports cost `get` ~10 ms.
+    from samplectl.stores.sqlite.migrate import is_neosqlite
+    from samplectl.stores.sqlite.migrate import migrate as convert
+
     if 0 < version < SCHEMA_VERSION:
         return _upgrade(db, version)
     if version > SCHEMA_VERSION:

@@ -12,53 +12,25 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from samplectl.domain.errors import DatabaseUnavailable
+from samplectl.private_files import create_private_file, private_dir, tighten_file
 
 T = TypeVar("T")
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def private_dir(path: Path) -> None:
-    """The data directory: made 0700 whatever the umask (an existing one is tightened when ours)."""
-    if not path.exists():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)  # mkdir's mode went through the umask
-        return
-    _tighten(path, 0o700)
-
-
-def private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 before SQLite opens it (it would use 0644 & ~umask).
-
-    SQLite gives the -wal and -shm files the database file's mode, so they are 0600 too.
-    """
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-    except FileExistsError:
-        _tighten(path, 0o600)
-        for suffix in ("-wal", "-shm"):
-            _tighten(Path(str(path) + suffix), 0o600)
-        return
-    try:
-        os.fchmod(fd, 0o600)  # the umask may have taken the owner's bits away
-    finally:
-        os.close(fd)
-
-
-def _tighten(path: Path, mode: int) -> None:
-    """A store of an earlier release may be group- or world-readable: make it private, if it is ours."""
-    try:
-        info = path.stat()
-    except OSError:
-        return
-    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
-        with contextlib.suppress(OSError):
-            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077 | (mode & 0o700))
+def private_store_file(path: Path) -> None:
+    """The data directory 0700 and the store's file 0600 before SQLite opens it (it would use 0644 &
+    ~umask); an earlier release's files are tightened. SQLite gives the -wal and -shm files the
+    database file's mode, so new ones are 0600 too."""
+    private_dir(path.parent, tighten=True)
+    if not create_private_file(path):
+        for suffix in ("", "-wal", "-shm"):
+            tighten_file(f"{path}{suffix}")
 
 
 def writable(path: Path) -> bool:
@@ -75,8 +47,7 @@ def connect(path: Path) -> tuple[sqlite3.Connection, bool]:
     try:
         if path.parent.exists() and not writable(path):
             return _connect_read_only(path), True
-        private_dir(path.parent)
-        private_file(path)
+        private_store_file(path)
         conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn, False

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict
-from samplectl.domain.storage import PositionTaken
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 
 if TYPE_CHECKING:
+    from samplectl.domain.storage import PositionTaken
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import ChangeWriter
 
@@ -32,6 +32,7 @@ _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + 
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
 _KNOWN = frozenset(SAMPLE_NAMES)
+_ACCEPTED = _KNOWN | {"pending"}  # the marker of engines without transactions: never set here
 
 
 def encode_date(value: datetime) -> int:
@@ -43,22 +44,38 @@ def decode_date(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
+# The last date encoded (the very object, so that an `is` test is sound) and the last decoded in each
+# column: the samples of one import share their created_at and updated_at, which would otherwise be
+# converted a million times by an import or an export.
+_last_encoded: tuple[Any, int] = (None, 0)
+_last_decoded: list[tuple[int, datetime]] = [(-1, EPOCH) for _ in SAMPLE_NAMES]
+
+
 def encode(record: Mapping[str, Any]) -> tuple[Any, ...]:
-    unknown = set(record) - _KNOWN - {"pending"}
-    if unknown:  # a field without a column would be lost: a programming error, not bad input
-        raise ValueError(f"the embedded store has no column for {sorted(unknown)}")
-    row = [record.get(name) for name in SAMPLE_NAMES]
+    global _last_encoded
+    if not record.keys() <= _ACCEPTED:  # a field without a column would be lost: a programming error
+        raise ValueError(f"the embedded store has no column for {sorted(set(record) - _ACCEPTED)}")
+    row = list(map(record.get, SAMPLE_NAMES))
     for i in _DATE_AT:
         value = row[i]
         if isinstance(value, datetime):
-            row[i] = encode_date(value)
+            last, encoded = _last_encoded
+            if value is not last:
+                encoded = encode_date(value)
+                _last_encoded = (value, encoded)
+            row[i] = encoded
     return tuple(row)
 
 
 def decode(row: tuple[Any, ...]) -> dict[str, Any]:
     values = list(row)
     for i in _DATE_AT:
-        values[i] = decode_date(values[i])
+        number = values[i]
+        last, when = _last_decoded[i]
+        if number != last:
+            when = EPOCH + timedelta(microseconds=number)
+            _last_decoded[i] = (number, when)
+        values[i] = when
     record = dict(zip(SAMPLE_NAMES, values, strict=True))
     for i in _OPTIONAL_AT:
         if values[i] is None:
@@ -195,6 +212,8 @@ class SqliteSampleStore:
         """What a unique-index failure on ``samples.position`` means: the position, and who holds it."""
         if "samples.position" not in str(exc):
             return None
+        from samplectl.domain.storage import PositionTaken  # the storage rules, only on this error path
+
         for record in records:
             position = record.get("position")
             if position:
@@ -267,6 +286,18 @@ class SqliteSampleStore:
         return deleted
 
     # -- bulk work and consistency ----------------------------------------------------------
+    def check_integrity(self) -> None:
+        """SQLite's quick_check: every page, row and index entry well formed (a damaged index page
+        can leave reads working while some writes fail or go wrong). O(size): `audit verify` runs it."""
+        from samplectl.domain.errors import DatabaseUnavailable
+
+        found = [str(row[0]) for row in self.db.rows("PRAGMA quick_check(5)")]
+        if found != ["ok"]:
+            raise DatabaseUnavailable(
+                f"the embedded sample store at {self.where} is damaged (quick_check: {'; '.join(found)[:200]})",
+                hint="restore samples.db from a backup; `samplectl doctor` checks the rest of the setup",
+            )
+
     @property
     def atomic(self) -> bool:
         return True
