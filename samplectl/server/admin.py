@@ -17,7 +17,7 @@ from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope
 from samplectl.server.schemas import ERRORS, Account, AuditEntry, NewUser, PasswordChange, UserChange, VerifyOut
-from samplectl.server.streams import Produced
+from samplectl.server.streams import streamed
 
 router = APIRouter(tags=["admin"])
 
@@ -47,21 +47,12 @@ async def audit(
     span = parse_range(since, until, server.settings.tzinfo())
 
     def write(out: IO[str]) -> None:
-        try:
-            entries = server.audit_service(who).query(users=user or [], actions=action or [],
-                                                      sample_ids=sample_id or [], span=span,
-                                                      limit=None if all else limit)
-            render(AUDIT, entries, out, View(fmt="json"))
-        finally:
-            server.release_thread()
+        entries = server.audit_service(who).query(users=user or [], actions=action or [],
+                                                  sample_ids=sample_id or [], span=span,
+                                                  limit=None if all else limit)
+        render(AUDIT, entries, out, View(fmt="json"))
 
-    produced = Produced(write)
-    try:
-        await produced.first()
-    except BaseException:
-        produced.cancel()
-        raise
-    return StreamingResponse(produced, media_type="application/json")
+    return await streamed(write, "application/json", release=server.release_thread)
 
 
 @router.get("/audit/verify", response_model=VerifyOut, responses=ERRORS,

@@ -16,7 +16,7 @@ from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope, error_response
 from samplectl.server.samples import CriteriaQuery
 from samplectl.server.schemas import ERRORS, ImportOut, UndoOut
-from samplectl.server.streams import BodyReader, Produced
+from samplectl.server.streams import BodyReader, streamed
 
 router = APIRouter(tags=["imports and exports"])
 
@@ -158,17 +158,8 @@ async def export_samples(
     fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS
 
     def write(out: IO[str]) -> None:
-        try:
-            service = server.sample_service(who, client)
-            records = service.find(criteria, order, None) if order else service.stream(criteria)
-            render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
-        finally:
-            server.release_thread()
+        service = server.sample_service(who, client)
+        records = service.find(criteria, order, None) if order else service.stream(criteria)
+        render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
 
-    produced = Produced(write)
-    try:
-        await produced.first()
-    except BaseException:
-        produced.cancel()
-        raise
-    return StreamingResponse(produced, media_type=MEDIA_TYPES[fmt])
+    return await streamed(write, MEDIA_TYPES[fmt], release=server.release_thread)

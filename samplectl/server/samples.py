@@ -26,7 +26,7 @@ from samplectl.server.schemas import (
     UpdateWhereOut,
 )
 from samplectl.server.state import ServerState
-from samplectl.server.streams import Produced
+from samplectl.server.streams import streamed
 
 if TYPE_CHECKING:
     from samplectl.services.bulk import NewValues
@@ -261,20 +261,11 @@ async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdenti
     criteria, values = _where(body, server)
 
     def write(out: IO[str]) -> None:
-        try:
-            service = server.sample_service(who, client)
-            service.identity.require("technician", "updating samples")
-            service.check_force(body.force, body.reason)
-            check_new_values(service, values)
-            for row in service.plan_where(criteria, values, reason=body.reason, force=body.force, limit=limit):
-                out.write(dumps(row) + "\n")
-        finally:
-            server.release_thread()
+        service = server.sample_service(who, client)
+        service.identity.require("technician", "updating samples")
+        service.check_force(body.force, body.reason)
+        check_new_values(service, values)
+        for row in service.plan_where(criteria, values, reason=body.reason, force=body.force, limit=limit):
+            out.write(dumps(row) + "\n")
 
-    produced = Produced(write)
-    try:
-        await produced.first()
-    except BaseException:
-        produced.cancel()
-        raise
-    return StreamingResponse(produced, media_type="application/x-ndjson")
+    return await streamed(write, "application/x-ndjson", release=server.release_thread)
