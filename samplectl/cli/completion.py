@@ -6,8 +6,9 @@ pressing TAB on `samplectl get ` expects the ids at once. So ``answer`` is asked
 ``cli.entry``: when the word being completed is a sample id or the value of ``--subject`` or
 ``--location``, and the samples are in the embedded store, it prints the candidates itself from a
 read-only look-up (plain sqlite3, index seeks). Anything else (command names, other options, the
-vocabularies, MongoDB or a server) returns False and typer answers as usual; the same words reach
-``stored`` there, through each parameter's ``autocompletion``, so both ways offer the same values.
+vocabularies) returns False and typer answers as usual; the same words reach ``stored`` there, through
+each parameter's ``autocompletion``, so both ways offer the same values. With MongoDB or a server
+(``stored`` offers nothing there yet) the answer is empty either way.
 
 Completion reads the local store as the file's owner may (no login: the file is private to its
 owner); it never creates or changes a file, and a problem offers nothing rather than an error.

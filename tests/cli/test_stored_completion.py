@@ -133,7 +133,7 @@ def test_a_tab_on_a_fresh_machine_creates_nothing(isolated_env: Path) -> None:
 
 
 @pytest.mark.usefixtures("stored")
-def test_a_server_or_mongodb_setting_leaves_the_tab_to_typer_and_offers_no_local_values() -> None:
+def test_a_server_or_mongodb_setting_offers_no_local_values() -> None:
     for setting in ({"SAMPLECTL_SERVER": "http://127.0.0.1:9"}, {"SAMPLECTL_MONGODB_URI": "mongodb://127.0.0.1:9"}):
         done = tab({**shell_env("bash", "samplectl get S-00"), **setting})
         assert (done.returncode, done.stdout.strip()) == (0, ""), done.stderr
