@@ -380,9 +380,14 @@ def describe_settings(settings: Any) -> str:
     """The settings in effect, fit for a log: URIs masked, secrets only said to be set."""
     parts = [f"config file {settings.config_file}"]
     parts.append(f"home {settings.home}")
-    parts.append(f"samples in MongoDB {mask_uri(settings.mongodb_uri)} database {settings.mongodb_db}"
-                 if settings.mongodb_uri else f"samples in the embedded store {settings.samples_path}")
-    parts.append(f"users in {mask_uri(settings.users_url)}")
+    databases = [f"samples in MongoDB {mask_uri(settings.mongodb_uri)} database {settings.mongodb_db}"
+                 if settings.mongodb_uri else f"samples in the embedded store {settings.samples_path}",
+                 f"users in {mask_uri(settings.users_url)}"]
+    if getattr(settings, "server", None):
+        # Remote mode: commands go through the server; only init and serve open the databases.
+        parts.append(f"remote mode: the samplectl server at {mask_uri(settings.server)}")
+        databases = [f"for init and serve: {databases[0]}", databases[1]]
+    parts.extend(databases)
     parts.append(f"timezone {settings.timezone or 'of this machine'}")
     parts.append("SAMPLECTL_TOKEN given" if settings.token else "no SAMPLECTL_TOKEN")
     return "; ".join(parts)

@@ -182,6 +182,8 @@ def sample_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_auth: resolve the identity as production does (no test identity)")
     config.addinivalue_line("markers", "local_only(reason): with the mode fixture, run on the local store only")
+    config.addinivalue_line("markers", "no_users: in remote mode the server's users database starts empty "
+                                       "(the test runs `init --admin` itself)")
     config.addinivalue_line("markers", "embedded_only(reason): with the mode fixture, not on the MongoDB engine")
 
 

@@ -40,13 +40,27 @@ def unsigned(payload: dict[str, Any]) -> str:
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}."
 
 
+def where_the_databases_are() -> dict[str, str]:
+    """Environment for reaching this test's databases: in remote mode the server's data directory
+    (tests.remote_support), where `init` is run and what tests read behind the commands' back."""
+    from tests.remote_support import server_home
+
+    home = server_home()
+    return {} if home is None else {"SAMPLECTL_HOME": str(home)}
+
+
+def databases_settings() -> Any:
+    from samplectl.config import load_settings
+
+    return load_settings(dict(os.environ, **where_the_databases_are()))
+
+
 def stored_secret() -> tuple[str, str]:
     """The signing secret and instance id `init` stored for the current SAMPLECTL_* settings."""
-    from samplectl.config import load_settings
     from samplectl.stores.userdb import locate_users_database
     from samplectl.stores.users import user_store
 
-    with user_store(locate_users_database(load_settings())) as store:
+    with user_store(locate_users_database(databases_settings())) as store:
         values = store.settings()
     return values["jwt_secret"], values["instance_id"]
 
@@ -60,7 +74,7 @@ def good_claims(sub: str = "admin", role: str = "admin", **overrides: Any) -> di
 
 
 def init_admin(cli: CliRun, name: str = "admin", password: str = ADMIN_PW) -> None:
-    made = cli("init", "--admin", name, "--password-stdin", input=password + "\n")
+    made = cli("init", "--admin", name, "--password-stdin", input=password + "\n", env=where_the_databases_are())
     assert made.exit_code == 0, made.stderr
 
 

@@ -10,7 +10,9 @@ wrote. Tokens come from that server's users database (tests.support.logins), as 
 
 A module opts in with `pytestmark = pytest.mark.usefixtures("mode")`; a test that is about the local
 store itself is marked `local_only` (its remote run is skipped, with the reason), one about the
-embedded SQLite store `embedded_only` (its MongoDB run is skipped).
+embedded SQLite store `embedded_only` (its MongoDB run is skipped). A test that makes the first admin
+itself (`init --admin`, run where the server's databases are: tests.login_support) is marked `no_users`,
+so that the server's users database starts with nobody in it.
 """
 
 from __future__ import annotations
@@ -125,15 +127,20 @@ def server_home() -> Path | None:
 
 
 @pytest.fixture
-def live_server(test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def live_server(request: pytest.FixtureRequest, test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 serve_forks: ServeForks) -> Iterator[LiveServer]:
     """`samplectl serve` on this test's data directory; the test's commands then go through it."""
-    from tests.support.logins import issue_token
+    from tests.support.logins import issue_token, set_up_users
 
     home = Path(os.environ["SAMPLECTL_HOME"])
-    # The users database with the admin 'tester' (password TEST_PASSWORD), before the server opens it;
-    # tests marked real_auth log in as tester themselves.
-    issue_token("tester", "admin")
+    if request.node.get_closest_marker("no_users"):
+        # A users database with nobody in it: the test makes its first admin with `init --admin`
+        # (on the server's data directory: tests.login_support.init_admin), as a lab would.
+        set_up_users()
+    else:
+        # The users database with the admin 'tester' (password TEST_PASSWORD), before the server opens
+        # it; tests marked real_auth log in as tester themselves.
+        issue_token("tester", "admin")
     server = start_server(serve_forks, dict(os.environ), home, tmp_path / "server.log")
     tokens: dict[tuple[str, str], str] = {}
 
@@ -163,6 +170,10 @@ def live_server(test_login: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 # local: the commands on the embedded store; wire: the same commands on the MongoDB engine (pymongo
 # to the nx-27017 wire-protocol server, a database of the test's own); remote: through `samplectl serve`.
 MODES = ["local", pytest.param("wire", marks=pytest.mark.wire), "remote"]
+# Modules about the command line and remote mode rather than the engine run local and remote only; the
+# core CLI modules (samples, update, import, export and undo, history and audit) run on every engine.
+LOCAL_AND_REMOTE = [pytest.mark.usefixtures("mode"),
+                    pytest.mark.embedded_only("about the command line and remote mode, not the engine")]
 
 
 @pytest.fixture(params=MODES)

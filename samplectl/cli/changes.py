@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -14,9 +14,6 @@ from samplectl.cli.render import check_output, print_records, print_report
 from samplectl.domain.errors import UsageError
 from samplectl.domain.fields import fields
 from samplectl.domain.vocab import SAMPLE_TYPES, STATUSES
-
-if TYPE_CHECKING:
-    from samplectl.services.bulk import NewValues
 
 # `update --where --dry-run`: one row per field a sample would change.
 PLAN_FIELDS = ("sample_id", "field", "before", "after", "refused")
@@ -175,31 +172,6 @@ def update(
 PREVIEW = 5  # changes shown before the question
 
 
-def _new_values(set_status: str | None, set_location: str | None, set_location_prefix: str | None,
-                locations: list[str] | None) -> NewValues:
-    from samplectl.services.bulk import NewValues
-
-    values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
-    prefix = None
-    if set_location_prefix is not None:
-        if set_location is not None:
-            raise UsageError("give --set-location or --set-location-prefix, not both",
-                             hint="--set-location sets the whole value; --set-location-prefix replaces the prefix")
-        if not locations or len(locations) != 1:
-            raise UsageError("--set-location-prefix needs exactly one --location PREFIX (the prefix it replaces)",
-                             hint="`--location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/`")
-        if not set_location_prefix.strip():
-            from samplectl.domain.errors import ValidationFailed
-
-            raise ValidationFailed("--set-location-prefix is empty", hint="give the new prefix, e.g. FRZ-2/R1/")
-        prefix = (locations[0], set_location_prefix)
-    new = NewValues(values, prefix)
-    if not new:
-        raise UsageError("--where needs --set-status, --set-location or --set-location-prefix",
-                         hint="say what to change")
-    return new
-
-
 def _preview(app_ctx: AppContext, plan: Iterable[dict[str, Any]], matching: int) -> None:
     """The first changes, as before -> after, so that the question is about what will happen."""
     import itertools
@@ -218,9 +190,9 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import check_new_values, plan_where
+    from samplectl.services.bulk import check_new_values, new_values
 
-    values = _new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
+    values = new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
     if criteria.is_empty:
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
@@ -239,14 +211,14 @@ def _update_where(
     if dry_run:
         from samplectl.output.records import write_records
 
-        shown = write_records(plan_where(service, criteria, values, reason=reason, force=force),
+        shown = write_records(service.plan_where(criteria, values, reason=reason, force=force),
                               app_ctx.choose_output(output), app_ctx.io.stdout, fields=PLAN_FIELDS,
                               color=app_ctx.color("stdout"))
         app_ctx.say(f"dry run: {shown} change{'s' if shown != 1 else ''} planned; nothing was written")
         return
     if matching and not yes:
         app_ctx.require_terminal_or("--yes", "update --where")
-        _preview(app_ctx, plan_where(service, criteria, values, reason=reason, force=force), matching)
+        _preview(app_ctx, service.plan_where(criteria, values, reason=reason, force=force, limit=PREVIEW), matching)
         if not typer.confirm(f"Set {what} on {matching} samples?", default=False, err=True):
             raise typer.Abort()
     progress = _progress(app_ctx, matching)

@@ -122,7 +122,7 @@ class RemoteAccountService:
     def set_password(self, name: str | None, new_password: str, current_password: str | None = None) -> Account:
         actor = self._actor()
         target = actor.username if name is None else name
-        body: dict[str, Any] = {"password": new_password}
+        body: dict[str, Any] = {"new_password": new_password}
         if current_password is not None:
             body["current_password"] = current_password
         answer = self.client.json("POST", f"{user_path(target)}/password", json=body)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from samplectl.services.importing import ImportOptions, Progress
 
 PIECE = 64 * 1024
+MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "json": "application/json"}
 
 
 @dataclass
@@ -72,7 +73,8 @@ class RemoteImportService:
         options.check()
         progress = self.progress or NoProgress()
         # The same checks of the file (exists, not a directory, known encoding) as a local import.
-        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin)
+        source = CsvSource(options.path, encoding=options.encoding, stdin=stdin, fmt=options.format,
+                           delimiter=options.delimiter)
         params = [(name, value) for name, value in (
             ("dry_run", _flag(options.dry_run)), ("partial", _flag(options.partial)),
             ("on_conflict", options.on_conflict), ("allow_repeat", _flag(options.allow_repeat)),
@@ -80,7 +82,9 @@ class RemoteImportService:
             ("encoding", options.encoding), ("reason", options.reason), ("file", source.name),
             # Dates without an offset are in this machine's zone, as a local import reads them.
             ("timezone", getattr(self.tz, "key", None)),
-        ) if value is not None]
+            # --format, else the file name's (None: the server tells it by the first character, as locally).
+            ("format", source.format), ("delimiter", source.delimiter),
+        ) if value is not None] + [("fill", box) for box in options.fill]
         from_stdin = options.path == "-"
         raw: IO[bytes] = (stdin or sys.stdin.buffer) if from_stdin else _open(options.path)
         # Standard input is read once; --errors FILE needs its rows again afterwards.
@@ -90,7 +94,8 @@ class RemoteImportService:
             progress.phase("sending", source.size)
             response = self.client.request(
                 "POST", "/imports", params=params, content=_upload(raw, progress, spool), long=True,
-                headers={"Content-Type": "text/csv"}, raise_errors=False,
+                headers={"Content-Type": MEDIA_TYPES.get(source.format or "", "application/octet-stream")},
+                raise_errors=False,
             )
             report = self._report(response)
             if options.errors_path:
@@ -122,8 +127,7 @@ class RemoteImportService:
 
 
 # How the server's hint offers --errors, and what a local import says instead once it was given.
-ERRORS_OFFERS = (" (--errors FILE saves them with their reasons)",
-                 " (--errors FILE saves the rejected rows with their reasons)")
+ERRORS_OFFER = " (--errors FILE saves the rejected rows with their reasons)"
 
 
 def _write_rejected(options: ImportOptions, spool: IO[bytes] | None, report: RemoteImportReport) -> None:
@@ -156,9 +160,13 @@ def _write_rejected(options: ImportOptions, spool: IO[bytes] | None, report: Rem
     finally:
         source.close()
     if report.error is not None and report.error.hint:
+        # The server offered --errors, which it cannot write here: the hint a local run gives with it.
+        from samplectl.services.importing import PARTIAL_HINT, reimport_hint
+
+        if report.error.hint == PARTIAL_HINT:
+            report.error.hint = reimport_hint(options.errors_path)
         keep = f"; the rejected rows are in {options.errors_path}"
-        for offer in ERRORS_OFFERS:
-            report.error.hint = report.error.hint.replace(offer, keep)
+        report.error.hint = report.error.hint.replace(ERRORS_OFFER, keep)
     if report.problem_count > len(report.problems) and report.error is not None:
         report.error.message += f" (--errors holds the first {len(report.problems)} the server listed)"
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from samplectl.domain.criteria import Criteria, Sort
@@ -21,6 +21,9 @@ from samplectl.domain.identity import Identity
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import wire_time, with_times
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import NewValues
 
 STALE_HINT = "read it again with `samplectl get` and decide on the current values"
 PAGE = 1000  # samples per request when reading many: few round trips, modest answers
@@ -64,11 +67,21 @@ def checked_fields(fields: Mapping[str, Any], tz: tzinfo, now: datetime) -> dict
     from samplectl.domain.sample import refuse_blank_id, validate_sample  # pydantic: only for writes
 
     refuse_blank_id(fields)
-    checked = validate_sample(fields, tz=tz, now=now).model_dump()
+    checked = validate_sample(checkable(fields), tz=tz, now=now).model_dump()
     body = dict(fields)
     if body.get("collection_date") is not None:
         body["collection_date"] = wire_time(checked["collection_date"])
     return body
+
+
+def checkable(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` as this machine can check them: a position is resolved by the server, which knows
+    the boxes (and sets storage_location from it), so it is checked there, before the other fields,
+    as a local run resolves it first."""
+    out = dict(fields)
+    if out.pop("position", None) is not None and out.get("storage_location") is None:
+        out["storage_location"] = "placed"  # any valid location: the server's replaces it
+    return out
 
 
 # The server's words for a partly refused update-where: "2 of 5 selected samples were refused; 3 changed".
@@ -220,7 +233,7 @@ class RemoteSampleService:
         given = {k: v for k, v in changes.items() if v is not None}
         refuse_blank_id(given)
         merged = {name: before[name] for name in INPUT_FIELDS}
-        checked = validate_sample({**merged, **given}, tz=self.tz, now=self.now()).model_dump()
+        checked = validate_sample(checkable({**merged, **given}), tz=self.tz, now=self.now()).model_dump()
         body = dict(given)
         if "collection_date" in body:
             body["collection_date"] = wire_time(checked["collection_date"])
@@ -241,10 +254,38 @@ class RemoteSampleService:
                    for name in INPUT_FIELDS if before.get(name) != after.get(name)}
         return after, changed
 
+    def _where_body(self, criteria: Criteria, values: NewValues, reason: str | None, force: bool) -> dict[str, Any]:
+        """An update-where's selection and new values as the server's routes take them."""
+        body: dict[str, Any] = {}
+        for name, value in criteria_params(criteria):
+            if name in ("collected_from", "collected_to"):
+                body[name] = value
+            else:
+                body.setdefault(name, []).append(value)
+        body.update(set_status=values.values.get("status"), set_location=values.values.get("storage_location"),
+                    set_location_prefix=values.prefix[1] if values.prefix else None, force=force)
+        if values.prefix is not None:  # the prefix replaced is the selection's, as typed
+            body["location_prefix"] = [values.prefix[0]]
+        if reason is not None:
+            body["reason"] = reason
+        return body
+
+    def plan_where(self, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
+                   limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """``POST /samples/update-where/plan``: what update --where would change, streamed (nothing is written)."""
+        import json
+
+        body = self._where_body(criteria, values, reason, force)
+        params = {"limit": str(limit)} if limit is not None else None
+        with self.client.stream("POST", "/samples/update-where/plan", json=body, params=params) as response:
+            for line in self.client.lines(response):
+                if line:
+                    yield json.loads(line)
+
     def update_where(
         self,
         criteria: Criteria,
-        values: Any,
+        values: Mapping[str, str] | NewValues,
         *,
         reason: str | None = None,
         force: bool = False,
@@ -255,20 +296,12 @@ class RemoteSampleService:
         When some samples were refused the server answers 409 with them in the details; the
         counts are then read from its message, so the command reports them as a local run does.
         """
+        from samplectl.services.bulk import NewValues
+
         self.identity.require("technician", "updating samples")
         self.check_force(force, reason)
-        if not isinstance(values, Mapping):  # --set-location-prefix: the server's update-where has no such field yet
-            raise UsageError("--set-location-prefix is not available through a samplectl server yet",
-                             hint="run it where the databases are, or move whole values with --set-location")
-        body: dict[str, Any] = {}
-        for name, value in criteria_params(criteria):
-            if name in ("collected_from", "collected_to"):
-                body[name] = value
-            else:
-                body.setdefault(name, []).append(value)
-        body.update(set_status=values.get("status"), set_location=values.get("storage_location"), force=force)
-        if reason is not None:
-            body["reason"] = reason
+        new = values if isinstance(values, NewValues) else NewValues(values)
+        body = self._where_body(criteria, new, reason, force)
         started = time.monotonic()
         try:
             answer = self.client.json("POST", "/samples/update-where", json=body, long=True)
@@ -279,7 +312,7 @@ class RemoteSampleService:
             refused = [dict(item) for item in exc.details]
             matched = int(counts.group("matched")) if counts else len(refused)
             changed = int(counts.group("changed")) if counts else 0
-            answer = {"set": dict(values), "matched": matched, "changed": changed,
+            answer = {"set": new.described(), "matched": matched, "changed": changed,
                       "unchanged": matched - changed - len(refused), "refused_samples": refused,
                       "seconds": round(time.monotonic() - started, 3)}
         outcome = RemoteBulkOutcome(answer)

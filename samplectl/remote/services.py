@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from samplectl.remote.audit import RemoteAuditService
     from samplectl.remote.imports import RemoteBatchUndo, RemoteImportService
     from samplectl.remote.samples import RemoteSampleService
+    from samplectl.remote.storage import RemoteStorageService
     from samplectl.services.importing import Progress
     from samplectl.stores.tokens import CachedToken
 
@@ -66,6 +67,10 @@ class RemoteServices:
         key = None if token is None else token.token
         self._clients = self._clients or {}
         if key not in self._clients:
+            if not self._clients:  # -v says where the command goes, as a local run names the store it opens
+                import logging
+
+                logging.getLogger(__name__).info("through the samplectl server at %s", self.address.url)
             self._clients[key] = ApiClient(
                 self.address, token=key, token_from_env=token is not None and token.source == "environment",
                 timeout_ms=self.settings.server_timeout_ms, ca_bundle=self.settings.ca_bundle,
@@ -83,6 +88,7 @@ class RemoteServices:
         """The server checks the token (``GET /me``); this command then runs with it."""
         from samplectl.remote.accounts import session_of
 
+        cached.refuse_if_empty()
         self._token = cached
         return session_of(self.client(cached), cached.where)
 
@@ -91,6 +97,11 @@ class RemoteServices:
         from samplectl.remote.samples import RemoteSampleService
 
         return RemoteSampleService(self.client(), self.identity(), self.settings.tzinfo())
+
+    def storage_service(self) -> RemoteStorageService:
+        from samplectl.remote.storage import RemoteStorageService
+
+        return RemoteStorageService(self.client(), self.identity())
 
     def audit_service(self) -> RemoteAuditService:
         from samplectl.remote.audit import RemoteAuditService

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import IO, Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from samplectl.domain.accounts import ACCOUNT_FIELDS
 from samplectl.domain.accounts import Account as AccountRecord
@@ -17,7 +17,7 @@ from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope
 from samplectl.server.schemas import ERRORS, Account, AuditEntry, NewUser, PasswordChange, UserChange, VerifyOut
-from samplectl.server.streams import Produced
+from samplectl.server.streams import streamed
 
 router = APIRouter(tags=["admin"])
 
@@ -47,21 +47,12 @@ async def audit(
     span = parse_range(since, until, server.settings.tzinfo())
 
     def write(out: IO[str]) -> None:
-        try:
-            entries = server.audit_service(who).query(users=user or [], actions=action or [],
-                                                      sample_ids=sample_id or [], span=span,
-                                                      limit=None if all else limit)
-            render(AUDIT, entries, out, View(fmt="json"))
-        finally:
-            server.release_thread()
+        entries = server.audit_service(who).query(users=user or [], actions=action or [],
+                                                  sample_ids=sample_id or [], span=span,
+                                                  limit=None if all else limit)
+        render(AUDIT, entries, out, View(fmt="json"))
 
-    produced = Produced(write)
-    try:
-        await produced.first()
-    except BaseException:
-        produced.cancel()
-        raise
-    return StreamingResponse(produced, media_type="application/json")
+    return await streamed(write, "application/json", release=server.release_thread)
 
 
 @router.get("/audit/verify", response_model=VerifyOut, responses=ERRORS,
@@ -119,11 +110,10 @@ def change_user(username: str, body: UserChange, server: State, who: CurrentIden
     return _account(account)
 
 
-@router.post("/users/{username}/password", status_code=204, responses=ERRORS, summary="Change a password")
+@router.post("/users/{username}/password", response_model=Account, responses=ERRORS, summary="Change a password")
 def change_password(username: str, body: PasswordChange, server: State, who: CurrentIdentity,
-                    client: Client) -> Response:
+                    client: Client) -> JSONResponse:
     """`samplectl users passwd`: anyone changes their own (giving `current_password`); an admin resets anyone's.
-    Every login made with the old password ends at once."""
+    Every login made with the old password ends at once. The answer is the account (its name as stored)."""
     service = server.account_service(who, client)
-    service.set_password(username, body.new_password, body.current_password)
-    return Response(status_code=204)
+    return _account(service.set_password(username, body.new_password, body.current_password))

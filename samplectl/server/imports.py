@@ -14,9 +14,9 @@ from samplectl.domain.vocab import EXPORT_FORMATS, INPUT_FIELDS, RECORD_FIELDS
 from samplectl.server import metrics
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope, error_response
-from samplectl.server.samples import Values, criteria_from
+from samplectl.server.samples import CriteriaQuery
 from samplectl.server.schemas import ERRORS, ImportOut, UndoOut
-from samplectl.server.streams import BodyReader, Produced
+from samplectl.server.streams import BodyReader, streamed
 
 router = APIRouter(tags=["imports and exports"])
 
@@ -57,6 +57,7 @@ def import_samples(
     delimiter: str | None = None,
     file: Annotated[str | None, Query(max_length=255)] = None,
     timezone: Annotated[str | None, Query(max_length=64)] = None,
+    fill: Annotated[list[str] | None, Query()] = None,
 ) -> JSONResponse:
     """`samplectl import -`: every row is checked before anything is written; all or nothing unless `partial`.
 
@@ -64,7 +65,8 @@ def import_samples(
     Rejected rows answer 422 (409 for ids that exist under `on_conflict=fail`, or a file imported
     before) with the problems in the error's `details` and the summary beside the error.
     `file` names the file in the batch (`samplectl import FILE` sends its name); `timezone` (IANA) is
-    the zone of dates without an offset, the client's, as a local import would read them."""
+    the zone of dates without an offset, the client's, as a local import would read them. `fill` (repeated)
+    places the new samples in those boxes' next free positions, row by row, as `import --fill` does."""
     from samplectl.domain.timezones import resolve_timezone
     from samplectl.services.importing import ImportOptions
 
@@ -79,6 +81,7 @@ def import_samples(
     options = ImportOptions(path="-", dry_run=dry_run, partial=partial, on_conflict=on_conflict.strip().lower(),
                             allow_repeat=allow_repeat, ignore_unknown=ignore_unknown, date_format=date_format,
                             encoding=encoding, reason=reason, name=file.strip() if file and file.strip() else None,
+                            fill=tuple(box.strip() for box in fill or () if box.strip()),
                             **{k: v for k, v in given.items() if v is not None and k in accepted})
     service = server.import_service(who, client)
     if timezone is not None:
@@ -136,13 +139,8 @@ async def export_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
+    criteria: CriteriaQuery,
     format: Annotated[str, Query()] = "csv",
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
     sort: str | None = None,
 ) -> StreamingResponse:
     """`samplectl export`: CSV with exactly the columns an import reads, or JSON Lines / JSON with every field,
@@ -155,23 +153,13 @@ async def export_samples(
         raise ValidationFailed(f"format {format[:100]!r} is not an export format",
                                hint=f"use one of: {', '.join(EXPORT_FORMATS)}",
                                details=[{"column": "format", "value": format[:100], "message": "not allowed"}])
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     order = Sort.parse(sort) if sort else None
     who.require("viewer", "exporting samples")
     fields = INPUT_FIELDS if fmt == "csv" else RECORD_FIELDS
 
     def write(out: IO[str]) -> None:
-        try:
-            service = server.sample_service(who, client)
-            records = service.find(criteria, order, None) if order else service.stream(criteria)
-            render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
-        finally:
-            server.release_thread()
+        service = server.sample_service(who, client)
+        records = service.find(criteria, order, None) if order else service.stream(criteria)
+        render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
 
-    produced = Produced(write)
-    try:
-        await produced.first()
-    except BaseException:
-        produced.cancel()
-        raise
-    return StreamingResponse(produced, media_type=MEDIA_TYPES[fmt])
+    return await streamed(write, MEDIA_TYPES[fmt], release=server.release_thread)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import IO, TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.criteria import Criteria, Sort, build_criteria
@@ -25,6 +25,11 @@ from samplectl.server.schemas import (
     UpdateWhere,
     UpdateWhereOut,
 )
+from samplectl.server.state import ServerState
+from samplectl.server.streams import streamed
+
+if TYPE_CHECKING:
+    from samplectl.services.bulk import NewValues
 
 router = APIRouter(tags=["samples"])
 
@@ -44,6 +49,22 @@ def criteria_from(
     return build_criteria(sample_types=sample_type, statuses=status, subject_ids=subject_id,
                           location_prefixes=location_prefix, collected_from=collected_from,
                           collected_to=collected_to, tz=server.settings.tzinfo())
+
+
+async def criteria_query(
+    server: State,
+    sample_type: Values = None,
+    status: Values = None,
+    subject_id: Values = None,
+    location_prefix: Values = None,
+    collected_from: str | None = None,
+    collected_to: str | None = None,
+) -> Criteria:
+    """The criteria of `filter` as query parameters (samples, count, exports): repeated = OR, different = AND."""
+    return criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
+
+
+CriteriaQuery = Annotated[Criteria, Depends(criteria_query)]
 
 
 def etag(record: dict[str, Any]) -> str:
@@ -71,19 +92,13 @@ def list_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
+    criteria: CriteriaQuery,
     sort: str | None = None,
     limit: int = 50,
     after: str | None = None,
 ) -> Response:
     """`samplectl filter`: repeat a parameter for OR, different parameters AND. Newest collection first
     unless `sort` (FIELD or -FIELD). The next page, if any, is in `Link: <...>; rel="next"`."""
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit {limit} must be between 1 and {MAX_PAGE}", hint="page on with `after`",
                                details=[{"column": "limit", "value": limit, "message": "out of range"}])
@@ -104,20 +119,27 @@ def count_samples(
     server: State,
     who: CurrentIdentity,
     client: Client,
-    sample_type: Values = None,
-    status: Values = None,
-    subject_id: Values = None,
-    location_prefix: Values = None,
-    collected_from: str | None = None,
-    collected_to: str | None = None,
+    criteria: CriteriaQuery,
 ) -> Count:
     """`samplectl filter --count`."""
-    criteria = criteria_from(server, sample_type, status, subject_id, location_prefix, collected_from, collected_to)
     who.require("viewer", "reading samples")
     return Count(count=server.sample_service(who, client).count(criteria))
 
 
-@router.get("/samples/{sample_id}", response_model=Sample, responses=ERRORS, summary="One sample")
+# Ids are opaque text and may hold "/" (2025/03/14-B): the routes take the rest of the path as the id
+# (clients send it %2F-escaped, which the server decodes before routing). The history route comes first,
+# so `/samples/ID/history` is ID's history: the one id it hides is one ending in "/history".
+@router.get("/samples/{sample_id:path}/history", response_model=list[HistoryEntry], responses=ERRORS,
+            response_model_exclude_unset=True, summary="The audit trail of one sample")
+def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[dict[str, Any]]:
+    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed.
+    An entry an admin forced past the lifecycle also says `"forced": true` (the history table marks it)."""
+    entries = server.audit_service(who).history(sample_id)
+    return [{**{name: entry[name] for name in ENTRY_FIELDS}, **({"forced": True} if entry.get("forced") else {})}
+            for entry in entries]
+
+
+@router.get("/samples/{sample_id:path}", response_model=Sample, responses=ERRORS, summary="One sample")
 def get_sample(sample_id: str, server: State, who: CurrentIdentity, client: Client) -> Response:
     """`samplectl get ID`; the ETag is the sample's version."""
     who.require("viewer", "reading samples")
@@ -129,7 +151,8 @@ def create_sample(body: SampleIn, request: Request, server: State, who: CurrentI
     """`samplectl create`: 201 with the record and its Location."""
     fields = body.model_dump(exclude={"reason"}, exclude_none=True)
     record = server.sample_service(who, client).create(fields, reason=body.reason)
-    location = str(request.url_for("get_sample", sample_id=record["sample_id"]))
+    # Ids are opaque text: "/", "?" or a space in one is escaped, never a path separator (url_for refuses "/").
+    location = f"{request.base_url}samples/{quote(record['sample_id'], safe='')}"
     return _one(record, 201, {"Location": location})
 
 
@@ -157,7 +180,7 @@ def _update(sample_id: str, body: SampleChange, server: State, who: CurrentIdent
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
-@router.patch("/samples/{sample_id}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
+@router.patch("/samples/{sample_id:path}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
               summary="Change a sample")
 def patch_sample(sample_id: str, body: SampleChange, server: State, who: CurrentIdentity, client: Client,
                  if_match: IfMatch = None) -> Response:
@@ -166,14 +189,14 @@ def patch_sample(sample_id: str, body: SampleChange, server: State, who: Current
     return _update(sample_id, body, server, who, client, if_match)
 
 
-@router.put("/samples/{sample_id}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
+@router.put("/samples/{sample_id:path}", response_model=Sample, responses={**ERRORS, 412: ERRORS[409]},
             summary="Change a sample (the seed's partial update, same as PATCH)")
 def put_sample(sample_id: str, body: SampleChange, server: State, who: CurrentIdentity, client: Client,
                if_match: IfMatch = None) -> Response:
     return _update(sample_id, body, server, who, client, if_match)
 
 
-@router.delete("/samples/{sample_id}", status_code=204, responses={**ERRORS, 412: ERRORS[409]},
+@router.delete("/samples/{sample_id:path}", status_code=204, responses={**ERRORS, 412: ERRORS[409]},
                summary="Delete a sample (admin)")
 def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: Client,
                   reason: str | None = None, if_match: IfMatch = None) -> Response:
@@ -188,30 +211,26 @@ def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: C
     return Response(status_code=204)
 
 
-@router.get("/samples/{sample_id}/history", response_model=list[HistoryEntry], responses=ERRORS,
-            response_model_exclude_unset=True, summary="The audit trail of one sample")
-def sample_history(sample_id: str, server: State, who: CurrentIdentity) -> list[dict[str, Any]]:
-    """`samplectl history ID`: oldest first; also for a deleted sample; 404 for an id that never existed.
-    An entry an admin forced past the lifecycle also says `"forced": true` (the history table marks it)."""
-    entries = server.audit_service(who).history(sample_id)
-    return [{**{name: entry[name] for name in ENTRY_FIELDS}, **({"forced": True} if entry.get("forced") else {})}
-            for entry in entries]
+def _where(body: UpdateWhere, server: ServerState) -> tuple[Criteria, NewValues]:
+    """The selection and the new values of an update-where (refused with 400 when either is missing)."""
+    from samplectl.services.bulk import new_values
+
+    values = new_values(body.set_status, body.set_location, body.set_location_prefix, body.location_prefix)
+    criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
+                             body.collected_from, body.collected_to)
+    return criteria, values
 
 
 @router.post("/samples/update-where", response_model=UpdateWhereOut, responses=ERRORS,
              summary="Change every sample the criteria select")
 def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client: Client) -> JSONResponse:
     """`samplectl update --where ... --yes`: applies what it can; when any selected sample was refused
-    the answer is 409 with the summary's refusals in the error's details."""
+    the answer is 409 with the summary's refusals in the error's details. `set_location_prefix` replaces
+    the one `location_prefix` given, keeping the rest of each location."""
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import update_where as apply
 
-    values = {k: v for k, v in (("status", body.set_status), ("storage_location", body.set_location))
-              if v is not None}
-    criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
-                             body.collected_from, body.collected_to)
-    # What to change and which samples are the service's rules (both refused with 400 when missing).
-    outcome = apply(server.sample_service(who, client), criteria, values, reason=body.reason, force=body.force)
+    criteria, values = _where(body, server)
+    outcome = server.sample_service(who, client).update_where(criteria, values, reason=body.reason, force=body.force)
     if outcome.refused:
         raise Conflict(f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "
                        f"{outcome.changed} changed",
@@ -219,3 +238,34 @@ def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client:
                        "a sample changed meanwhile can be retried",
                        details=outcome.refused)
     return JSONResponse(outcome.as_dict())
+
+
+PLAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"description": "One change per line (JSON Lines), in sample-id order: "
+                         '{"sample_id", "field", "before", "after", "refused"}',
+          "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+}
+
+
+@router.post("/samples/update-where/plan", responses=PLAN_RESPONSES, response_class=StreamingResponse,
+             summary="What an update-where would change (nothing is written)")
+async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client: Client,
+                            limit: Annotated[int | None, Query(ge=1)] = None) -> StreamingResponse:
+    """`samplectl update --where ... --dry-run` (and the first changes its question shows): one line per
+    field a sample would change, with `refused` saying why a sample would be refused (else null);
+    streamed, the first `limit` only when given."""
+    from samplectl.output.formats import dumps
+    from samplectl.services.bulk import check_new_values
+
+    criteria, values = _where(body, server)
+
+    def write(out: IO[str]) -> None:
+        service = server.sample_service(who, client)
+        service.identity.require("technician", "updating samples")
+        service.check_force(body.force, body.reason)
+        check_new_values(service, values)
+        for row in service.plan_where(criteria, values, reason=body.reason, force=body.force, limit=limit):
+            out.write(dumps(row) + "\n")
+
+    return await streamed(write, "application/x-ndjson", release=server.release_thread)

@@ -63,6 +63,7 @@ class Sample(BaseModel):
     collection_date: str
     status: str
     storage_location: str
+    position: str | None = None  # BOX:SLOT when placed (storage geometry)
     created_at: str
     created_by: str
     updated_at: str
@@ -70,30 +71,27 @@ class Sample(BaseModel):
     version: int
 
 
-class SampleIn(BaseModel):
+class SampleFields(BaseModel):
+    """The fields a person enters, each optional here (the domain says what is required), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    sample_id: str | None = None
+    sample_type: str | None = None
+    subject_id: str | None = None
+    collection_date: str | None = None
+    status: str | None = None
+    storage_location: str | None = None
+    position: str | None = None  # BOX:SLOT, or a box or bag alone for its next free place
+    reason: str | None = None
+
+
+class SampleIn(SampleFields):
     """`samplectl create`: sample_id is generated when left out, status defaults to collected."""
 
-    model_config = ConfigDict(extra="forbid")
-    sample_id: str | None = None
-    sample_type: str | None = None
-    subject_id: str | None = None
-    collection_date: str | None = None
-    status: str | None = None
-    storage_location: str | None = None
-    reason: str | None = None
 
-
-class SampleChange(BaseModel):
+class SampleChange(SampleFields):
     """`samplectl update ID`: the fields to change (sample_id renames), why, and an admin's force."""
 
-    model_config = ConfigDict(extra="forbid")
-    sample_id: str | None = None
-    sample_type: str | None = None
-    subject_id: str | None = None
-    collection_date: str | None = None
-    status: str | None = None
-    storage_location: str | None = None
-    reason: str | None = None
     force: bool = False
 
 
@@ -123,6 +121,7 @@ class UpdateWhere(BaseModel):
     collected_to: str | None = None
     set_status: str | None = None
     set_location: str | None = None
+    set_location_prefix: str | None = None  # replaces the one location_prefix given
     reason: str | None = None
     force: bool = False
 
@@ -220,3 +219,93 @@ class VerifyOut(BaseModel):
     head: dict[str, Any]
     problem: dict[str, Any] | None
     unfinished_changes: int
+
+
+# -- storage geometry (the `storage` commands) ---------------------------------------------------
+
+
+class ContainerIn(BaseModel):
+    """`samplectl storage add KIND PATH`: a box needs `grid` (ROWSxCOLS), a bag `capacity`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    path: str
+    grid: str | None = None
+    capacity: int | None = None
+    reason: str | None = None
+
+
+class Container(BaseModel):
+    """A container as stored, as `samplectl storage add -o json` prints it."""
+
+    path: str
+    kind: str
+    parent: str | None
+    name: str
+    rows: int | None = None
+    cols: int | None = None
+    capacity: int | None = None
+    created_at: str
+    created_by: str
+
+
+class ContainerListed(BaseModel):
+    """A row of `samplectl storage list -o json`: used/total places within the container."""
+
+    path: str
+    kind: str
+    used: int
+    total: int
+    grid: str | None = None
+    capacity: int | None = None
+
+
+class Place(BaseModel):
+    position: str
+    sample_id: str | None
+
+
+class Holder(BaseModel):
+    """`samplectl storage show BOX -o json`: every place of a box or bag and the sample in it."""
+
+    path: str
+    kind: str
+    grid: str | None = None
+    rows: int | None = None
+    cols: int | None = None
+    used: int
+    total: int
+    positions: list[Place]
+
+
+class Room(BaseModel):
+    """A row of `samplectl storage free -o json`: a box or bag with room, and which places."""
+
+    path: str
+    kind: str
+    free: int
+    total: int
+    positions: list[str]
+    ranges: list[str]
+
+
+class MoveIn(BaseModel):
+    """`samplectl storage move PATH --to PARENT`."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    to: str
+    reason: str | None = None
+
+
+class Moved(BaseModel):
+    path: str
+    to: str
+    kind: str
+    containers: int
+    samples: int
+
+
+class Removed(BaseModel):
+    path: str
+    kind: str

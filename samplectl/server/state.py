@@ -22,6 +22,7 @@ from samplectl.services.batchundo import BatchUndo
 from samplectl.services.factory import IdentitySource, ServiceFactory, nobody
 from samplectl.services.importing import ImportService
 from samplectl.services.samples import SampleService
+from samplectl.services.storage import StorageService
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.engines import SampleDatabase, open_sample_database
 from samplectl.stores.samples import SampleStore
@@ -123,6 +124,9 @@ class ServerState:
     def batch_undo(self, identity: Identity, client: Mapping[str, Any] | None) -> BatchUndo:
         return self.factory(identity, client).batch_undo()
 
+    def storage_service(self, identity: Identity, client: Mapping[str, Any] | None) -> StorageService:
+        return self.factory(identity, client).storage_service()
+
     def account_service(self, actor: Identity | None, client: Mapping[str, Any] | None) -> AccountService:
         return self.factory(actor, client).account_service(logged_in=actor is not None)
 
@@ -150,10 +154,14 @@ class RequestFactory(ServiceFactory):
     def user_store(self) -> UserStore:
         return self.server.user_store()
 
-    def audit_log(self, store: SampleStore | None = None) -> AuditLog:
+    def audit_fields(self) -> dict[str, Any]:
         """Every record written through the server also names the client (hashed with the rest)."""
+        return {"client": dict(self.client)} if self.client else {}
+
+    def audit_log(self, store: SampleStore | None = None) -> AuditLog:
         audit = self.database.audit
-        return audit.with_fields(client=dict(self.client)) if self.client else audit
+        fields = self.audit_fields()
+        return audit.with_fields(**fields) if fields else audit
 
     def close(self) -> None:
         pass  # the connections belong to the server process

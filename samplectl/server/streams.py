@@ -19,6 +19,7 @@ from typing import IO, Any
 import anyio
 import anyio.from_thread
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 
 from samplectl.domain.errors import UsageError
 
@@ -154,3 +155,25 @@ class Produced:
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+
+async def streamed(write: Callable[[IO[str]], Any], media_type: str, *, release: Callable[[], None]) -> StreamingResponse:
+    """The response whose body ``write(out)`` produces in a thread of its own (exports, the audit trail, a plan).
+
+    A failure before the first byte is raised here, so the route answers with a proper error; ``release``
+    runs in that thread once it is done (it closes what the thread opened: an embedded store's connection).
+    """
+
+    def run(out: IO[str]) -> None:
+        try:
+            write(out)
+        finally:
+            release()
+
+    produced = Produced(run)
+    try:
+        await produced.first()
+    except BaseException:
+        produced.cancel()
+        raise
+    return StreamingResponse(produced, media_type=media_type)

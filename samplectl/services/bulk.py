@@ -71,6 +71,31 @@ class NewValues:
         return out
 
 
+def new_values(set_status: str | None, set_location: str | None, set_location_prefix: str | None,
+               locations: list[str] | None) -> NewValues:
+    """What `update --where` sets, from its flags (the HTTP API's fields of the same names).
+
+    ``locations`` are the selection's location prefixes: ``--set-location-prefix`` replaces the one given.
+    """
+    values = {k: v for k, v in (("status", set_status), ("storage_location", set_location)) if v is not None}
+    prefix = None
+    if set_location_prefix is not None:
+        if set_location is not None:
+            raise UsageError("give --set-location or --set-location-prefix, not both",
+                             hint="--set-location sets the whole value; --set-location-prefix replaces the prefix")
+        if not locations or len(locations) != 1:
+            raise UsageError("--set-location-prefix needs exactly one --location PREFIX (the prefix it replaces)",
+                             hint="`--location FRZ-1/R3/ --set-location-prefix FRZ-2/R1/`")
+        if not set_location_prefix.strip():
+            raise ValidationFailed("--set-location-prefix is empty", hint="give the new prefix, e.g. FRZ-2/R1/")
+        prefix = (locations[0], set_location_prefix)
+    new = NewValues(values, prefix)
+    if not new:
+        raise UsageError("--where needs --set-status, --set-location or --set-location-prefix",
+                         hint="say what to change")
+    return new
+
+
 def check_new_values(service: SampleService, values: Mapping[str, str] | NewValues) -> None:
     """Validate the new values once, before any sample is read (exit 6 with the field's message)."""
     new = values if isinstance(values, NewValues) else NewValues(values)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
@@ -156,10 +156,15 @@ class ServiceFactory:
 
         return Placer(self.containers())
 
+    def audit_fields(self) -> dict[str, Any]:
+        """What every audit record this factory's services write carries besides its own fields
+        (the server adds the client; a local command adds nothing)."""
+        return {}
+
     def storage_service(self) -> StorageService:
         from samplectl.services.storage import StorageService
 
-        return StorageService(self.containers(), identity=self.identity())
+        return StorageService(self.containers(), identity=self.identity(), audit_fields=self.audit_fields())
 
     def audit_service(self) -> AuditService:
         from samplectl.services.audit import AuditService

@@ -533,6 +533,15 @@ def _quoted(path: str) -> str:
     return shlex.quote(path)
 
 
+PARTIAL_HINT = "fix the rejected rows and import them (--errors FILE saves them with their reasons)"
+
+
+def reimport_hint(errors_path: str) -> str:
+    """After --partial --errors FILE: how to import the rejected rows once fixed."""
+    # The rejected rows' file carries two more columns (line, reason): --ignore-unknown skips them.
+    return f"fix the rows in {errors_path}, then import it: samplectl import {_quoted(errors_path)} --ignore-unknown"
+
+
 def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | None:
     """The error (and exit code) an import ends with, once its summary is printed."""
     if not report.rejected:
@@ -553,12 +562,7 @@ def _outcome(report: ImportReport, options: ImportOptions) -> SamplectlError | N
     elif options.partial and report.batch_id:
         written = report.created + report.updated
         message = f"{what}; the other rows were imported ({written} written, batch {report.batch_id}){listed}"
-        if options.errors_path:
-            # The rejected rows' file carries two more columns (line, reason): --ignore-unknown skips them.
-            hint = (f"fix the rows in {options.errors_path}, then import it: "
-                    f"samplectl import {_quoted(options.errors_path)} --ignore-unknown")
-        else:
-            hint = "fix the rejected rows and import them (--errors FILE saves them with their reasons)"
+        hint = reimport_hint(options.errors_path) if options.errors_path else PARTIAL_HINT
     else:
         message = f"{what}; nothing was imported{listed}"
         if report.invalid_rows:

@@ -268,6 +268,17 @@ class SampleService:
         assert change.after is not None
         return dict(change.after), change.entry["changes"]
 
+    def plan_where(
+        self, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """What `update --where` would change, row by row (the first ``limit``); nothing is written (services.bulk)."""
+        import itertools
+
+        from samplectl.services.bulk import plan_where
+
+        return itertools.islice(plan_where(self, criteria, values, reason=reason, force=force), limit)
+
     def update_where(
         self, criteria: Criteria, values: Mapping[str, str] | NewValues, *, reason: str | None = None,
         force: bool = False,

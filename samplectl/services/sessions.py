@@ -31,11 +31,7 @@ def _refuse(message: str, cached: CachedToken, hint: str = LOGIN_HINT) -> AuthEr
 
 
 def check_session(cached: CachedToken, lookup: IdentityLookup, env_secret: str | None) -> Session:
-    if cached.source == "environment" and not cached.token:
-        raise AuthError(
-            "SAMPLECTL_TOKEN is set but empty (did the login that should have filled it fail?)",
-            hint="unset SAMPLECTL_TOKEN to use your own login, or set it to a token from samplectl login --print-token",
-        )
+    cached.refuse_if_empty()
     key = tokens.signing_key(env_secret, lookup.settings(), lookup.database.shown)
     try:
         claims = tokens.read(cached.token, key)

@@ -142,6 +142,8 @@ class StorageService:
     repository: ContainerRepository
     identity: Identity
     clock: Callable[[], datetime] = utc_now
+    # Added to every audit record (the server's names the client, as its sample records do).
+    audit_fields: Mapping[str, Any] = field(default_factory=dict)
     placer: Placer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -155,7 +157,7 @@ class StorageService:
                sample_id: str | None = None, **extra: Any) -> dict[str, Any]:
         return {"_id": uuid.uuid4().hex, "at": now, "user": self.identity.username, "action": action,
                 "sample_id": sample_id, "changes": changes, "reason": reason, "container": path,
-                "samplectl_version": __version__, **extra}
+                "samplectl_version": __version__, **self.audit_fields, **extra}
 
     def get(self, path: str) -> dict[str, Any]:
         found = self.repository.get(path)

@@ -22,6 +22,16 @@ class CachedToken:
     source: str  # "environment", "keyring" or "file"
     where: str  # for people: which variable, keyring or file
 
+    def refuse_if_empty(self) -> None:
+        """SAMPLECTL_TOKEN="" is an error (3), never "not given": in a script it is a login that failed."""
+        if self.source == "environment" and not self.token:
+            from samplectl.domain.errors import AuthError
+
+            raise AuthError(
+                "SAMPLECTL_TOKEN is set but empty (did the login that should have filled it fail?)",
+                hint="unset SAMPLECTL_TOKEN to use your own login, or set it to a token from samplectl login --print-token",
+            )
+
 
 class TokenCache:
     def __init__(self, database_key: str, home: Path, env_token: str | None = None, backend: Any = None) -> None:

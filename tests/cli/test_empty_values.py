@@ -10,6 +10,10 @@ import pytest
 
 from tests.conftest import CliRun
 from tests.login_support import ADMIN_PW, init_admin, login
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14", "--location", "FRZ-1/R1"]
 
@@ -88,6 +92,7 @@ def test_empty_values_change_nothing(cli: CliRun, two_samples: None, args: list[
 
 
 @pytest.mark.real_auth
+@pytest.mark.no_users
 def test_an_empty_samplectl_token_is_refused_not_replaced_by_the_cached_login(cli: CliRun) -> None:
     init_admin(cli)
     assert login(cli, "admin", ADMIN_PW).exit_code == 0

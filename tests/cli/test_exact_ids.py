@@ -14,6 +14,10 @@ import json
 import pytest
 
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 DATE_SHAPED = [
     "2025-03-14",

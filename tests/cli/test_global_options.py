@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14T09:30", "--location", "FRZ-1/R1"]
 
@@ -57,6 +61,7 @@ def test_a_value_that_looks_like_a_global_flag_stays_a_value(cli: CliRun) -> Non
 
 
 @pytest.mark.real_auth
+@pytest.mark.local_only("in remote mode the server is set up: the next step is login (tests/remote)")
 def test_a_fresh_machine_points_to_init_and_leaves_no_files(cli: CliRun, isolated_env: Path) -> None:
     result = cli("list")
     assert result.exit_code == 3

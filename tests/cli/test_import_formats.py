@@ -10,6 +10,10 @@ import pytest
 
 from tests.cli.csvfiles import HEADER, row, stored, summary, write
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 EXCEL_HEADER = "Sample ID;Sample Type;Subject ID;Collection Date;Status;Storage Location"
 
@@ -150,6 +154,7 @@ def test_after_partial_with_errors_the_hint_says_how_to_reimport(cli: CliRun, tm
 
 
 # -- item 8: Ctrl-C -----------------------------------------------------------------------------
+@pytest.mark.local_only("it interrupts the import's writer in this process; in remote mode that runs in the server")
 def test_ctrl_c_during_an_import_exits_130_saying_nothing_was_kept(cli: CliRun, tmp_path: Path, store,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from samplectl.services.batchwriter import BatchWriter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from tests.login_support import (
     add_user,
     b64,
     claims_of,
+    databases_settings,
     forge,
     good_claims,
     init_admin,
@@ -26,8 +28,13 @@ from tests.login_support import (
     token_for,
     unsigned,
 )
+from tests.remote_support import LOCAL_AND_REMOTE
 
-pytestmark = pytest.mark.real_auth
+# Run on local databases and through a real `samplectl serve` (remote mode: tests/remote_support.py),
+# whose users database starts empty, as a lab's does before `init --admin`.
+pytestmark = [pytest.mark.real_auth, pytest.mark.no_users, *LOCAL_AND_REMOTE]
+INIT = "about `init`, which runs where the databases are, never through a server"
+SERVER_SETTING = "a setting of the server's process (its environment), not of the client"
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14T09:30", "--location", "FRZ-1/R1"]
 
@@ -39,7 +46,7 @@ def create(cli: CliRun, sample_id: str, **env: str) -> Any:
 def audit_entries(action: str | None = None) -> list[dict[str, Any]]:
     from samplectl.stores.engines import open_sample_database
 
-    database = open_sample_database(load_settings())
+    database = open_sample_database(databases_settings())
     try:
         return [{k: v for k, v in doc.items() if k != "_id"} for doc in database.audit.walk()
                 if action is None or doc["action"] == action]
@@ -48,6 +55,7 @@ def audit_entries(action: str | None = None) -> list[dict[str, Any]]:
 
 
 # -- init --admin --------------------------------------------------------------------------------
+@pytest.mark.local_only(INIT)
 def test_init_admin_then_again_is_safe(cli: CliRun) -> None:
     first = cli("init", "--admin", "admin", "--password-stdin", input=ADMIN_PW + "\n")
     assert first.exit_code == 0, first.stderr
@@ -61,6 +69,7 @@ def test_init_admin_then_again_is_safe(cli: CliRun) -> None:
     assert [(u["username"], u["role"]) for u in users] == [("admin", "admin")]
 
 
+@pytest.mark.local_only(INIT)
 def test_init_admin_asks_for_the_password_twice_on_a_terminal(cli: CliRun) -> None:
     result = cli("init", "--admin", "admin", input=f"{ADMIN_PW}\nmistyped-pw\n{ADMIN_PW}\n{ADMIN_PW}\n", tty="stdin")
     assert result.exit_code == 0, result.stderr
@@ -69,6 +78,7 @@ def test_init_admin_asks_for_the_password_twice_on_a_terminal(cli: CliRun) -> No
     assert login(cli, "admin", ADMIN_PW).exit_code == 0
 
 
+@pytest.mark.local_only(INIT)
 def test_init_admin_in_a_script_needs_password_stdin_and_writes_nothing(cli: CliRun) -> None:
     result = cli("init", "--admin", "admin")
     assert result.exit_code == 2
@@ -77,12 +87,14 @@ def test_init_admin_in_a_script_needs_password_stdin_and_writes_nothing(cli: Cli
     assert cli("init", "--password-stdin").exit_code == 2  # without --admin it means nothing
 
 
+@pytest.mark.local_only(INIT)
 def test_init_does_not_make_a_second_first_admin(cli: CliRun) -> None:
     init_admin(cli)
     other = cli("init", "--admin", "root2", "--password-stdin", input="whatever-pw\n")
     assert other.exit_code == 7 and "already has an admin (admin)" in other.stderr
 
 
+@pytest.mark.local_only(SERVER_SETTING)
 def test_an_env_signing_secret_is_used_and_not_stored(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAMPLECTL_JWT_SECRET", "k" * 40)
     init_admin(cli)
@@ -118,17 +130,21 @@ def test_login_create_logout_then_list_is_refused(cli: CliRun) -> None:
     assert cli("logout").exit_code == 0  # twice is fine
 
 
-def test_whoami_says_who_until_when_and_where(cli: CliRun, logged_in_admin: None) -> None:
+def test_whoami_says_who_until_when_and_where(cli: CliRun, logged_in_admin: None, mode: str) -> None:
     shown = cli("whoami", "-o", "json").json()
     assert shown["username"] == "admin" and shown["role"] == "admin"
     expires = datetime.fromisoformat(shown["expires_at"].replace("Z", "+00:00"))
     assert abs((expires - datetime.now(UTC)).total_seconds() - 8 * 3600) < 60
     assert shown["token_stored_in"].startswith("file ") and shown["token_stored_in"].endswith(".jwt")
-    assert shown["users_database"].startswith("sqlite:///")
+    if mode == "remote":  # where logins are checked: the server, by its URL
+        assert shown["server"] == os.environ["SAMPLECTL_SERVER"] and "users_database" not in shown
+    else:
+        assert shown["users_database"].startswith("sqlite:///")
     table = cli("whoami", tty="stdout")
     assert table.stdout.splitlines()[:2] == ["username: admin", "role: admin"]
 
 
+@pytest.mark.local_only(SERVER_SETTING)
 def test_the_token_lifetime_is_a_setting(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAMPLECTL_TOKEN_LIFETIME_HOURS", "0.5")
     init_admin(cli)
@@ -168,6 +184,7 @@ def test_print_token_is_for_scripts_only(cli: CliRun) -> None:
     assert cli("list", env={"SAMPLECTL_TOKEN": token}).exit_code == 0
 
 
+@pytest.mark.local_only(INIT)
 def test_login_before_init_says_to_run_init(cli: CliRun) -> None:
     result = login(cli, "admin", ADMIN_PW)
     assert result.exit_code == 3 and "samplectl init" in result.stderr
@@ -183,6 +200,7 @@ def test_unknown_user_and_wrong_password_look_the_same(cli: CliRun) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.local_only(SERVER_SETTING)
 def test_unknown_user_and_wrong_password_take_about_the_same_time(
     cli: CliRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,6 +235,7 @@ def test_five_failures_lock_the_account_until_an_admin_unlocks_it(cli: CliRun, l
     assert login(cli, "alice", ALICE_PW).exit_code == 0
 
 
+@pytest.mark.local_only(SERVER_SETTING)
 def test_the_lock_is_configurable_and_runs_out(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAMPLECTL_LOCKOUT_ATTEMPTS", "2")
     monkeypatch.setenv("SAMPLECTL_LOCKOUT_MINUTES", "0.01")  # 0.6 s
@@ -306,7 +325,7 @@ def attack_token(cli: CliRun, attack: str) -> str:
         from samplectl.stores.userdb import locate_users_database
         from samplectl.stores.users import user_store, users
 
-        with user_store(locate_users_database(load_settings())) as store, store.engine.begin() as conn:
+        with user_store(locate_users_database(databases_settings())) as store, store.engine.begin() as conn:
             conn.execute(users.delete().where(users.c.username == "alice"))
     elif attack == "after logout":
         assert cli("logout", env={"SAMPLECTL_TOKEN": token}).exit_code == 0
@@ -337,11 +356,11 @@ def test_a_spoilt_token_is_refused_with_exit_3(cli: CliRun, logged_in_admin: Non
 @pytest.mark.parametrize("attack", ["user disabled", "after passwd", "expired"])
 def test_a_cached_login_ends_the_same_way(cli: CliRun, logged_in_admin: None, attack: str) -> None:
     token = attack_token(cli, attack)
+    from samplectl.services.factory import open_services
     from samplectl.stores.tokens import TokenCache
-    from samplectl.stores.userdb import locate_users_database
 
-    settings = load_settings()
-    TokenCache(locate_users_database(settings).key, settings.home).save(token)
+    settings = load_settings()  # where `login` keeps it: under the users database, or the server's URL
+    TokenCache(open_services(settings).users_database.key, settings.home).save(token)
     refused = cli("create", *BLOOD)
     assert refused.exit_code == 3
     assert refused.stderr.startswith("error: ") and "SAMPLECTL_TOKEN" not in refused.stderr
@@ -415,6 +434,7 @@ def test_an_admin_reset_sets_the_password_and_lifts_a_lock(cli: CliRun, logged_i
     assert login(cli, "alice", "reset-pass-1").exit_code == 0
 
 
+@pytest.mark.local_only(SERVER_SETTING)
 def test_a_cheap_hash_is_made_dearer_at_the_next_login(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
     from samplectl.services.passwords import rounds_of
     from samplectl.stores.userdb import locate_users_database

@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 
 from samplectl import logs
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 CREATE = ("create", "--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-01-02",
           "--location", "FRZ-1/R1", "-o", "json")
@@ -33,20 +37,26 @@ def test_no_verbosity_keeps_stderr_free_of_log_lines(cli) -> None:
     assert out.stdout == "[]\n"
 
 
-def test_v_logs_progress_to_stderr_and_leaves_stdout_to_data(cli) -> None:
+def test_v_logs_progress_to_stderr_and_leaves_stdout_to_data(cli, mode: str) -> None:
     out = cli("-v", "list", "-o", "json")
     assert out.exit_code == 0
     assert out.stdout == "[]\n"
     assert "info: samplectl: samplectl " in out.stderr
-    assert "info: samplectl.stores.engines: opening the embedded sample store at" in out.stderr
+    if mode == "remote":  # where the command goes, as a local run names the store it opens
+        assert f"info: samplectl.remote.services: through the samplectl server at {os.environ['SAMPLECTL_SERVER']}" \
+            in out.stderr
+    else:
+        assert "info: samplectl.stores.engines: opening the embedded sample store at" in out.stderr
     assert "info: samplectl: exit 0 after" in out.stderr
     assert "debug:" not in out.stderr
 
 
-def test_vv_adds_debugging_detail(cli) -> None:
+def test_vv_adds_debugging_detail(cli, mode: str) -> None:
     out = cli("-vv", "list", "-o", "json")
     assert "debug: samplectl: settings: " in out.stderr
     assert "debug: samplectl: argv: -vv list -o ?" in out.stderr  # values are never logged (issue 9 item 23)
+    settings = next(line for line in out.stderr.splitlines() if "settings: " in line)
+    assert ("remote mode: the samplectl server at http://127.0.0.1:" in settings) == (mode == "remote")
 
 
 def test_quiet_wins_over_verbose_on_stderr(cli) -> None:
@@ -55,6 +65,7 @@ def test_quiet_wins_over_verbose_on_stderr(cli) -> None:
 
 
 @pytest.mark.wire
+@pytest.mark.local_only("about the database driver, which remote mode does not load")
 def test_vvv_adds_the_database_drivers_own_logs(cli, wire_env: str) -> None:
     assert "pymongo" not in cli("-vv", "list", "-o", "json").stderr
     out = cli("-vvv", "list", "-o", "json")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,3 +200,33 @@ def test_import_export_and_undo_keep_secrets(tmp_path: Path, users_database: str
     assert exported.returncode == 0, exported.stderr
     undone = run_and_scan(tmp_path, "import", "undo", batch_id, "--yes", env=env, secrets=secrets)
     assert undone.returncode == 0, undone.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.real_auth
+def test_remote_mode_keeps_the_password_and_the_token_out_of_output_and_logs(tmp_path: Path, live_server: Any) -> None:
+    """Through a real `samplectl serve` (remote mode): the password goes to the server, the token with every
+    request, and httpx logs every request at -vvv; neither appears on stdout, stderr or in the log."""
+    from tests.support.logins import TEST_PASSWORD
+
+    secrets = SECRETS + (TEST_PASSWORD,)
+    done = run_and_scan(tmp_path, "login", "-u", "tester", "--password-stdin", input=TEST_PASSWORD + "\n",
+                        secrets=secrets)
+    assert done.returncode == 0, done.stderr
+    token = subprocess.run([sys.executable, "-m", "samplectl", "login", "-u", "tester", "--password-stdin",
+                            "--print-token"], input=TEST_PASSWORD + "\n", capture_output=True, text=True,
+                           env={**os.environ, **SECRET_ENV}, timeout=60, check=True).stdout.strip()
+    env, secrets = {"SAMPLECTL_TOKEN": token}, secrets + (token,)
+    big = tmp_path / "few.csv"
+    big.write_text("sample_id,sample_type,subject_id,collection_date\n"
+                   + "".join(f"R-{i},blood,SUBJ-1,2025-01-02\n" for i in range(3)))
+    for args in (("whoami",), ("storage", "add", "freezer", "F1"), ("storage", "add", "box", "F1/B1", "--grid", "2x2"),
+                 ("create", "--id", "R-X", "--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-01-02",
+                  "--position", "F1/B1:A1"),
+                 ("import", str(big), "--fill", "F1/B1"), ("get", "R-X"), ("list", "-o", "jsonl"),
+                 ("update", "--where", "--subject", "SUBJ-1", "--set-status", "processing", "--yes"),
+                 ("export", "-o", "csv"), ("history", "R-X"), ("storage", "show", "F1/B1"), ("users", "list"),
+                 ("audit", "verify"), ("logout",)):
+        done = run_and_scan(tmp_path, *args, env=env, secrets=secrets)
+        assert done.returncode == 0, (args, done.stderr)
+    assert run_and_scan(tmp_path, "list", env=env, secrets=secrets).returncode == 3  # revoked by the logout

@@ -8,6 +8,10 @@ import pytest
 
 from tests.cli.csvfiles import envelope
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--location", "FRZ-1"]
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 
 def test_create_asks_again_for_a_wrong_answer_and_keeps_the_others(cli: CliRun) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
+
 
 def test_commands_run_as_the_tests_user_with_a_real_token(cli) -> None:
     who = cli("whoami", "-o", "json")

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRun, Outcome
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 NEW = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14"]
 
@@ -199,6 +203,16 @@ def test_move_asks_on_a_terminal(freezer: CliRun) -> None:
     assert ok(freezer("storage", "show", "FRZ-1/R1/B1", "-o", "json")).json()["path"] == "FRZ-1/R1/B1"
     ok(freezer("storage", "move", "FRZ-1/R1/B1", "--to", "FRZ-1/R2", input="y\n", tty="stdin,stderr"))
     assert freezer("storage", "show", "FRZ-1/R2/B1", "-o", "json").exit_code == 0
+
+
+def test_remove_on_a_terminal_refuses_what_is_not_empty_before_asking(freezer: CliRun) -> None:
+    ok(place(freezer, "S-1", "FRZ-1/R1/B1:A1"))
+    refused = freezer("storage", "remove", "FRZ-1/R1/B1", input="y\n", tty="stdin,stderr")
+    assert refused.exit_code == 7 and "Remove FRZ-1/R1/B1?" not in refused.stderr
+    assert "FRZ-1/R1/B1 is not empty: it holds sample S-1 at FRZ-1/R1/B1:A1" in refused.stderr.splitlines()[0]
+    asked = ok(freezer("storage", "remove", "FRZ-1/R1/B2", input="y\n", tty="stdin,stderr"))
+    assert "Remove FRZ-1/R1/B2?" in asked.stderr
+    assert freezer("storage", "show", "FRZ-1/R1/B2").exit_code == 5
 
 
 def test_viewers_read_but_cannot_change(freezer: CliRun, act_as) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,10 @@ import pytest
 
 from tests.cli.csvfiles import HEADER, envelope, row, write
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 BLOOD = ["--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14", "--location", "FRZ-1"]
 

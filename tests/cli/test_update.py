@@ -156,7 +156,6 @@ def test_where_needs_yes_without_a_terminal(cli) -> None:
     assert get(cli, "S-1")["status"] == "collected"
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_asks_on_a_terminal_showing_how_many_match(cli) -> None:
     for n in range(3):
         create(cli, f"S-{n}")
@@ -171,7 +170,6 @@ def test_where_asks_on_a_terminal_showing_how_many_match(cli) -> None:
     assert summary["changed"] == 3 and get(cli, "S-2")["status"] == "processing"
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_changes_each_sample_with_its_own_record_and_summarises(cli, act_as) -> None:
     act_as("tess", "technician")
     for n in range(4):
@@ -190,7 +188,6 @@ def test_where_changes_each_sample_with_its_own_record_and_summarises(cli, act_a
     assert get(cli, "OTHER")["storage_location"] == "FRZ-10/R3"
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_applies_what_it_can_and_exits_7_listing_the_refused(cli) -> None:
     create(cli, "S-A", "--status", "collected")
     create(cli, "S-B", "--status", "processing")
@@ -211,7 +208,6 @@ def test_where_applies_what_it_can_and_exits_7_listing_the_refused(cli) -> None:
         "processing", "processing", "archived", "archived"]
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_force_overrides_the_lifecycle_for_admins_only(cli, act_as) -> None:
     create(cli, "S-C", "--status", "archived")
     act_as("tess", "technician")
@@ -224,7 +220,6 @@ def test_where_force_overrides_the_lifecycle_for_admins_only(cli, act_as) -> Non
     assert audit_records()[-1]["forced"] is True
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_with_no_match_changes_nothing_and_succeeds(cli) -> None:
     out = ok(cli("update", "--where", "--subject", "NOBODY", "--set-status", "processing", "-o", "json"))
     assert out.json()["matched"] == 0 and "0 samples match" in out.stderr
@@ -239,14 +234,12 @@ def test_where_bad_values_exit_6_before_anything_is_written(cli, args: list[str]
     assert len(audit_records()) == 1
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_table_summary_on_a_terminal(cli) -> None:
     create(cli, "S-1")
     out = ok(cli("update", "--where", "--status", "collected", "--set-location", "FRZ-7", "--yes", tty="stdout"))
     assert "changed" in out.stdout and "storage_location = FRZ-7" in out.stdout
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 @pytest.mark.slow
 def test_a_thousand_samples_moved_with_one_command_each_with_its_own_record(cli, backend_for_bulk) -> None:
     """Acceptance: move 1,000 samples with one `update --where --set-location`."""
@@ -275,7 +268,6 @@ def backend_for_bulk(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.mark.local_only("update --where's preview (services.bulk.plan_where) reads the local store; not via the server yet")
 def test_where_shows_progress_on_a_terminal_without_disturbing_stdout(cli) -> None:
     for n in range(3):
         create(cli, f"S-{n}")

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import CliRun
+from tests.remote_support import LOCAL_AND_REMOTE
 from tests.support.audit_helpers import audit_records
+
+# Run on a local store and through a real `samplectl serve` (remote mode): tests/remote_support.py.
+pytestmark = LOCAL_AND_REMOTE
 
 RACK = ["FRZ-1/R3/B1", "FRZ-1/R3/B2", "FRZ-1/R3/B3"]
 

@@ -115,6 +115,17 @@ def test_an_unreachable_server_is_exit_8_within_the_timeout(cli: CliRun, monkeyp
     assert time.monotonic() - started < 6
 
 
+def test_completion_works_without_asking_the_server(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The values completed (types, statuses, formats, roles) are the contract's; TAB never waits on a network.
+    monkeypatch.setenv("SAMPLECTL_SERVER", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    for words, offered in ((["filter", "--status", ""], ["collected", "processing", "archived"]),
+                           (["storage", "add", ""], ["freezer", "rack", "box", "bag"])):
+        env = {"_SAMPLECTL_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(["samplectl", *words]),
+               "COMP_CWORD": str(len(words))}
+        done = cli(env=env)
+        assert done.exit_code == 0 and done.stdout.split() == offered, done.stderr
+
+
 @pytest.mark.parametrize("url", ["http://samples.lab.example", "http://10.1.2.3:8000"])
 def test_plain_http_to_another_machine_is_refused_before_the_password_is_sent(
     cli: CliRun, monkeypatch: pytest.MonkeyPatch, url: str
@@ -156,6 +167,8 @@ CLIENT_MUST_NOT_LOAD = {"pymongo", "bson", "neosqlite", "sqlalchemy", "psycopg",
     ["export", "-o", "csv"],
     ["import", "-", "--dry-run"],
     ["whoami"],
+    ["storage", "tree", "-o", "json"],
+    ["storage", "free", "--need", "2"],
 ])
 def test_the_client_imports_no_database_driver_sqlalchemy_bcrypt_or_jwt(
     cli: CliRun, live_server: LiveServer, args: list[str]

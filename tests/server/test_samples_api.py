@@ -23,6 +23,15 @@ def test_create_answers_201_with_the_record_location_and_etag(server: Server) ->
         assert again.status_code == 200 and again.json() == record and again.headers["etag"] == '"1"'
 
 
+def test_an_id_with_a_slash_or_a_question_mark_gets_a_location_that_reaches_it(server: Server) -> None:
+    with server.client("tina") as tina:
+        for sample_id, escaped in (("2025/03/14-B", "2025%2F03%2F14-B"), ("A?B#1%", "A%3FB%231%25")):
+            answer = tina.post("/samples", json=sample(sample_id))
+            assert answer.status_code == 201, answer.text
+            assert answer.headers["location"] == f"{server.url}/samples/{escaped}"
+            assert tina.get(answer.headers["location"]).json()["sample_id"] == sample_id
+
+
 def test_records_are_exactly_what_get_prints_as_json(server: Server) -> None:
     with server.client("tina") as tina:
         record = tina.post("/samples", json=sample("SAME-1", status="processing")).json()
@@ -159,3 +168,33 @@ def test_update_where_applies_and_reports_refusals_as_409(server: Server) -> Non
         moved = tina.post("/samples/update-where", json={"subject_id": ["SUBJ-UW"], "set_location": "FRZ-2/R1"})
         assert moved.status_code == 200
         assert moved.json()["changed"] == 3 and moved.json()["matched"] == 3
+
+
+def test_update_where_plans_without_writing_and_replaces_a_location_prefix(server: Server) -> None:
+    with server.client("tina") as tina:
+        for i in range(3):
+            tina.post("/samples", json=sample(f"UP-{i}", subject_id="SUBJ-UP", storage_location=f"UPF-1/R3/B{i}",
+                                              status="archived" if i == 2 else "collected"))
+        where = {"location_prefix": ["UPF-1/R3/"], "set_location_prefix": "UPF-2/R1/", "set_status": "processing"}
+        plan = tina.post("/samples/update-where/plan", json=where)
+        assert plan.status_code == 200 and plan.headers["content-type"] == "application/x-ndjson"
+        rows = [json.loads(line) for line in plan.text.splitlines()]
+        assert [(r["sample_id"], r["field"]) for r in rows] == [
+            ("UP-0", "status"), ("UP-0", "storage_location"), ("UP-1", "status"), ("UP-1", "storage_location"),
+            ("UP-2", "status"), ("UP-2", "storage_location")]
+        assert rows[1] == {"sample_id": "UP-0", "field": "storage_location", "before": "UPF-1/R3/B0",
+                           "after": "UPF-2/R1/B0", "refused": None}
+        assert "archived to processing" in rows[4]["refused"]
+        first = tina.post("/samples/update-where/plan", json=where, params={"limit": "1"})
+        assert [json.loads(line)["sample_id"] for line in first.text.splitlines()] == ["UP-0"]
+        assert tina.get("/samples/UP-0").json()["version"] == 1  # a plan writes nothing
+        two = {**where, "location_prefix": ["UPF-1/", "UPF-9/"]}
+        assert tina.post("/samples/update-where/plan", json=two).status_code == 400
+        assert tina.post("/samples/update-where", json=two).status_code == 400
+        assert tina.post("/samples/update-where/plan", json={**where, "set_status": "frozen"}).status_code == 422
+        del where["set_status"]
+        moved = tina.post("/samples/update-where", json=where)
+        assert moved.status_code == 200 and moved.json()["set"] == {"storage_location": "UPF-1/R3/* -> UPF-2/R1/*"}
+        assert tina.get("/samples/UP-2").json()["storage_location"] == "UPF-2/R1/B2"
+    with server.client("vera") as vera:
+        assert vera.post("/samples/update-where/plan", json=where).status_code == 403

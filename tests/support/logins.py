@@ -17,6 +17,19 @@ from pathlib import Path
 TEST_PASSWORD = "test-pass-123"
 
 
+def set_up_users() -> None:
+    """This test's users database made (as `init` without --admin makes it), with nobody in it."""
+    from samplectl.config import load_settings
+    from samplectl.services.factory import ServiceFactory
+
+    factory = ServiceFactory(load_settings())
+    try:
+        if not _copy_template(factory.users_database.path):
+            factory.account_service(logged_in=False).set_up()
+    finally:
+        factory.close()
+
+
 def issue_token(username: str, role: str) -> str:
     """Make sure `username` exists with `role` in this test's users database; a fresh token for them."""
     from samplectl.config import load_settings
