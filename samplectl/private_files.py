@@ -126,11 +126,10 @@ def write_whole(path: str, write: Callable[[IO[str]], int]) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             count = write(out)
-        os.replace(temp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        _discard(temp)
         raise
+    _put_in_place(temp, path)
     return count
 
 
@@ -146,11 +145,19 @@ def _finish_unnamed(fd: int, directory: str, path: str, write: Callable[[IO[str]
             os.link(f"/proc/self/fd/{out.fileno()}", temp, dst_dir_fd=folder, follow_symlinks=True)
         finally:
             os.close(folder)
-    temp = os.path.join(directory, temp)
+    _put_in_place(os.path.join(directory, temp), path)
+    return count
+
+
+def _put_in_place(temp: str, path: str) -> None:
+    """The finished file takes the target's name in one step (readers see the old file or the new)."""
     try:
         os.replace(temp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        _discard(temp)
         raise
-    return count
+
+
+def _discard(temp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
