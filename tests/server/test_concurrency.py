@@ -29,9 +29,10 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
             with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
                 for i in range(WRITES):
                     statuses.append(client.post("/samples", json=sample(f"CW-{writer}-{i}", subject_id="SUBJ-CW")).status_code)
-                # Everyone also changes the same sample: each change is applied once or refused (409), never lost.
+                # Everyone also changes the same sample (made before the writers start, so none of them can
+                # reach it before it exists): each change is applied once or refused (409), never lost.
                 for k in range(3):
-                    statuses.append(client.patch("/samples/CW-0-0", json={"storage_location": f"W{writer}-{k}"}).status_code)
+                    statuses.append(client.patch("/samples/CW-warm", json={"storage_location": f"W{writer}-{k}"}).status_code)
             return statuses
 
         with running.client("tina") as tina:
@@ -46,9 +47,9 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(tmp_path: Path) -> N
             assert admin.get("/samples/count", params={"subject_id": "SUBJ-CW"}).json() == {"count": WRITERS * WRITES}
             verify = admin.get("/audit/verify").json()
             assert verify["ok"] is True
-            history = admin.get("/samples/CW-0-0/history").json()
+            history = admin.get("/samples/CW-warm/history").json()
             updates = [e for e in history if e["action"] == "update"]
-            record = admin.get("/samples/CW-0-0").json()
+            record = admin.get("/samples/CW-warm").json()
             # Every applied change has its audit record, and the version counts them.
             assert record["version"] == 1 + len(updates) and len(updates) == changes.count(200)
     finally:

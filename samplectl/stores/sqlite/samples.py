@@ -48,7 +48,7 @@ def decode_date(value: int) -> datetime:
 # column: the samples of one import share their created_at and updated_at, which would otherwise be
 # converted a million times by an import or an export.
 _last_encoded: tuple[Any, int] = (None, 0)
-_last_decoded: list[tuple[int, datetime]] = [(-1, EPOCH) for _ in SAMPLE_NAMES]
+_last_decoded: list[tuple[int | None, datetime]] = [(None, EPOCH) for _ in SAMPLE_NAMES]
 
 
 def encode(record: Mapping[str, Any]) -> tuple[Any, ...]:
