@@ -165,8 +165,9 @@ def link(contents: list[dict[str, Any]], head: tuple[int, str],
 
 class ChainedLog:
     """What every engine's audit log shares: the fields added to each record (``with_fields``) and
-    turning entries into record content. An engine supplies how it keeps a time (``encode_at``) and
-    how it links and stores the contents (``write_linked``)."""
+    turning entries into record content, and following a sample's history back through its renames.
+    An engine supplies how it keeps a time (``encode_at``), how it links and stores the contents
+    (``write_linked``) and how it finds the records that name an id (``records_naming``)."""
 
     fields: dict[str, Any]
 
@@ -179,8 +180,31 @@ class ChainedLog:
         (``checked``: for ``link``)."""
         raise NotImplementedError
 
+    def records_naming(self, sample_id: str, before_seq: int | None) -> list[dict[str, Any]]:
+        """The records about ``sample_id`` (before ``before_seq`` when given) and those renaming from it."""
+        raise NotImplementedError
+
     def append(self, entry: Mapping[str, Any]) -> str:
         return self.append_many([entry])[0]
+
+    def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
+        """A sample's records in seq order, with those it had under earlier ids (`update --id`):
+        each rename is followed back to the records of the old id made before it."""
+        found: dict[int, dict[str, Any]] = {}
+        todo: list[tuple[str, int | None]] = [(sample_id, None)]
+        seen: set[tuple[str, int | None]] = set()
+        while todo:
+            wanted, before_seq = todo.pop()
+            if (wanted, before_seq) in seen:
+                continue
+            seen.add((wanted, before_seq))
+            for record in self.records_naming(wanted, before_seq):
+                found[record["seq"]] = record
+                old = record.get("renamed_from")
+                if old and record.get("sample_id") == wanted:
+                    todo.append((old, record["seq"]))
+        for seq in sorted(found):
+            yield found[seq]
 
     def with_fields(self, **fields: Any) -> Self:
         other = copy.copy(self)

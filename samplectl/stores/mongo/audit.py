@@ -119,25 +119,11 @@ class MongoAuditLog(ChainedLog):
             found.update(str(d["_id"]) for d in docs)
         return found
 
-    def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        todo: list[tuple[str, int | None]] = [(sample_id, None)]
-        seen: set[tuple[str, int | None]] = set()
-        while todo:
-            wanted, before_seq = todo.pop()
-            if (wanted, before_seq) in seen:
-                continue
-            seen.add((wanted, before_seq))
-            query: dict[str, Any] = {"sample_id": {"$eq": wanted}}
-            if before_seq is not None:
-                query["seq"] = {"$lt": before_seq}
-            for doc in self._find(query) + self._find({"renamed_from": {"$eq": wanted}}):
-                found[doc["seq"]] = doc
-                old = doc.get("renamed_from")
-                if old and doc.get("sample_id") == wanted:
-                    todo.append((old, doc["seq"]))
-        for seq in sorted(found):
-            yield self.decode(found[seq])
+    def records_naming(self, sample_id: str, before_seq: int | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"sample_id": {"$eq": sample_id}}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        return [self.decode(doc) for doc in self._find(query) + self._find({"renamed_from": {"$eq": sample_id}})]
 
     def _find(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         return self.store.guard(lambda: list(self.records.find(query).sort([("seq", 1)])))

@@ -262,25 +262,11 @@ class SqliteAuditLog(ChainedLog):
             found.update(r[0].hex() if isinstance(r[0], bytes) else r[0] for r in self.db.rows(sql, keys))
         return found
 
-    def for_sample(self, sample_id: str) -> Iterator[dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        todo: list[tuple[str, int | None]] = [(sample_id, None)]
-        seen: set[tuple[str, int | None]] = set()
-        while todo:
-            wanted, before_seq = todo.pop()
-            if (wanted, before_seq) in seen:
-                continue
-            seen.add((wanted, before_seq))
-            bound = "" if before_seq is None else " AND seq < ?"
-            params = [wanted] if before_seq is None else [wanted, before_seq]
-            for record in [*self._records(f"{_SELECT} WHERE sample_id = ?{bound}", params),
-                           *self._records(f"{_SELECT} WHERE renamed_from = ?", [wanted])]:
-                found[record["seq"]] = record
-                old = record.get("renamed_from")
-                if old and record.get("sample_id") == wanted:
-                    todo.append((old, record["seq"]))
-        for seq in sorted(found):
-            yield found[seq]
+    def records_naming(self, sample_id: str, before_seq: int | None) -> list[dict[str, Any]]:
+        bound = "" if before_seq is None else " AND seq < ?"
+        params = [sample_id] if before_seq is None else [sample_id, before_seq]
+        return [*self._records(f"{_SELECT} WHERE sample_id = ?{bound}", params),
+                *self._records(f"{_SELECT} WHERE renamed_from = ?", [sample_id])]
 
     def query(
         self,
