@@ -8,9 +8,11 @@ command line prints with `-o json`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
+
+from samplectl.domain.fields import Field, fields
 
 
 class ErrorBody(BaseModel):
@@ -54,35 +56,38 @@ class Me(BaseModel):
     users_database: str
 
 
-class Sample(BaseModel):
-    """A sample as `samplectl get ID -o json` prints it."""
-
-    sample_id: str
-    sample_type: str
-    subject_id: str
-    collection_date: str
-    status: str
-    storage_location: str
-    position: str | None = None  # BOX:SLOT when placed (storage geometry)
-    created_at: str
-    created_by: str
-    updated_at: str
-    updated_by: str
-    version: int
+def _json_type(f: Field) -> Any:
+    return {"integer": int, "number": float}.get(f.kind, str)  # choices and times are text in JSON
 
 
-class SampleFields(BaseModel):
-    """The fields a person enters, each optional here (the domain says what is required), and why."""
+def _always_there(f: Field) -> bool:
+    # In a record: required fields, generated or defaulted ones, and the record's own.
+    return f.required or f.blank != "missing" or f.default is not None or not f.entered
 
-    model_config = ConfigDict(extra="forbid")
-    sample_id: str | None = None
-    sample_type: str | None = None
-    subject_id: str | None = None
-    collection_date: str | None = None
-    status: str | None = None
-    storage_location: str | None = None
-    position: str | None = None  # BOX:SLOT, or a box or bag alone for its next free place
-    reason: str | None = None
+
+# The sample's shapes come from the field registry (domain.fields), like the command line's flags
+# and columns: a field added there is in the API and its OpenAPI description with no change here.
+_RECORD: dict[str, Any] = {f.name: (_json_type(f), ...) if _always_there(f) else (_json_type(f) | None, None)
+                           for f in fields()}
+_ENTERED: dict[str, Any] = {f.name: (_json_type(f) | None, None) for f in fields().entered}
+
+if TYPE_CHECKING:
+    class Sample(BaseModel):
+        """For the type checker: the model has every field of the registry."""
+
+    class SampleFields(BaseModel):
+        """For the type checker: the model has every entered field of the registry, and reason."""
+
+        reason: str | None
+else:
+    Sample = create_model("Sample", __doc__="A sample as `samplectl get ID -o json` prints it.", **_RECORD)
+    SampleFields = create_model(
+        "SampleFields",
+        __doc__="The fields a person enters, each optional here (the domain says what is required), and why.",
+        __config__=ConfigDict(extra="forbid"),
+        **_ENTERED,
+        reason=(str | None, None),
+    )
 
 
 class SampleIn(SampleFields):

@@ -121,3 +121,16 @@ def test_a_new_field_reaches_every_command(process_env: dict[str, str], tmp_path
     history = json.loads(run("history", "NEW-1", "-o", "json", env=env).stdout)
     assert history[0]["changes"]["volume_ml"] == {"before": None, "after": 2.5}
     assert history[1]["changes"] == {"volume_ml": {"before": 2.5, "after": 3}}
+
+
+def test_a_new_field_is_in_the_server_api_too() -> None:
+    # The server's request and response shapes (and so its OpenAPI description) come from the registry.
+    code = REGISTRY + (
+        "from samplectl.server.schemas import Sample, SampleIn, SampleChange\n"
+        "print(sorted(n for n in ('volume_ml',) if n in Sample.model_fields and n in SampleIn.model_fields"
+        " and n in SampleChange.model_fields))\n"
+        "print(Sample.model_fields['volume_ml'].annotation)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['volume_ml']", "float | None"]
