@@ -207,15 +207,11 @@ class PasswordChange(BaseModel):
     current_password: str | None = None
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(HistoryEntry):
+    """A history entry with its place in the chain, and whatever else the record holds (account, ...)."""
+
     model_config = ConfigDict(extra="allow")
     seq: int | None
-    at: str
-    user: str
-    action: str
-    sample_id: str | None
-    changes: dict[str, Any]
-    reason: str | None
 
 
 class VerifyOut(BaseModel):
