@@ -68,3 +68,16 @@ class Conflict(SamplectlError, exit_code=ExitCode.CONFLICT, code="conflict"):
 
 class DatabaseUnavailable(SamplectlError, exit_code=ExitCode.DATABASE, code="database_unavailable"):
     """A database that cannot be reached or timed out."""
+
+
+def samples_not_found(missing: list[str], *, several: bool) -> NotFound:
+    """The error for ids that name no sample (the local service and remote mode say it alike): the
+    first five named, the rest counted; ``several``: the command named more ids, none was changed."""
+    from samplectl.domain.text import shorten, shown  # domain.text imports this module
+
+    named = ", ".join(shown(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return NotFound(
+        f"no sample with id {named}" + (" (nothing was changed)" if several else ""),
+        hint="`samplectl list` shows existing ids",
+        details=[{"column": "sample_id", "value": shorten(m), "message": "not found"} for m in missing[:20]],
+    )

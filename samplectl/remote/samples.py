@@ -128,8 +128,7 @@ class RemoteSampleService:
 
     def get_all(self, sample_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Every sample named, each once; NotFound (5) naming every missing id, as the local service says it."""
-        from samplectl.domain.errors import NotFound
-        from samplectl.domain.text import shorten, shown
+        from samplectl.domain.errors import NotFound, samples_not_found
 
         wanted = list(dict.fromkeys(s.strip() for s in sample_ids))
         found: dict[str, dict[str, Any] | None] = {}
@@ -140,12 +139,7 @@ class RemoteSampleService:
                 found[sample_id] = None
         missing = [sample_id for sample_id, record in found.items() if record is None]
         if missing:
-            named = ", ".join(shown(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            raise NotFound(
-                f"no sample with id {named}" + (" (nothing was changed)" if len(wanted) > 1 else ""),
-                hint="`samplectl list` shows existing ids",
-                details=[{"column": "sample_id", "value": shorten(m), "message": "not found"} for m in missing[:20]],
-            )
+            raise samples_not_found(missing, several=len(wanted) > 1)
         return [record for record in found.values() if record is not None]
 
     def delete_all(self, sample_ids: Iterable[str], reason: str | None = None) -> Iterator[dict[str, Any]]:

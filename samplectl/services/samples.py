@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from samplectl import __version__
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.dates import iso_z, to_millisecond, utc_now
-from samplectl.domain.errors import Conflict, NotFound, UsageError
+from samplectl.domain.errors import Conflict, NotFound, UsageError, samples_not_found
 from samplectl.domain.identity import Identity
-from samplectl.domain.text import check_reason, shorten, shown
+from samplectl.domain.text import check_reason, shown
 from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 from samplectl.services.storage import Placer, place_fields
 from samplectl.stores.audit import AuditLog
@@ -122,12 +122,7 @@ class SampleService:
         found = {sample_id: self.store.get(sample_id) for sample_id in wanted}
         missing = [sample_id for sample_id, record in found.items() if record is None]
         if missing:
-            named = ", ".join(shown(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            raise NotFound(
-                f"no sample with id {named}" + (" (nothing was changed)" if len(wanted) > 1 else ""),
-                hint="`samplectl list` shows existing ids",
-                details=[{"column": "sample_id", "value": shorten(m), "message": "not found"} for m in missing[:20]],
-            )
+            raise samples_not_found(missing, several=len(wanted) > 1)
         return [found[sample_id] for sample_id in wanted]  # type: ignore[misc]
 
     def delete_all(self, sample_ids: Iterable[str], reason: str | None = None) -> Iterator[dict[str, Any]]:
