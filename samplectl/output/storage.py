@@ -77,10 +77,6 @@ FREE = Kind(
 PLACES = Kind(name="positions", fields=("path", "position", "sample_id"), empty="no positions", to_json=pick)
 
 
-def _usage_text(used: int, total: int) -> str:
-    return f"{used}/{total}"
-
-
 def write_tree(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool) -> None:
     """Containers (in path order) as a tree: each with its kind and used/total."""
     from rich.text import Text
@@ -99,7 +95,7 @@ def write_tree(rows: Sequence[Mapping[str, Any]], out: IO[str], *, color: bool) 
         label.append(f"  {row['kind']}", style="dim")
         if row.get("grid"):
             label.append(f" {row['grid']}", style="dim")
-        label.append(f"  {_usage_text(row['used'], row['total'])}")
+        label.append(f"  {_usage(row)}")
         nodes[path] = nodes.get(parent, root).add(label)
     console.print(root)
 
