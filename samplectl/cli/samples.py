@@ -10,23 +10,11 @@ from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_records
 from samplectl.domain.criteria import check_limit
-from samplectl.domain.fields import Field, fields
-from samplectl.domain.vocab import SAMPLE_TYPES
+from samplectl.domain.fields import fields
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
     return ctx.ensure_object(AppContext)
-
-
-# Required values create asks for on a terminal: the question, its choices, its default.
-PROMPTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
-    "sample_type": ("Sample type", SAMPLE_TYPES, None),
-    "subject_id": ("Subject id", (), None),
-    "collection_date": ("Collected (e.g. 2025-03-14T09:30, or now)", (), "now"),
-    "storage_location": ("Storage location", (), None),
-}
-FLAG_OF = {"sample_type": "--type", "subject_id": "--subject", "collection_date": "--collected",
-           "storage_location": "--location"}
 
 
 @opt.field_flags(fields().entered)
@@ -60,17 +48,12 @@ def create(
 
         for f in missing:
             # Each answer is checked as it is given: a wrong one is asked again, nothing typed is lost.
-            question, choices, default = PROMPTS.get(f.name, (str(f.prompt), f.choices, None))
-            values[f.name] = ask(app_ctx, question, field_check(app_ctx, f.name), choices=choices, default=default)
+            values[f.name] = ask(app_ctx, str(f.prompt), field_check(app_ctx, f.name), choices=f.choices,
+                                 default=f.prompt_default)
     service = app_ctx.services.sample_service()
     record = service.create(values, reason=reason)
     app_ctx.say(f"created sample {record['sample_id']}")
     print_records(app_ctx, [record], output, fields=fields_, single=True)
-
-
-def prompt_text(f: Field) -> str:
-    """What create asks for a field: its prompt, and its choices when it has them."""
-    return f"{f.prompt} ({f.describe_choices()})" if f.choices else str(f.prompt)
 
 
 def get(

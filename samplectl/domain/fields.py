@@ -44,6 +44,7 @@ class Field:
     metavar: str = "TEXT"
     help: str = ""
     prompt: str | None = None  # create asks for it on a terminal when missing (required fields)
+    prompt_default: str | None = None  # what Enter answers to that question
     required: bool = False
     choices: tuple[str, ...] = ()
     default: Any = None
@@ -126,7 +127,8 @@ SAMPLE_FIELDS = FieldRegistry((
           required=True, max_length=MAX_ID_LENGTH, filter="--subject", table=Table("subject", min_width=7, priority=15)),
     Field("collection_date", kind="datetime", flag="--collected", metavar="DATE",
           help="Collection date or date-time, ISO 8601 (local time unless an offset).",
-          prompt="Collected (e.g. 2025-03-14T09:30)", required=True, filter="--collected-from/--collected-to",
+          prompt="Collected (e.g. 2025-03-14T09:30, or now)", prompt_default="now", required=True,
+          filter="--collected-from/--collected-to",
           table=Table("collected", min_width=16, priority=20)),
     Field("status", kind="choice", flag="--status", metavar="STATUS", choices=STATUSES, default="collected",
           help="collected, processing or archived.", blank="default", filter="--status",
