@@ -121,13 +121,17 @@ def coerce_setting(key: str, value: Any, kind: type, source: str) -> Any:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return {}  # most machines have none: tomllib (~4 ms) is not even imported then, a TAB counts them
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read config file {path}: {exc}", hint="fix the TOML syntax") from None
     import tomllib
 
     try:
-        with path.open("rb") as fh:
+        with fh:
             data = tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValidationFailed(f"cannot read config file {path}: {exc}", hint="fix the TOML syntax") from None
     unknown = sorted(set(data) - set(FILE_KEYS))

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from samplectl.cli.completion import ID_COMMANDS, OPTION_FIELDS, field_for
-from samplectl.stores.sqlite.values import prefix_end, stored_values
+from samplectl.stores.sqlite.values import stored_values
+from samplectl.stores.values import prefix_end
 from tests.cli.test_completions import root_command, walk
 from tests.cli.test_startup import HEAVY, modules_after
 
