@@ -207,3 +207,18 @@ def test_plain_http_goes_only_to_loopback(mode: str) -> None:
                "SAMPLECTL_TOKEN": "tok"}
         assert stored("sample_id", "S-", env) == []
         assert seen == []  # the token never left: no connection was made
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_remote_tab_loads_neither_httpx_nor_typer_nor_a_driver(mode: str, logged_in: dict[str, str]) -> None:
+    """httpx alone would cost half of a TAB's 100 ms: the one request is made with http.client (remote.values)."""
+    remote_only(mode)
+    from tests.cli.test_startup import HEAVY, modules_after
+
+    env = {**os.environ, **logged_in, **tab_env(["samplectl", "get", "S-000"])}
+    probe = ("import io, sys\nfrom samplectl.cli.entry import main\nsys.argv = ['samplectl']\n"
+             "out, sys.stdout = sys.stdout, io.StringIO()\nmain()\nvalue, sys.stdout = sys.stdout.getvalue(), out\n"
+             "assert value == 'S-0001\\nS-0002\\n', repr(value)\n")
+    loaded = modules_after(probe, env=env)
+    assert "http" in loaded  # it did ask the server
+    assert not loaded & {"httpx", "httpcore", "typer", "click", *HEAVY}, sorted(loaded & {"httpx", *HEAVY})
