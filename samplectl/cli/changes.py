@@ -190,7 +190,7 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import check_new_values, new_values
+    from samplectl.services.bulk import BulkChange, check_new_values, new_values
 
     values = new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
@@ -202,6 +202,7 @@ def _update_where(
     service.identity.require("technician", "updating samples")
     service.check_force(force, reason)
     check_new_values(service, values)
+    change = BulkChange(criteria, values, reason, force)
     matching = service.count(criteria)
     parts = [f"{name} to {value!r}" for name, value in values.values.items()]
     if values.prefix is not None:
@@ -211,19 +212,19 @@ def _update_where(
     if dry_run:
         from samplectl.output.records import write_records
 
-        shown = write_records(service.plan_where(criteria, values, reason=reason, force=force),
+        shown = write_records(service.plan_where(change),
                               app_ctx.choose_output(output), app_ctx.io.stdout, fields=PLAN_FIELDS,
                               color=app_ctx.color("stdout"))
         app_ctx.say(f"dry run: {shown} change{'s' if shown != 1 else ''} planned; nothing was written")
         return
     if matching and not yes:
         app_ctx.require_terminal_or("--yes", "update --where")
-        _preview(app_ctx, service.plan_where(criteria, values, reason=reason, force=force, limit=PREVIEW), matching)
+        _preview(app_ctx, service.plan_where(change, PREVIEW), matching)
         if not typer.confirm(f"Set {what} on {matching} samples?", default=False, err=True):
             raise typer.Abort()
     progress = _progress(app_ctx, matching)
     try:
-        outcome = service.update_where(criteria, values, reason=reason, force=force, progress=progress)
+        outcome = service.update_where(change, progress)
     finally:
         if progress is not None:
             progress.stop()
