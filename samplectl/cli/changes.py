@@ -176,10 +176,16 @@ def _preview(app_ctx: AppContext, plan: Iterable[dict[str, Any]], matching: int)
     """The first changes, as before -> after, so that the question is about what will happen."""
     import itertools
 
+    from samplectl.output.table import literal
+
+    def said(value: Any) -> str:
+        return "(none)" if value is None else literal(str(value))  # a cleared value is not the text "None"
+
     err = app_ctx.io.stderr
     for row in itertools.islice(plan, PREVIEW):
         refused = f"  (refused: {row['refused']})" if row["refused"] else ""
-        err.write(f"  {row['sample_id']}  {row['field']}: {row['before']} \u2192 {row['after']}{refused}\n")
+        err.write(f"  {said(row['sample_id'])}  {row['field']}: {said(row['before'])} \u2192 {said(row['after'])}"
+                  f"{refused}\n")
     if matching > PREVIEW:
         err.write(f"  ... and more ({matching} samples match; --dry-run lists every change)\n")
 
