@@ -1,4 +1,5 @@
-"""Logging in to the server, who is logged in, and the admins' user management, over HTTP.
+"""Logging in to and out of the server, and the admins' user management, over HTTP (who is logged in:
+``remote.session``).
 
 The password goes to the server (``POST /token``) and only the token comes back; the signing
 secret and the users database stay on the server, which checks the token on every request.
@@ -7,7 +8,6 @@ secret and the users database stay on the server, which checks the token on ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -16,21 +16,7 @@ from samplectl.domain.errors import AuthError, SamplectlError
 from samplectl.domain.identity import Identity
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import ACCOUNT_TIMES, parse_time, with_times
-
-
-@dataclass(frozen=True)
-class TokenTimes:
-    """What the command line shows of a token (the server alone can read its claims)."""
-
-    sub: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class RemoteSession:
-    identity: Identity
-    claims: TokenTimes
-    stored_in: str
+from samplectl.remote.session import TokenTimes, session_of
 
 
 @dataclass(frozen=True)
@@ -38,13 +24,6 @@ class RemoteLogin:
     token: str
     claims: TokenTimes
     account: Identity  # username and role, as `login` prints them
-
-
-def session_of(client: ApiClient, stored_in: str) -> RemoteSession:
-    """``GET /me``: the token checked by the server now (else 401, exit 3)."""
-    me = client.json("GET", "/me")
-    identity = Identity(str(me["username"]), str(me["role"]))
-    return RemoteSession(identity, TokenTimes(identity.username, parse_time(me.get("expires_at"))), stored_in)
 
 
 def account_of(body: dict[str, Any]) -> Account:

@@ -16,10 +16,11 @@ from samplectl.remote.client import ApiClient
 if TYPE_CHECKING:
     from samplectl.config import Settings
     from samplectl.domain.identity import Identity
-    from samplectl.remote.accounts import RemoteAccountService, RemoteSession
+    from samplectl.remote.accounts import RemoteAccountService
     from samplectl.remote.audit import RemoteAuditService
     from samplectl.remote.imports import RemoteBatchUndo, RemoteImportService
     from samplectl.remote.samples import RemoteSampleService
+    from samplectl.remote.session import RemoteSession
     from samplectl.remote.storage import RemoteStorageService
     from samplectl.services.importing import Progress
     from samplectl.stores.tokens import CachedToken
@@ -86,7 +87,7 @@ class RemoteServices:
 
     def check_token(self, cached: CachedToken) -> RemoteSession:
         """The server checks the token (``GET /me``); this command then runs with it."""
-        from samplectl.remote.accounts import session_of
+        from samplectl.remote.session import session_of
 
         cached.refuse_if_empty()
         self._token = cached
