@@ -13,17 +13,10 @@ from urllib.parse import quote
 
 from samplectl.domain.accounts import Account
 from samplectl.domain.errors import AuthError, SamplectlError
-from samplectl.domain.identity import Identity
+from samplectl.domain.identity import Identity, Login, TokenTimes
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import ACCOUNT_TIMES, parse_time, with_times
-from samplectl.remote.session import TokenTimes, session_of
-
-
-@dataclass(frozen=True)
-class RemoteLogin:
-    token: str
-    claims: TokenTimes
-    account: Identity  # username and role, as `login` prints them
+from samplectl.remote.session import ServerTokenTimes, session_of
 
 
 def account_of(body: dict[str, Any]) -> Account:
@@ -45,11 +38,11 @@ class RemoteAccountService:
     client_for: Any = None
 
     # -- logging in and out -----------------------------------------------------------------
-    def login(self, name: str, password: str) -> RemoteLogin:
+    def login(self, name: str, password: str) -> Login:
         answer = self.client.json("POST", "/token", data={"username": name, "password": password})
         token = str(answer["access_token"])
         session = session_of(self.client_for(token), "")
-        return RemoteLogin(token, TokenTimes(session.identity.username, parse_time(answer.get("expires_at"))),
+        return Login(token, ServerTokenTimes(session.identity.username, parse_time(answer.get("expires_at"))),
                            session.identity)
 
     def revoke(self, token: str) -> TokenTimes | None:
