@@ -4,7 +4,7 @@ Each engine says how to seek its index (``seek``: the stored values of a field f
 order, duplicates included); what is offered is decided here, once for every engine, so the embedded
 store, MongoDB and the server (``GET /values/{field}``) offer exactly the same candidates.
 
-Imports nothing: a TAB on the embedded store reads it before anything else of samplectl is loaded.
+It imports nothing of samplectl: a TAB on the embedded store uses it before anything else of samplectl is loaded.
 """
 
 from __future__ import annotations
