@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from samplectl.domain.vocab import RECORD_FIELDS
 from samplectl.domain.csvcells import csv_cell, sample_cells
+from samplectl.domain.vocab import RECORD_FIELDS
 from samplectl.output.formats import public
 
 WHEN = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
