@@ -88,8 +88,8 @@ def audit(
     """
     if ctx.invoked_subcommand:
         return
+    from samplectl.domain.audit_query import AuditQuery, parse_range
     from samplectl.output.kinds import AUDIT
-    from samplectl.services.audit import parse_range
 
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
@@ -99,10 +99,8 @@ def audit(
 
     check_limit(limit)
     span = parse_range(since, until, app_ctx.settings.tzinfo())
-    entries = service.query(
-        users=users or [], actions=actions or [], sample_ids=samples or [], span=span,
-        limit=None if all_ else limit,
-    )
+    entries = service.query(AuditQuery.of(users=users, actions=actions, sample_ids=samples, span=span,
+                                          limit=None if all_ else limit))
     shown = print_kind(app_ctx, AUDIT, entries, output, fields=fields_)
     if not all_ and shown == limit:
         app_ctx.say(f"showing the newest {limit}; use --limit N or --all for more")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +13,7 @@ from samplectl.remote.records import wire_time
 from samplectl.remote.samples import RemoteSampleService
 
 if TYPE_CHECKING:
-    from samplectl.services.audit import TimeRange
+    from samplectl.domain.audit_query import AuditQuery
 
 
 @dataclass
@@ -62,27 +62,18 @@ class RemoteAuditService:
         self.identity.require("viewer", "reading the history of samples")
         return self.samples.history(sample_id)
 
-    def query(
-        self,
-        *,
-        users: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        sample_ids: Sequence[str] = (),
-        span: TimeRange | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
         """``GET /audit``: the server streams a JSON array, one entry per line, read here line by line."""
         self.identity.require("admin", "reading the audit trail")
-        params: list[tuple[str, str]] = [("user", u) for u in users]
-        params += [("action", a) for a in actions] + [("sample_id", s) for s in sample_ids]
-        if span is not None:
-            # Instants, not dates: the dates were read in this machine's time zone.
-            if span.since is not None:
-                params.append(("since", wire_time(span.since)))
-            until = span.until if span.before is None else span.before - timedelta(microseconds=1)
-            if until is not None:
-                params.append(("until", wire_time(until)))
-        params.append(("limit", str(limit)) if limit is not None else ("all", "true"))
+        params: list[tuple[str, str]] = [(name, value) for name, values in wanted.matches() for value in values]
+        span = wanted.span
+        # Instants, not dates: the dates were read in this machine's time zone.
+        if span.since is not None:
+            params.append(("since", wire_time(span.since)))
+        until = span.until if span.before is None else span.before - timedelta(microseconds=1)
+        if until is not None:
+            params.append(("until", wire_time(until)))
+        params.append(("limit", str(wanted.limit)) if wanted.limit is not None else ("all", "true"))
         client = self.samples.client
         with client.stream("GET", "/audit", params=params) as response:
             for line in client.lines(response):

@@ -36,9 +36,9 @@ async def audit(
 ) -> StreamingResponse:
     """`samplectl audit`: different parameters AND, a repeated one ORs; the newest `limit` records
     (oldest first) unless `all`, which streams every matching record."""
+    from samplectl.domain.audit_query import AuditQuery, parse_range
     from samplectl.output.formats import View, render
     from samplectl.output.kinds import AUDIT
-    from samplectl.services.audit import parse_range
 
     who.require("admin", "reading the audit trail")
     if limit < 1:
@@ -47,9 +47,9 @@ async def audit(
     span = parse_range(since, until, server.settings.tzinfo())
 
     def write(out: IO[str]) -> None:
-        entries = server.audit_service(who).query(users=user or [], actions=action or [],
-                                                  sample_ids=sample_id or [], span=span,
-                                                  limit=None if all else limit)
+        wanted = AuditQuery.of(users=user, actions=action, sample_ids=sample_id, span=span,
+                               limit=None if all else limit)
+        entries = server.audit_service(who).query(wanted)
         render(AUDIT, entries, out, View(fmt="json"))
 
     return await streamed(write, "application/json", release=server.release_thread)

@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 from typing import Any
 
 from samplectl.domain.audit import ChainReport, audit_entry, check_chain
-from samplectl.domain.criteria import parse_flag_date
-from samplectl.domain.dates import day_end
+from samplectl.domain.audit_query import AuditQuery
 from samplectl.domain.errors import NotFound
 from samplectl.domain.identity import Identity
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.changes import ChangeWriter
 from samplectl.stores.samples import SampleStore
-
-
-@dataclass
-class TimeRange:
-    since: datetime | None = None  # inclusive
-    before: datetime | None = None  # exclusive (an --until date covers its whole day)
-    until: datetime | None = None  # inclusive (an --until date-time)
-
-
-def parse_range(since: str | None, until: str | None, tz: tzinfo) -> TimeRange:
-    """--since/--until as the criteria flags read dates: local time unless an offset, whole days."""
-    found = TimeRange()
-    for flag, text in (("--since", since), ("--until", until)):
-        if text is None:
-            continue
-        when, bare = parse_flag_date(flag, text, tz)
-        if flag == "--since":
-            found.since = when
-        elif bare:
-            with contextlib.suppress(OverflowError):  # the last day that can be stored: no upper bound
-                found.before = day_end(when, tz)
-        else:
-            found.until = when
-    return found
 
 
 @dataclass
@@ -82,23 +55,9 @@ class AuditService:
             )
         return entries
 
-    def query(
-        self,
-        *,
-        users: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        sample_ids: Sequence[str] = (),
-        span: TimeRange | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
         self.identity.require("admin", "reading the audit trail")
-        span = span or TimeRange()
-        records = self.audit.query(
-            users=[u.strip() for u in users], actions=[a.strip() for a in actions],
-            sample_ids=[s.strip() for s in sample_ids], since=span.since, before=span.before,
-            until=span.until, limit=limit,
-        )
-        return (audit_entry(r) for r in records)
+        return (audit_entry(r) for r in self.audit.query(wanted))
 
     def verify(self) -> VerifyReport:
         """Walk the whole chain; also list changes still waiting for their audit record."""

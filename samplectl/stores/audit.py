@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from samplectl import __version__
 from samplectl.domain.audit import canonical_bytes, digest, plain, plain_changes, time_text, to_millisecond
 from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.jsontext import exact
+
+if TYPE_CHECKING:
+    from samplectl.domain.audit_query import AuditQuery
 
 CHAIN_KEYS = ("seq", "prev_hash", "hash")
 _SCALARS = (str, int, float, bool, type(None))
@@ -45,9 +48,7 @@ class AuditLog(Protocol):
         """One sample's records, oldest first, following renames back to its earlier ids."""
         ...
 
-    def query(self, *, users: Sequence[str] = (), actions: Sequence[str] = (), sample_ids: Sequence[str] = (),
-              since: datetime | None = None, before: datetime | None = None, until: datetime | None = None,
-              limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
         """Records matching every given criterion, oldest first; with ``limit``, the newest ``limit``."""
         ...
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from samplectl.domain.audit import check_chain
+from samplectl.domain.audit_query import AuditQuery, TimeRange
 from samplectl.stores.audit import AuditLog
 from tests.support import rawstore
 
@@ -126,13 +127,17 @@ def test_for_sample_is_oldest_first_and_follows_a_rename(audit: AuditLog) -> Non
 def test_query_by_user_action_sample_and_time(audit: AuditLog) -> None:
     audit.append_many([entry(n, user="alice" if n % 2 else "bob", action="create" if n < 3 else "update")
                        for n in range(1, 9)])
-    assert [r["seq"] for r in audit.query(users=["alice"])] == [1, 3, 5, 7]
-    assert [r["seq"] for r in audit.query(users=["alice"], actions=["update"])] == [3, 5, 7]
-    assert [r["seq"] for r in audit.query(sample_ids=["S-1", "S-2"])] == [1, 2, 5, 6]
+    def seqs(**wanted: Any) -> list[int]:
+        return [r["seq"] for r in audit.query(AuditQuery.of(**wanted))]
+
+    assert seqs(users=["alice"]) == [1, 3, 5, 7]
+    assert seqs(users=[" alice "], actions=["update"]) == [3, 5, 7]
+    assert seqs(sample_ids=["S-1", "S-2"]) == [1, 2, 5, 6]
     since, until = T0 + timedelta(minutes=3), T0 + timedelta(minutes=5)
-    assert [r["seq"] for r in audit.query(since=since, until=until)] == [3, 4, 5]
-    assert [r["seq"] for r in audit.query(before=until)] == [1, 2, 3, 4]
-    assert [r["seq"] for r in audit.query(limit=3)] == [6, 7, 8]
+    assert seqs(span=TimeRange(since=since, until=until)) == [3, 4, 5]
+    assert seqs(span=TimeRange(before=until)) == [1, 2, 3, 4]
+    assert seqs(limit=3) == [6, 7, 8]
+    assert seqs(users=["alice"], limit=2) == [5, 7]
 
 
 # -- tamper evidence: records changed directly in the database ----------------------------------

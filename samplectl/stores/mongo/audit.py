@@ -11,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.errors import Conflict
 from samplectl.stores.audit import ChainedLog, Stamp, link
 from samplectl.stores.mongo.engine import decode_date, encode_date, is_duplicate_key
 from samplectl.stores.mongo.samples import MongoSampleStore
+
+if TYPE_CHECKING:
+    from samplectl.domain.audit_query import AuditQuery
 
 # Chain races are rare and short; past this many lost races something else is wrong.
 MAX_ATTEMPTS = 200
@@ -128,31 +131,16 @@ class MongoAuditLog(ChainedLog):
     def _find(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         return self.store.guard(lambda: list(self.records.find(query).sort([("seq", 1)])))
 
-    def query(
-        self,
-        *,
-        users: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        sample_ids: Sequence[str] = (),
-        since: datetime | None = None,
-        before: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        base: dict[str, Any] = {}
-        for name, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
-            if values:
-                base[name] = {"$in": list(values)}
+    def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
+        base: dict[str, Any] = {name: {"$in": list(values)} for name, values in wanted.matches()}
+        span = wanted.span
         when: dict[str, Any] = {}
-        if since is not None:
-            when["$gte"] = encode_date(to_millisecond(since))
-        if before is not None:
-            when["$lt"] = encode_date(to_millisecond(before))
-        if until is not None:
-            when["$lte"] = encode_date(to_millisecond(until))
+        for op, bound in (("$gte", span.since), ("$lt", span.before), ("$lte", span.until)):
+            if bound is not None:
+                when[op] = encode_date(to_millisecond(bound))
         if when:
             base["at"] = when
-        if limit is not None:
+        if (limit := wanted.limit) is not None:
             docs = self.store.guard(lambda: list(self.records.find(base).sort([("seq", -1)]).limit(limit)))
             for doc in reversed(docs):
                 yield self.decode(doc)

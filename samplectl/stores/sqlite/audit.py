@@ -19,9 +19,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.audit import GENESIS, to_millisecond
 from samplectl.domain.jsontext import compact
@@ -29,6 +29,9 @@ from samplectl.stores.audit import ChainedLog, Stamp, link
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.samples import CHUNK, SqliteSampleStore, bulk_indexes
 from samplectl.stores.sqlite.schema import AUDIT_INDEXES
+
+if TYPE_CHECKING:
+    from samplectl.domain.audit_query import AuditQuery
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The fields of a creation record kept as a bare list (tag 3): fixed here, not taken from the field
@@ -268,30 +271,20 @@ class SqliteAuditLog(ChainedLog):
         return [*self._records(f"{_SELECT} WHERE sample_id = ?{bound}", params),
                 *self._records(f"{_SELECT} WHERE renamed_from = ?", [sample_id])]
 
-    def query(
-        self,
-        *,
-        users: Sequence[str] = (),
-        actions: Sequence[str] = (),
-        sample_ids: Sequence[str] = (),
-        since: datetime | None = None,
-        before: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
         parts: list[str] = []
         params: list[Any] = []
-        for name, values in (("user", users), ("action", actions), ("sample_id", sample_ids)):
-            if values:
-                parts.append(f"{name} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        for op, when in ((">=", since), ("<", before), ("<=", until)):
+        for name, values in wanted.matches():
+            parts.append(f"{name} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+        span = wanted.span
+        for op, when in ((">=", span.since), ("<", span.before), ("<=", span.until)):
             if when is not None:
                 parts.append(f"at {op} ?")
                 params.append(encode_at(when))
         clause = " AND ".join(parts) or "1"
-        if limit is not None:
-            newest = list(self._records(f"{_SELECT} WHERE {clause} ORDER BY seq DESC LIMIT ?", [*params, limit]))
+        if wanted.limit is not None:
+            newest = list(self._records(f"{_SELECT} WHERE {clause} ORDER BY seq DESC LIMIT ?", [*params, wanted.limit]))
             yield from reversed(newest)
             return
         yield from self._records(f"{_SELECT} WHERE {clause} ORDER BY seq", params)
