@@ -79,7 +79,7 @@ def login(
     password = read_password(app_ctx, from_stdin=password_stdin, prompt="Password")
     result = app_ctx.services.account_service(logged_in=False).login(username, password)
     until = result.claims.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    who = f"{result.account.username} ({result.account.role})"
+    who = f"{result.identity.username} ({result.identity.role})"
     if print_token:
         app_ctx.io.stdout.write(result.token + "\n")
         app_ctx.say(f"token for {who}, valid until {until}")

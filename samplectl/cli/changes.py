@@ -176,10 +176,16 @@ def _preview(app_ctx: AppContext, plan: Iterable[dict[str, Any]], matching: int)
     """The first changes, as before -> after, so that the question is about what will happen."""
     import itertools
 
+    from samplectl.output.table import literal
+
+    def said(value: Any) -> str:
+        return "(none)" if value is None else literal(str(value))  # a cleared value is not the text "None"
+
     err = app_ctx.io.stderr
     for row in itertools.islice(plan, PREVIEW):
         refused = f"  (refused: {row['refused']})" if row["refused"] else ""
-        err.write(f"  {row['sample_id']}  {row['field']}: {row['before']} \u2192 {row['after']}{refused}\n")
+        err.write(f"  {said(row['sample_id'])}  {row['field']}: {said(row['before'])} \u2192 {said(row['after'])}"
+                  f"{refused}\n")
     if matching > PREVIEW:
         err.write(f"  ... and more ({matching} samples match; --dry-run lists every change)\n")
 
@@ -190,7 +196,7 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import check_new_values, new_values
+    from samplectl.services.bulk import BulkChange, check_new_values, new_values
 
     values = new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
@@ -202,6 +208,7 @@ def _update_where(
     service.identity.require("technician", "updating samples")
     service.check_force(force, reason)
     check_new_values(service, values)
+    change = BulkChange(criteria, values, reason, force)
     matching = service.count(criteria)
     parts = [f"{name} to {value!r}" for name, value in values.values.items()]
     if values.prefix is not None:
@@ -211,19 +218,19 @@ def _update_where(
     if dry_run:
         from samplectl.output.records import write_records
 
-        shown = write_records(service.plan_where(criteria, values, reason=reason, force=force),
+        shown = write_records(service.plan_where(change),
                               app_ctx.choose_output(output), app_ctx.io.stdout, fields=PLAN_FIELDS,
                               color=app_ctx.color("stdout"))
         app_ctx.say(f"dry run: {shown} change{'s' if shown != 1 else ''} planned; nothing was written")
         return
     if matching and not yes:
         app_ctx.require_terminal_or("--yes", "update --where")
-        _preview(app_ctx, service.plan_where(criteria, values, reason=reason, force=force, limit=PREVIEW), matching)
+        _preview(app_ctx, service.plan_where(change, PREVIEW), matching)
         if not typer.confirm(f"Set {what} on {matching} samples?", default=False, err=True):
             raise typer.Abort()
     progress = _progress(app_ctx, matching)
     try:
-        outcome = service.update_where(criteria, values, reason=reason, force=force, progress=progress)
+        outcome = service.update_where(change, progress)
     finally:
         if progress is not None:
             progress.stop()

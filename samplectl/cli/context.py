@@ -17,9 +17,8 @@ from samplectl.domain.errors import UsageError
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
-    from samplectl.domain.identity import Identity
+    from samplectl.domain.identity import Identity, Session
     from samplectl.services.factory import ServiceFactory
-    from samplectl.services.sessions import Session
     from samplectl.stores.tokens import TokenCache
 
 

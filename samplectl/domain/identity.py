@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from samplectl.domain.errors import AuthError, PermissionDenied
 
@@ -33,3 +35,32 @@ class Identity:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class TokenTimes(Protocol):
+    """What the command line shows of a login token: whose it is and when it expires. A local token's
+    full claims carry more; in remote mode the server alone reads them and says only this much."""
+
+    @property
+    def sub(self) -> str: ...
+
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Session:
+    """A command's login: who, the token's times, and where the token came from."""
+
+    identity: Identity
+    claims: TokenTimes
+    stored_in: str
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login just made: the new token, its times, and who it is for (as `login` prints them)."""
+
+    token: str
+    claims: TokenTimes
+    identity: Identity

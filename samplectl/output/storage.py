@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import IO, Any
 
 from samplectl.output.formats import Kind, View, pick
@@ -23,13 +24,14 @@ def _console(out: IO[str], color: bool) -> Any:
     return Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
 
 
-def _as_given(fields: tuple[str, ...]) -> Any:
-    """JSON carries the service's dicts whole (a place's ranges too); --fields picks among them."""
+def _listing(name: str, fields: tuple[str, ...], columns: tuple[Column, ...], empty: str) -> Kind:
+    """A storage listing: JSON carries the service's dicts whole (a place's ranges too), unless --fields
+    picks among them."""
 
     def to_json(row: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
         return {**pick(row, names), **row} if tuple(names) == fields else pick(row, names)
 
-    return to_json
+    return Kind(name=name, fields=fields, columns=columns, empty=empty, to_json=to_json)
 
 
 def _usage(row: Mapping[str, Any]) -> str:
@@ -46,13 +48,10 @@ def _tree_writer(kind: Kind, rows: Iterator[Mapping[str, Any]], out: IO[str], vi
     return len(listed)
 
 
-_CONTAINER_FIELDS = ("path", "kind", "grid", "capacity", "used", "total")
-_FREE_FIELDS = ("path", "kind", "free", "total", "positions")
-CONTAINERS = Kind(
-    name="containers",
-    fields=_CONTAINER_FIELDS,
-    to_json=_as_given(_CONTAINER_FIELDS),
-    columns=(
+CONTAINERS = _listing(
+    "containers",
+    ("path", "kind", "grid", "capacity", "used", "total"),
+    (
         Column("path", "path", min_width=8, priority=0),
         Column("kind", "kind", min_width=4, priority=20),
         Column("grid", "layout", min_width=6, priority=30, value=_layout),
@@ -61,13 +60,11 @@ CONTAINERS = Kind(
     empty="no containers",
 )
 # The same rows drawn as a tree at a terminal.
-TREE = Kind(name="containers", fields=_CONTAINER_FIELDS, empty="no containers", to_json=_as_given(_CONTAINER_FIELDS),
-            writers={"table": _tree_writer, "wide": _tree_writer})
-FREE = Kind(
-    name="free places",
-    fields=_FREE_FIELDS,
-    to_json=_as_given(_FREE_FIELDS),
-    columns=(
+TREE = replace(CONTAINERS, columns=(), writers={"table": _tree_writer, "wide": _tree_writer})
+FREE = _listing(
+    "free places",
+    ("path", "kind", "free", "total", "positions"),
+    (
         Column("path", "container", min_width=8, priority=0),
         Column("free", "free", min_width=5, priority=5, justify="right", value=lambda r: f"{r['free']}/{r['total']}"),
         Column("positions", "positions", min_width=9, priority=10, value=lambda r: ", ".join(r["ranges"])),

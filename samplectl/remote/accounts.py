@@ -13,38 +13,24 @@ from urllib.parse import quote
 
 from samplectl.domain.accounts import Account
 from samplectl.domain.errors import AuthError, SamplectlError
-from samplectl.domain.identity import Identity
+from samplectl.domain.identity import Identity, Login, Session, TokenTimes
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import ACCOUNT_TIMES, parse_time, with_times
 
 
 @dataclass(frozen=True)
-class TokenTimes:
-    """What the command line shows of a token (the server alone can read its claims)."""
+class ServerTokenTimes:
+    """What the server says of a token (it alone can read the claims): a domain.identity.TokenTimes."""
 
     sub: str
     expires_at: datetime
 
 
-@dataclass(frozen=True)
-class RemoteSession:
-    identity: Identity
-    claims: TokenTimes
-    stored_in: str
-
-
-@dataclass(frozen=True)
-class RemoteLogin:
-    token: str
-    claims: TokenTimes
-    account: Identity  # username and role, as `login` prints them
-
-
-def session_of(client: ApiClient, stored_in: str) -> RemoteSession:
+def session_of(client: ApiClient, stored_in: str) -> Session:
     """``GET /me``: the token checked by the server now (else 401, exit 3)."""
     me = client.json("GET", "/me")
     identity = Identity(str(me["username"]), str(me["role"]))
-    return RemoteSession(identity, TokenTimes(identity.username, parse_time(me.get("expires_at"))), stored_in)
+    return Session(identity, ServerTokenTimes(identity.username, parse_time(me.get("expires_at"))), stored_in)
 
 
 def account_of(body: dict[str, Any]) -> Account:
@@ -66,11 +52,11 @@ class RemoteAccountService:
     client_for: Any = None
 
     # -- logging in and out -----------------------------------------------------------------
-    def login(self, name: str, password: str) -> RemoteLogin:
+    def login(self, name: str, password: str) -> Login:
         answer = self.client.json("POST", "/token", data={"username": name, "password": password})
         token = str(answer["access_token"])
         session = session_of(self.client_for(token), "")
-        return RemoteLogin(token, TokenTimes(session.identity.username, parse_time(answer.get("expires_at"))),
+        return Login(token, ServerTokenTimes(session.identity.username, parse_time(answer.get("expires_at"))),
                            session.identity)
 
     def revoke(self, token: str) -> TokenTimes | None:

@@ -23,7 +23,7 @@ from samplectl.remote.client import ApiClient
 from samplectl.remote.records import wire_time, with_times
 
 if TYPE_CHECKING:
-    from samplectl.services.bulk import NewValues
+    from samplectl.services.bulk import BulkChange
 
 STALE_HINT = "read it again with `samplectl get` and decide on the current values"
 PAGE = 1000  # samples per request when reading many: few round trips, modest answers
@@ -253,54 +253,44 @@ class RemoteSampleService:
                    for name in INPUT_FIELDS if before.get(name) != after.get(name)}
         return after, changed
 
-    def _where_body(self, criteria: Criteria, values: NewValues, reason: str | None, force: bool) -> dict[str, Any]:
+    def _where_body(self, change: BulkChange) -> dict[str, Any]:
         """An update-where's selection and new values as the server's routes take them."""
         body: dict[str, Any] = {}
-        for name, value in criteria_params(criteria):
+        values = change.values
+        for name, value in criteria_params(change.criteria):
             if name in ("collected_from", "collected_to"):
                 body[name] = value
             else:
                 body.setdefault(name, []).append(value)
         body.update(set_status=values.values.get("status"), set_location=values.values.get("storage_location"),
-                    set_location_prefix=values.prefix[1] if values.prefix else None, force=force)
+                    set_location_prefix=values.prefix[1] if values.prefix else None, force=change.force)
         if values.prefix is not None:  # the prefix replaced is the selection's, as typed
             body["location_prefix"] = [values.prefix[0]]
-        if reason is not None:
-            body["reason"] = reason
+        if change.reason is not None:
+            body["reason"] = change.reason
         return body
 
-    def plan_where(self, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
-                   limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def plan_where(self, change: BulkChange, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """``POST /samples/update-where/plan``: what update --where would change, streamed (nothing is written)."""
         import json
 
-        body = self._where_body(criteria, values, reason, force)
+        body = self._where_body(change)
         params = {"limit": str(limit)} if limit is not None else None
         with self.client.stream("POST", "/samples/update-where/plan", json=body, params=params) as response:
             for line in self.client.lines(response):
                 if line:
                     yield json.loads(line)
 
-    def update_where(
-        self,
-        criteria: Criteria,
-        values: Mapping[str, str] | NewValues,
-        *,
-        reason: str | None = None,
-        force: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> RemoteBulkOutcome:
+    def update_where(self, change: BulkChange, progress: Callable[[int], None] | None = None) -> RemoteBulkOutcome:
         """``POST /samples/update-where``: the server changes the selection, each sample audited.
 
         When some samples were refused the server answers 409 with them in the details; the
         counts are then read from its message, so the command reports them as a local run does.
         """
-        from samplectl.services.bulk import NewValues
-
         self.identity.require("technician", "updating samples")
-        self.check_force(force, reason)
-        new = values if isinstance(values, NewValues) else NewValues(values)
-        body = self._where_body(criteria, new, reason, force)
+        self.check_force(change.force, change.reason)
+        new = change.values
+        body = self._where_body(change)
         started = time.monotonic()
         try:
             answer = self.client.json("POST", "/samples/update-where", json=body, long=True)

@@ -15,8 +15,8 @@ from samplectl.remote.client import ApiClient
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
-    from samplectl.domain.identity import Identity
-    from samplectl.remote.accounts import RemoteAccountService, RemoteSession
+    from samplectl.domain.identity import Identity, Session
+    from samplectl.remote.accounts import RemoteAccountService
     from samplectl.remote.audit import RemoteAuditService
     from samplectl.remote.imports import RemoteBatchUndo, RemoteImportService
     from samplectl.remote.samples import RemoteSampleService
@@ -84,7 +84,7 @@ class RemoteServices:
             self._identity = self.identity_source()
         return self._identity
 
-    def check_token(self, cached: CachedToken) -> RemoteSession:
+    def check_token(self, cached: CachedToken) -> Session:
         """The server checks the token (``GET /me``); this command then runs with it."""
         from samplectl.remote.accounts import session_of
 

@@ -26,7 +26,7 @@ def _login(request: Request, server: State, client: Client, username: str, passw
         throttle.failed(address)
         metrics.LOGINS_FAILED.inc()
         raise
-    request.state.user = result.account.username
+    request.state.user = result.identity.username
     return TokenOut(access_token=result.token, token_type="bearer", expires_at=iso_z(result.claims.expires_at))
 
 

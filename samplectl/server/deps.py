@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from samplectl.domain.errors import AuthError, DatabaseUnavailable
-from samplectl.domain.identity import Identity
+from samplectl.domain.identity import Identity, Session
 from samplectl.server.state import ServerState
-from samplectl.services.sessions import Session, check_session
+from samplectl.services.sessions import check_session
 from samplectl.stores.tokens import CachedToken
 
 LOGIN_HINT = "POST /token with username and password (samplectl login), then send Authorization: Bearer TOKEN"

@@ -29,7 +29,7 @@ from samplectl.server.state import ServerState
 from samplectl.server.streams import streamed
 
 if TYPE_CHECKING:
-    from samplectl.services.bulk import NewValues
+    from samplectl.services.bulk import BulkChange
 
 router = APIRouter(tags=["samples"])
 
@@ -211,14 +211,14 @@ def delete_sample(sample_id: str, server: State, who: CurrentIdentity, client: C
     return Response(status_code=204)
 
 
-def _where(body: UpdateWhere, server: ServerState) -> tuple[Criteria, NewValues]:
-    """The selection and the new values of an update-where (refused with 400 when either is missing)."""
-    from samplectl.services.bulk import new_values
+def _where(body: UpdateWhere, server: ServerState) -> BulkChange:
+    """An update-where's selection, new values, reason and force (refused with 400 when either is missing)."""
+    from samplectl.services.bulk import BulkChange, new_values
 
     values = new_values(body.set_status, body.set_location, body.set_location_prefix, body.location_prefix)
     criteria = criteria_from(server, body.sample_type, body.status, body.subject_id, body.location_prefix,
                              body.collected_from, body.collected_to)
-    return criteria, values
+    return BulkChange(criteria, values, body.reason, body.force)
 
 
 @router.post("/samples/update-where", response_model=UpdateWhereOut, responses=ERRORS,
@@ -229,8 +229,7 @@ def update_where(body: UpdateWhere, server: State, who: CurrentIdentity, client:
     the one `location_prefix` given, keeping the rest of each location."""
     from samplectl.domain.errors import Conflict
 
-    criteria, values = _where(body, server)
-    outcome = server.sample_service(who, client).update_where(criteria, values, reason=body.reason, force=body.force)
+    outcome = server.sample_service(who, client).update_where(_where(body, server))
     if outcome.refused:
         raise Conflict(f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "
                        f"{outcome.changed} changed",
@@ -258,14 +257,14 @@ async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdenti
     from samplectl.output.formats import dumps
     from samplectl.services.bulk import check_new_values
 
-    criteria, values = _where(body, server)
+    change = _where(body, server)
 
     def write(out: IO[str]) -> None:
         service = server.sample_service(who, client)
         service.identity.require("technician", "updating samples")
-        service.check_force(body.force, body.reason)
-        check_new_values(service, values)
-        for row in service.plan_where(criteria, values, reason=body.reason, force=body.force, limit=limit):
+        service.check_force(change.force, change.reason)
+        check_new_values(service, change.values)
+        for row in service.plan_where(change, limit):
             out.write(dumps(row) + "\n")
 
     return await streamed(write, "application/x-ndjson", release=server.release_thread)

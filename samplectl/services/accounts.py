@@ -15,7 +15,7 @@ from samplectl.config import Settings
 from samplectl.domain.accounts import Account, check_new_password, check_role, check_username
 from samplectl.domain.dates import iso_z, utc_now
 from samplectl.domain.errors import AuthError, Conflict, NotFound, ValidationFailed
-from samplectl.domain.identity import Identity
+from samplectl.domain.identity import Identity, Login
 from samplectl.services import tokens
 from samplectl.services.passwords import check_rounds, hash_password, rounds_of, spend_time, verify_password
 from samplectl.services.tokens import Claims
@@ -24,13 +24,6 @@ from samplectl.stores.users import INSTANCE_ID, SIGNING_SECRET, UserStore
 
 WRONG_CREDENTIALS = "wrong username or password"
 UNKNOWN_USER = "(unknown)"  # the audit's user for a failed login under no known name; no username looks like it
-
-
-@dataclass(frozen=True)
-class Login:
-    token: str
-    claims: Claims
-    account: Account
 
 
 def _when(moment: datetime) -> str:
@@ -151,7 +144,7 @@ class AccountService:
         token, claims = tokens.issue(account.username, account.role, account.password_changed_at, key, now,
                                      timedelta(hours=self.settings.token_lifetime_hours))
         self._record("login", account.username, at=now)
-        return Login(token, claims, account)
+        return Login(token, claims, Identity(account.username, account.role))
 
     def _fail(self, account: Account, now: datetime) -> None:
         updated = self.store.record_failure(account.username, now, self.settings.lockout_attempts,

@@ -71,6 +71,17 @@ class NewValues:
         return out
 
 
+@dataclass(frozen=True)
+class BulkChange:
+    """One `update --where`: which samples, what to set on them, why, and whether an admin forces the
+    lifecycle. Planned (`--dry-run`, the preview) and applied from the same value, locally or by the server."""
+
+    criteria: Criteria
+    values: NewValues
+    reason: str | None = None
+    force: bool = False
+
+
 def new_values(set_status: str | None, set_location: str | None, set_location_prefix: str | None,
                locations: list[str] | None) -> NewValues:
     """What `update --where` sets, from its flags (the HTTP API's fields of the same names).
@@ -107,21 +118,19 @@ def check_new_values(service: SampleService, values: Mapping[str, str] | NewValu
     validate_sample(probe, tz=service.tz, now=service.now())
 
 
-def plan_where(
-    service: SampleService, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
-) -> Iterator[dict[str, Any]]:
+def plan_where(service: SampleService, change: BulkChange) -> Iterator[dict[str, Any]]:
     """What `update --where` would do, one row per field a sample would change (nothing is written).
 
     Each row is {"sample_id", "field", "before", "after", "refused"}: `refused` says why a sample
     would be refused (the lifecycle, a value too long), else None. Streams, in sample-id order.
     """
     now = service.now()
-    for current in service.find(criteria, Sort("sample_id", descending=False), None):
-        new = values.for_sample(current)
+    for current in service.find(change.criteria, Sort("sample_id", descending=False), None):
+        new = change.values.for_sample(current)
         refused = None
         try:
-            change = service.plan_update(current, new, reason=reason, force=force, now=now)
-            changes = change.entry["changes"] if change is not None else {}
+            planned = service.plan_update(current, new, reason=change.reason, force=change.force, now=now)
+            changes = planned.entry["changes"] if planned is not None else {}
         except (Conflict, ValidationFailed) as exc:
             refused = exc.message
             changes = {name: {"before": current.get(name), "after": value} for name, value in new.items()
@@ -131,22 +140,15 @@ def plan_where(
                    "after": change_of["after"], "refused": refused}
 
 
-def update_where(
-    service: SampleService,
-    criteria: Criteria,
-    values: Mapping[str, str] | NewValues,
-    *,
-    reason: str | None = None,
-    force: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> BulkOutcome:
+def update_where(service: SampleService, bulk: BulkChange, progress: Callable[[int], None] | None = None
+                 ) -> BulkOutcome:
     """Set ``values`` (status and/or storage_location, or a location prefix) on every sample matching ``criteria``."""
     service.identity.require("technician", "updating samples")
-    new_values = values if isinstance(values, NewValues) else NewValues(values)
+    new_values = bulk.values
     if not new_values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
-    reason = check_reason(reason)
-    if criteria.is_empty:
+    reason, force = check_reason(bulk.reason), bulk.force
+    if bulk.criteria.is_empty:
         # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
         raise UsageError("--where needs at least one criterion",
                          hint="select with --type, --status, --subject, --location, --collected-from/-to")
@@ -171,7 +173,7 @@ def update_where(
         batch.clear()
 
     # Sorted by id, which this command never changes, so keyset paging is not disturbed by the writes.
-    for current in service.find(criteria, Sort("sample_id", descending=False), None):
+    for current in service.find(bulk.criteria, Sort("sample_id", descending=False), None):
         outcome.matched += 1
         try:
             change = service.plan_update(current, new_values.for_sample(current), reason=reason, force=force, now=now)

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
-    from samplectl.domain.identity import Identity
+    from samplectl.domain.identity import Identity, Session
     from samplectl.services.accounts import AccountService
     from samplectl.services.audit import AuditService
     from samplectl.services.batchundo import BatchUndo
     from samplectl.services.importing import ImportService, Progress
     from samplectl.services.samples import SampleService
-    from samplectl.services.sessions import Session
     from samplectl.services.storage import Placer, StorageService
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.batches import BatchStore

@@ -27,7 +27,7 @@ from samplectl.stores.samples import SampleStore
 # domain.sample (the pydantic model) is imported by the methods that validate: `get`, `list` and
 # `filter` never need it, and it is ~60 ms of their start-up (docs/benchmarks.md#start-up).
 if TYPE_CHECKING:
-    from samplectl.services.bulk import BulkOutcome, NewValues
+    from samplectl.services.bulk import BulkChange, BulkOutcome
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -274,26 +274,19 @@ class SampleService:
         assert change.after is not None
         return dict(change.after), change.entry["changes"]
 
-    def plan_where(
-        self, criteria: Criteria, values: NewValues, *, reason: str | None = None, force: bool = False,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def plan_where(self, change: BulkChange, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """What `update --where` would change, row by row (the first ``limit``); nothing is written (services.bulk)."""
         import itertools
 
         from samplectl.services.bulk import plan_where
 
-        return itertools.islice(plan_where(self, criteria, values, reason=reason, force=force), limit)
+        return itertools.islice(plan_where(self, change), limit)
 
-    def update_where(
-        self, criteria: Criteria, values: Mapping[str, str] | NewValues, *, reason: str | None = None,
-        force: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> BulkOutcome:
-        """Set ``values`` on every sample ``criteria`` select, each its own audited change (services.bulk)."""
+    def update_where(self, change: BulkChange, progress: Callable[[int], None] | None = None) -> BulkOutcome:
+        """Set the new values on every sample the criteria select, each its own audited change (services.bulk)."""
         from samplectl.services.bulk import update_where
 
-        return update_where(self, criteria, values, reason=reason, force=force, progress=progress)
+        return update_where(self, change, progress)
 
     def delete(self, sample_id: str, reason: str | None = None) -> dict[str, Any]:
         self.identity.require("admin", "deleting samples")

@@ -6,21 +6,11 @@ looks them up (a few milliseconds, see docs/benchmarks.md) instead of trusting t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from samplectl.domain.errors import AuthError
-from samplectl.domain.identity import ENV_HINT, LOGIN_HINT, Identity
+from samplectl.domain.identity import ENV_HINT, LOGIN_HINT, Identity, Session
 from samplectl.services import tokens
-from samplectl.services.tokens import Claims
 from samplectl.stores.tokens import CachedToken
 from samplectl.stores.user_lookup import IdentityLookup
-
-
-@dataclass(frozen=True)
-class Session:
-    identity: Identity
-    claims: Claims
-    stored_in: str
 
 
 def _refuse(message: str, cached: CachedToken, hint: str = LOGIN_HINT) -> AuthError:

@@ -62,6 +62,19 @@ def test_the_terminal_shows_before_and_after_before_asking(cli: CliRun) -> None:
     assert out.exit_code != 0 and locations(cli)["S-0"] == "FRZ-1/R3/B1"
 
 
+def test_the_preview_says_a_cleared_position_is_none(cli: CliRun) -> None:
+    """Moving a sample out of its box clears its position: the question says `(none)`, not Python's `None`."""
+    for kind, path, *more in (("freezer", "FRZ-1"), ("rack", "FRZ-1/R3"), ("box", "FRZ-1/R3/B1", "--grid", "2x2")):
+        assert cli("storage", "add", kind, path, *more).exit_code == 0
+    made = cli("create", "--id", "S-9", "--type", "blood", "--subject", "SUBJ-1", "--collected", "2025-03-14T09:30",
+               "--position", "FRZ-1/R3/B1:A1")
+    assert made.exit_code == 0, made.stderr
+    out = cli("update", "--where", "--location", "FRZ-1/R3/", "--set-location-prefix", "FRZ-2/R1/",
+              input="n\n", tty="stdin,stdout")
+    assert "  S-9  position: FRZ-1/R3/B1:A1 \u2192 (none)" in out.stderr
+    assert "None" not in out.stderr
+
+
 def test_dry_run_prints_the_whole_plan_as_data_and_writes_nothing(cli: CliRun) -> None:
     seed(cli)
     before = len(audit_records())
