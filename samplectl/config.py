@@ -120,16 +120,24 @@ def coerce_setting(key: str, value: Any, kind: type, source: str) -> Any:
         ) from None
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    import tomllib
+def _unreadable(path: Path, exc: Exception) -> ValidationFailed:
+    return ValidationFailed(f"cannot read config file {path}: {exc}", hint="fix the TOML syntax")
 
+
+def read_config_file(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        fh = path.open("rb")
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    import tomllib  # only once there is a file to parse: most machines have none, and every command reads this
+
+    try:
+        with fh:
+            data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationFailed(f"cannot read config file {path}: {exc}", hint="fix the TOML syntax") from None
+        raise _unreadable(path, exc) from None
     unknown = sorted(set(data) - set(FILE_KEYS))
     if unknown:
         raise ValidationFailed(

@@ -4,14 +4,16 @@ A TAB runs samplectl with ``_SAMPLECTL_COMPLETE`` set (completions/ holds the sh
 would answer it after importing itself, pydantic and every command (~0.2 s of CPU); a technician
 pressing TAB on `samplectl get ` expects the ids at once. So ``answer`` is asked first, from
 ``cli.entry``: when the word being completed is a sample id or the value of ``--subject`` or
-``--location``, and the samples are in the embedded store, it prints the candidates itself from a
-read-only look-up (plain sqlite3, index seeks). Anything else (command names, other options, the
+``--location``, it prints the candidates itself. Anything else (command names, other options, the
 vocabularies) returns False and typer answers as usual; the same words reach ``stored`` there, through
-each parameter's ``autocompletion``, so both ways offer the same values. With MongoDB or a server
-(``stored`` offers nothing there yet) the answer is empty either way.
+each parameter's ``autocompletion``, so both ways offer the same values.
 
-Completion reads the local store as the file's owner may (no login: the file is private to its
-owner); it never creates or changes a file, and a problem offers nothing rather than an error.
+``stored`` asks wherever the samples are, importing only what that needs: the embedded store read-only
+with plain sqlite3 (no login: the file is private to its owner; it never creates or changes a file),
+MongoDB with pymongo, or the server (``GET /values/{field}`` through ``remote.values``, with the login
+token). What is offered is decided once for all of them (``stores.values``). A TAB never prints an
+error or asks anything: a store or server that cannot be reached, a missing login, a timeout offer
+nothing, within ``TIMEOUT_MS`` at most.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ COMPLETE_VAR = "_SAMPLECTL_COMPLETE"
 ID_COMMANDS = frozenset({"get", "update", "delete", "history"})
 # Options whose values are stored values of a field, on every command that has them.
 OPTION_FIELDS = {"--subject": "subject_id", "--location": "storage_location"}
-LIMIT = 200  # candidates offered at most: a TAB is not a listing
+# The longest a TAB waits for MongoDB or the server (or server_timeout_ms, when shorter): a person is
+# waiting at the prompt, and offering nothing is better than a hang.
+TIMEOUT_MS = 1000
 
 
 def field_for(args: Sequence[str], incomplete: str) -> str | None:
@@ -58,19 +62,33 @@ def field_for(args: Sequence[str], incomplete: str) -> str | None:
 
 
 def stored(field: str, incomplete: str, env: Mapping[str, str] | None = None) -> list[str]:
-    """Stored values of ``field`` starting with ``incomplete`` (the embedded store; else none yet)."""
+    """Stored values of ``field`` starting with ``incomplete``, from wherever the samples are; [] on any failure."""
+    import contextlib
+    import io
+
     from samplectl.config import load_settings
-    from samplectl.domain.errors import SamplectlError
+    from samplectl.stores.values import LIMIT
 
-    try:
-        settings = load_settings(dict(os.environ if env is None else env))
-    except SamplectlError:
-        return []  # a broken setting is reported by the commands, not by a TAB
-    if settings.remote or not settings.embedded:
-        return []
-    from samplectl.stores.sqlite.values import stored_values
+    # Nothing may reach the terminal from a TAB: a driver's warning or log line would land in the
+    # middle of the command line being typed.
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            settings = load_settings(dict(os.environ if env is None else env))
+            timeout_ms = min(TIMEOUT_MS, settings.server_timeout_ms)
+            if settings.remote:
+                from samplectl.remote.values import server_values
 
-    return stored_values(settings.samples_path, field, incomplete, LIMIT)
+                return server_values(settings, field, incomplete, LIMIT, timeout_ms / 1000)
+            if not settings.embedded:
+                from samplectl.stores.mongo.values import completion_values
+
+                return completion_values(settings.mongodb_uri or "", settings.mongodb_db, field, incomplete,
+                                         timeout_ms, LIMIT)
+            from samplectl.stores.sqlite.values import stored_values
+
+            return stored_values(settings.samples_path, field, incomplete, LIMIT)
+        except Exception:  # noqa: BLE001 - a broken setting, a server down, no login: the commands say so, a TAB does not
+            return []
 
 
 def stored_completion(field: str) -> Callable[[str], list[str]]:

@@ -21,6 +21,11 @@ def main() -> None:
         from samplectl.cli.completion import answer
 
         if answer(os.environ, sys.stdout):
+            if "pymongo" in sys.modules:
+                # The answer is written; pymongo's exit hook would still wait up to 0.5 s for its
+                # monitor thread to wake up and stop, with the person waiting at the prompt.
+                sys.stdout.flush()
+                os._exit(0)
             return
     from samplectl.cli.app import main as run_app
 

@@ -170,9 +170,11 @@ def import_file(
     service = app_ctx.services.import_service(progress=_progress(app_ctx), notify=app_ctx.warn)
     try:
         report = service.run(options, stdin=_binary_stdin(app_ctx) if path == "-" else None)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupted:
         # The write is one transaction (embedded) or rolled back as it stops (MongoDB): nothing stays.
-        kept = "nothing was written (dry run)" if dry_run else "nothing of this import was kept"
+        # Through a server, once the whole file has reached it, the server decides (remote.imports).
+        kept = getattr(interrupted, "kept", None) or (
+            "nothing was written (dry run)" if dry_run else "nothing of this import was kept")
         app_ctx.io.stderr.write(f"\ninterrupted: {kept}\n")
         raise typer.Exit(130) from None
     if report.problems and (app_ctx.io.stderr_is_tty or app_ctx.output_requested not in ("json", "jsonl")):

@@ -13,7 +13,7 @@ from typing import overload
 from samplectl.domain import dates
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.text import check_text, shown
-from samplectl.domain.vocab import ROLES
+from samplectl.domain.vocab import ACCOUNT_FIELDS, ROLES
 
 # Letters, digits and . _ @ - : what lab usernames and e-mail local parts use, and nothing a
 # terminal or a log line could misread.
@@ -22,9 +22,6 @@ MAX_USERNAME_LENGTH = 64
 MIN_PASSWORD_LENGTH = 8
 # bcrypt only ever reads 72 bytes; a longer password is refused rather than silently cut.
 MAX_PASSWORD_BYTES = 72
-
-# What `users list` and `whoami` print, in order (never the password hash).
-ACCOUNT_FIELDS = ("username", "role", "active", "created_at", "failed_logins", "locked_until", "password_changed_at")
 
 
 def check_username(name: str) -> str:

@@ -22,8 +22,6 @@ from samplectl.domain.jsontext import compact
 from samplectl.domain.vocab import RECORD_FIELDS
 
 GENESIS = "0" * 64
-# The shape of one entry of `history` (and the core of `audit`), in the contract's order.
-ENTRY_FIELDS = ("at", "user", "action", "sample_id", "changes", "reason")
 # Fields the chain adds; `audit -o json` shows seq, history never shows any of them.
 CHAIN_FIELDS = ("_id", "seq", "prev_hash", "hash")
 SAMPLE_ACTIONS = ("create", "update", "delete", "import", "undo")

@@ -19,6 +19,11 @@ INPUT_FIELDS = tuple(f.name for f in _FIELDS.entered)
 RECORD_FIELDS = _FIELDS.names
 SORTABLE_FIELDS = tuple(f.name for f in _FIELDS.where(lambda f: f.sortable))
 
+# The shape of one entry of `history` (and the core of `audit`), in the contract's order.
+ENTRY_FIELDS = ("at", "user", "action", "sample_id", "changes", "reason")
+# What `users list` and `whoami` print, in order (never the password hash).
+ACCOUNT_FIELDS = ("username", "role", "active", "created_at", "failed_logins", "locked_until", "password_changed_at")
+
 # Lifecycle: which status may follow which. Anything else needs an admin's --force --reason.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "collected": ("processing", "archived"),
@@ -26,7 +31,7 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "archived": (),
 }
 
-__all__ = ["INPUT_FIELDS", "MAX_ID_LENGTH", "MAX_LOCATION_LENGTH", "MAX_POSITION_LENGTH",
+__all__ = ["ACCOUNT_FIELDS", "ENTRY_FIELDS", "INPUT_FIELDS", "MAX_ID_LENGTH", "MAX_LOCATION_LENGTH", "MAX_POSITION_LENGTH",
            "NEXT_STATUSES", "OUTPUT_FORMATS", "EXPORT_FORMATS",
            "RECORD_FIELDS", "ROLES",
            "SAMPLE_TYPES", "SORTABLE_FIELDS", "STATUSES"]

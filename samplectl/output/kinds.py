@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from samplectl.domain.accounts import ACCOUNT_FIELDS
-from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.fields import FieldRegistry, fields
+from samplectl.domain.vocab import ACCOUNT_FIELDS, ENTRY_FIELDS
 from samplectl.output.formats import Kind, pick
 from samplectl.output.table import Column
 

@@ -1,4 +1,5 @@
-"""Logging in to the server, who is logged in, and the admins' user management, over HTTP.
+"""Logging in to and out of the server, and the admins' user management, over HTTP (who is logged in:
+``remote.session``).
 
 The password goes to the server (``POST /token``) and only the token comes back; the signing
 secret and the users database stay on the server, which checks the token on every request.
@@ -7,30 +8,15 @@ secret and the users database stay on the server, which checks the token on ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from samplectl.domain.accounts import Account
 from samplectl.domain.errors import AuthError, SamplectlError
-from samplectl.domain.identity import Identity, Login, Session, TokenTimes
+from samplectl.domain.identity import Identity, Login, TokenTimes
 from samplectl.remote.client import ApiClient
 from samplectl.remote.records import ACCOUNT_TIMES, parse_time, with_times
-
-
-@dataclass(frozen=True)
-class ServerTokenTimes:
-    """What the server says of a token (it alone can read the claims): a domain.identity.TokenTimes."""
-
-    sub: str
-    expires_at: datetime
-
-
-def session_of(client: ApiClient, stored_in: str) -> Session:
-    """``GET /me``: the token checked by the server now (else 401, exit 3)."""
-    me = client.json("GET", "/me")
-    identity = Identity(str(me["username"]), str(me["role"]))
-    return Session(identity, ServerTokenTimes(identity.username, parse_time(me.get("expires_at"))), stored_in)
+from samplectl.remote.session import ServerTokenTimes, session_of
 
 
 def account_of(body: dict[str, Any]) -> Account:

@@ -1,16 +1,23 @@
-"""Which server remote mode talks to, and whether it may be spoken to at all.
+"""Which server remote mode talks to, and how: the one place that decides remote mode's transport rules.
 
 Checked before any connection: a password or token sent over plain http:// to another machine
-could be read by anyone on the network, so http:// is used only for a loopback address.
+could be read by anyone on the network, so http:// is used only for a loopback address; https://
+is always verified (``tls_context``). Every client of the server follows both: the httpx client of
+the commands (``remote.client``) and the small http.client request of a TAB (``remote.values``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from samplectl.domain.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    import ssl
 
 SETTING = "SAMPLECTL_SERVER"
 
@@ -64,3 +71,27 @@ def server_address(text: str) -> ServerAddress:
 
 def _invalid(message: str, hint: str) -> ValidationFailed:
     return ValidationFailed(message, hint=hint)
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Certificates verified and host names checked, against the lab's own CA when SAMPLECTL_CA_BUNDLE
+    names one, else the CAs httpx trusts by default (SSL_CERT_FILE or SSL_CERT_DIR when set, else
+    certifi's public CAs), so that every client of the server trusts exactly the same certificates."""
+    import ssl
+
+    named = [(name, value) for name, value in (("SAMPLECTL_CA_BUNDLE", ca_bundle),
+                                                ("SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE")),
+                                                ("SSL_CERT_DIR", os.environ.get("SSL_CERT_DIR"))) if value]
+    try:
+        if not named:
+            import certifi
+
+            return ssl.create_default_context(cafile=certifi.where())
+        source, where = named[0]
+        if source == "SSL_CERT_DIR":
+            return ssl.create_default_context(capath=where)
+        return ssl.create_default_context(cafile=where)
+    except (OSError, ssl.SSLError) as exc:
+        source, where = named[0] if named else ("certifi", "")
+        raise ValidationFailed(f"{source} {where!r} cannot be used: {getattr(exc, 'strerror', None) or exc}",
+                               hint="point SAMPLECTL_CA_BUNDLE at the lab CA's certificate in PEM format") from None

@@ -23,7 +23,7 @@ from samplectl.domain.errors import (
     ValidationFailed,
 )
 from samplectl.domain.identity import ENV_HINT, LOGIN_HINT
-from samplectl.remote.address import ServerAddress
+from samplectl.remote.address import ServerAddress, tls_context
 
 if TYPE_CHECKING:
     import httpx
@@ -233,18 +233,3 @@ def _envelope(response: httpx.Response) -> Mapping[str, Any] | None:
 def _reason(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text[:200]
-
-
-def tls_context(ca_bundle: str | None) -> Any:
-    """Certificates verified, against the lab's own CA when SAMPLECTL_CA_BUNDLE names one."""
-    import ssl
-
-    if not ca_bundle:
-        return True  # httpx's default: the public CAs (certifi), hostnames checked
-    try:
-        return ssl.create_default_context(cafile=ca_bundle)
-    except (OSError, ssl.SSLError) as exc:
-        raise ValidationFailed(
-            f"SAMPLECTL_CA_BUNDLE {ca_bundle!r} cannot be used: {getattr(exc, 'strerror', None) or exc}",
-            hint="point it at the lab CA's certificate in PEM format",
-        ) from None

@@ -43,18 +43,36 @@ class RemoteImportReport:
 SUMMARY_KEYS = ("batch_id", "read", "created", "updated", "skipped", "rejected", "seconds", "dry_run")
 
 
-def _upload(source: IO[bytes], progress: Progress, copy: IO[bytes] | None = None) -> Iterator[bytes]:
-    """The file in pieces, counting lines (rows, near enough) and bytes for the progress bar."""
-    sent = 0
-    while True:
-        piece = source.read(PIECE)
-        if not piece:
-            return
-        sent += len(piece)
-        if copy is not None:
-            copy.write(piece)
-        progress.update(piece.count(b"\n"), sent)
-        yield piece
+class Upload:
+    """The file in pieces, counting lines (rows, near enough) and bytes for the progress bar.
+
+    ``whole`` says whether every piece was handed over: until then the server has not begun to write
+    (it checks every row of the whole file first), so an interrupted upload leaves nothing behind.
+    """
+
+    def __init__(self, source: IO[bytes], progress: Progress, copy: IO[bytes] | None = None) -> None:
+        self.source, self.progress, self.copy = source, progress, copy
+        self.whole = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        while True:
+            piece = self.source.read(PIECE)
+            if not piece:
+                self.whole = True
+                return
+            sent += len(piece)
+            if self.copy is not None:
+                self.copy.write(piece)
+            self.progress.update(piece.count(b"\n"), sent)
+            yield piece
+
+
+class SentWholeInterrupted(KeyboardInterrupt):
+    """Ctrl-C after the whole file reached the server: the server may still complete the import."""
+
+    kept = ("the whole file had reached the server, which may still complete the import; run the same import "
+            "again to find out: a file imported before is refused (exit 7), so nothing is imported twice")
 
 
 @dataclass
@@ -92,11 +110,17 @@ class RemoteImportService:
                  if from_stdin and options.errors_path else None)
         try:
             progress.phase("sending", source.size)
-            response = self.client.request(
-                "POST", "/imports", params=params, content=_upload(raw, progress, spool), long=True,
-                headers={"Content-Type": MEDIA_TYPES.get(source.format or "", "application/octet-stream")},
-                raise_errors=False,
-            )
+            upload = Upload(raw, progress, spool)
+            try:
+                response = self.client.request(
+                    "POST", "/imports", params=params, content=iter(upload), long=True,
+                    headers={"Content-Type": MEDIA_TYPES.get(source.format or "", "application/octet-stream")},
+                    raise_errors=False,
+                )
+            except KeyboardInterrupt:
+                if upload.whole and not options.dry_run:
+                    raise SentWholeInterrupted from None
+                raise  # the server had not begun to write: nothing of this import was kept
             report = self._report(response)
             if options.errors_path:
                 _write_rejected(options, spool, report)

@@ -86,7 +86,7 @@ class RemoteServices:
 
     def check_token(self, cached: CachedToken) -> Session:
         """The server checks the token (``GET /me``); this command then runs with it."""
-        from samplectl.remote.accounts import session_of
+        from samplectl.remote.session import session_of
 
         cached.refuse_if_empty()
         self._token = cached

@@ -10,9 +10,9 @@ from typing import IO, Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from samplectl.domain.accounts import ACCOUNT_FIELDS
 from samplectl.domain.accounts import Account as AccountRecord
 from samplectl.domain.errors import UsageError, ValidationFailed
+from samplectl.domain.vocab import ACCOUNT_FIELDS
 from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import envelope

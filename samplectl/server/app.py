@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from samplectl import __version__
 from samplectl.config import Settings, load_settings
-from samplectl.server import admin, auth, errors, health, imports, samples, storage
+from samplectl.server import admin, auth, errors, health, imports, samples, storage, values
 from samplectl.server.middleware import RequestGuard
 from samplectl.server.state import ServerState
 from samplectl.server.throttle import LoginThrottle
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, tls: bool = False, cors_orig
     app = FastAPI(title="samplectl", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.samplectl = server
     app.state.throttle = LoginThrottle()
-    for module in (auth, samples, imports, storage, admin, health):
+    for module in (auth, samples, values, imports, storage, admin, health):
         app.include_router(module.router)
     errors.install(app)
     if cors_origins:

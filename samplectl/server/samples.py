@@ -8,9 +8,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from samplectl.domain.audit import ENTRY_FIELDS
 from samplectl.domain.criteria import Criteria, Sort, build_criteria
 from samplectl.domain.errors import UsageError, ValidationFailed
+from samplectl.domain.vocab import ENTRY_FIELDS
 from samplectl.output.formats import public
 from samplectl.server.deps import Client, CurrentIdentity, State
 from samplectl.server.errors import PreconditionFailed

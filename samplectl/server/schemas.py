@@ -104,6 +104,10 @@ class Count(BaseModel):
     count: int
 
 
+class StoredValues(BaseModel):
+    values: list[str]
+
+
 class HistoryEntry(BaseModel):
     at: str
     user: str

@@ -20,6 +20,7 @@ import anyio
 import anyio.from_thread
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from samplectl.domain.errors import UsageError
 
@@ -43,6 +44,10 @@ class BodyReader(io.RawIOBase):
                 return await self._chunks.__anext__()
         except StopAsyncIteration:
             return None
+        except ClientDisconnect:
+            # Ctrl-C on `samplectl import` (or any client gone): its mistake to report, not the server's (500).
+            raise UsageError("the client went away before the whole file arrived; nothing of it was imported",
+                             hint="send the whole file again") from None
         except TimeoutError:
             raise UsageError(f"the request body stopped arriving (nothing for {int(self._idle)} s)",
                              hint="send the file in one go, e.g. curl --data-binary @file.csv") from None

@@ -146,6 +146,10 @@ class SampleService:
     def count(self, criteria: Criteria) -> int:
         return self.store.count(criteria)
 
+    def values(self, field: str, prefix: str, limit: int) -> list[str]:
+        """What a TAB offers for ``field``: distinct stored values starting with ``prefix`` (``stores.values``)."""
+        return self.store.values(field, prefix, limit)
+
     # -- building changes -------------------------------------------------------------------
     def now(self) -> datetime:
         return to_millisecond(self.clock())

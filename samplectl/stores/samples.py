@@ -41,6 +41,10 @@ class SampleStore(Protocol):
     def get(self, sample_id: str) -> dict[str, Any] | None: ...
     def count(self, criteria: Criteria) -> int: ...
 
+    def values(self, field: str, prefix: str, limit: int) -> list[str]:
+        """Distinct stored values of a completable field starting with ``prefix`` (see ``stores.values``)."""
+        ...
+
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
              after: str | None = None) -> Iterator[dict[str, Any]]:
         """Matching samples in ``sort`` order, ties by ``sample_id``; ``after`` continues past that

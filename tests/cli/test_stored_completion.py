@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from samplectl.cli.completion import ID_COMMANDS, OPTION_FIELDS, field_for
-from samplectl.stores.sqlite.values import prefix_end, stored_values
+from samplectl.stores.sqlite.values import stored_values
+from samplectl.stores.values import prefix_end
 from tests.cli.test_completions import root_command, walk
 from tests.cli.test_startup import HEAVY, modules_after
 
@@ -133,10 +134,12 @@ def test_a_tab_on_a_fresh_machine_creates_nothing(isolated_env: Path) -> None:
 
 
 @pytest.mark.usefixtures("stored")
-def test_a_server_or_mongodb_setting_offers_no_local_values() -> None:
-    for setting in ({"SAMPLECTL_SERVER": "http://127.0.0.1:9"}, {"SAMPLECTL_MONGODB_URI": "mongodb://127.0.0.1:9"}):
+def test_a_server_or_mongodb_that_cannot_be_reached_offers_nothing_not_the_local_values() -> None:
+    # Values offered when they are there: tests/cli/test_completion_sources.py.
+    for setting in ({"SAMPLECTL_SERVER": "http://127.0.0.1:9", "SAMPLECTL_TOKEN": "x.y.z"},
+                    {"SAMPLECTL_MONGODB_URI": "mongodb://127.0.0.1:9"}):
         done = tab({**shell_env("bash", "samplectl get S-00"), **setting})
-        assert (done.returncode, done.stdout.strip()) == (0, ""), done.stderr
+        assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "", "")
 
 
 def test_every_stored_value_parameter_of_the_app_is_known_to_the_fast_path() -> None:

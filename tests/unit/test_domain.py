@@ -114,6 +114,12 @@ def test_bad_config_file_is_a_clear_error(tmp_path, content: str, needle: str) -
         load_settings({"SAMPLECTL_CONFIG": str(config)})
 
 
+def test_a_config_path_that_cannot_be_read_is_a_clear_error(tmp_path) -> None:
+    # A directory where the file should be: the file is opened before its parser is loaded, and this is still 6.
+    with pytest.raises(ValidationFailed, match=f"cannot read config file {tmp_path}"):
+        load_settings({"SAMPLECTL_CONFIG": str(tmp_path)})
+
+
 def test_mask_uri_hides_passwords() -> None:
     assert mask_uri("mongodb://app:s3cret@db:27017/x?authSource=admin") == "mongodb://app:***@db:27017/x?authSource=admin"
     assert mask_uri("mongodb+srv://u:p%40ss@cluster.example.net/") == "mongodb+srv://u:***@cluster.example.net/"

@@ -124,6 +124,11 @@ class MongoSampleStore:
         query = self.query(criteria)
         return int(self.guard(lambda: self.samples.count_documents(query)))
 
+    def values(self, field: str, prefix: str, limit: int) -> list[str]:
+        from samplectl.stores.mongo.values import distinct_values
+
+        return self.guard(lambda: distinct_values(self.samples, field, prefix, limit))  # type: ignore[no-any-return]
+
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
              after: str | None = None) -> Iterator[dict[str, Any]]:
         """Stream matching samples in sort order, a page at a time.

@@ -154,6 +154,11 @@ class SqliteSampleStore:
         row = self.db.one(f"SELECT count(*) FROM samples WHERE {clause}", params)
         return int(row[0]) if row else 0
 
+    def values(self, field: str, prefix: str, limit: int) -> list[str]:
+        from samplectl.stores.sqlite.values import distinct_values
+
+        return self.db.guard(lambda: distinct_values(self.db.conn, field, prefix, limit))
+
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
              after: str | None = None) -> Iterator[dict[str, Any]]:
         """One statement, streamed from one snapshot: no paging needed."""

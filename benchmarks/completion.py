@@ -1,0 +1,127 @@
+"""A TAB completing stored values in each configuration, side by side: embedded store, remote mode, MongoDB.
+
+    nice .venv/bin/python benchmarks/completion.py                  # 11 runs each, 1,000 stored samples
+    nice .venv/bin/python benchmarks/completion.py --runs 21 --samples 100000
+
+The same samples in three places: the embedded store of a fresh SAMPLECTL_HOME (as benchmarks/startup.py
+makes it), a real `samplectl serve` on loopback over that store (remote mode: the TAB's process has only
+SAMPLECTL_SERVER and the token, SAMPLECTL_TOKEN), and MongoDB (pymongo to the nx-27017 wire server the
+tests use; skipped when it is not installed). Each TAB is a whole samplectl process asked as
+completions/samplectl.bash asks (`_SAMPLECTL_COMPLETE=complete_bash`, COMP_WORDS, COMP_CWORD), timed by
+its CPU time (user + system) as benchmarks/startup.py times it; the server's own CPU is not counted (it is
+another machine's in a lab). Each TAB is checked once to offer what it should before it is timed: a TAB
+that failed would offer nothing, quickly.
+
+Target (issue 14, CPU time): a TAB <= 100 ms. Exits 1 when a median misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from remote import free_port, start_server  # noqa: E402 - the same `samplectl serve` as benchmarks/remote.py
+from startup import Case, measure, prepare_store, samplectl_command, tab  # noqa: E402
+
+TARGET_MS = 100.0
+
+
+def start_wire(scratch: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """The nx-27017 wire server on a free loopback port, as the tests start it; None when not installed."""
+    import socket
+    import time
+
+    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
+    if not Path(exe).exists():
+        return None
+    port = free_port()
+    base = scratch / "wire"
+    base.mkdir()
+    proc = subprocess.Popen([exe, "--data-dir", str(base / "dbs"), "--host", "127.0.0.1", "-p", str(port),
+                             "--log-file", str(base / "server.log"), "--pid-file", str(base / "server.pid")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("nx-27017 did not start listening")
+
+
+def offers(case: Case) -> list[str]:
+    done = subprocess.run(case.argv, env=case.env, capture_output=True, text=True, check=False)
+    return done.stdout.split()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=11, help="timed runs per TAB (default 11)")
+    parser.add_argument("--samples", type=int, default=1000, help="samples in each store (default 1000)")
+    args = parser.parse_args(argv)
+    exe = samplectl_command()
+    with tempfile.TemporaryDirectory(prefix="samplectl-completion-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith("SAMPLECTL_") and not k.startswith("_SAMPLECTL") and k != "COMP_WORDS"}
+        base.update(SAMPLECTL_CONFIG=str(scratch / "none.toml"), SAMPLECTL_BCRYPT_ROUNDS="4")
+        embedded = {**base, "SAMPLECTL_HOME": str(scratch / "embedded")}
+        Path(embedded["SAMPLECTL_HOME"]).mkdir()
+        sample_id = prepare_store(exe, embedded, Path(embedded["SAMPLECTL_HOME"]), args.samples)
+        configurations = {"embedded": embedded}
+        port = free_port()
+        server = start_server({k: v for k, v in embedded.items() if k != "SAMPLECTL_TOKEN"}, port,
+                              scratch / "server.log")
+        configurations["remote"] = {**base, "SAMPLECTL_HOME": str(scratch / "client"),
+                                    "SAMPLECTL_SERVER": f"http://127.0.0.1:{port}",
+                                    "SAMPLECTL_TOKEN": embedded["SAMPLECTL_TOKEN"]}
+        wire = start_wire(scratch)
+        try:
+            if wire is not None:
+                mongo = {**base, "SAMPLECTL_HOME": str(scratch / "mongo"), "SAMPLECTL_MONGODB_URI": wire[1],
+                         "SAMPLECTL_MONGODB_DB": "bench" + uuid.uuid4().hex[:8]}
+                Path(mongo["SAMPLECTL_HOME"]).mkdir()
+                prepare_store(exe, mongo, Path(mongo["SAMPLECTL_HOME"]), args.samples)
+                configurations["MongoDB"] = mongo
+            lines = [f"samplectl get {sample_id[:-2]}", "samplectl filter --subject P-001",
+                     "samplectl filter --location FRZ-1/"]
+            print(f"A TAB completing stored values: median CPU ms (user+sys) of {args.runs} whole processes, "
+                  f"{args.samples} samples")
+            print(f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; {' '.join(exe)}; remote: samplectl serve "
+                  "on 127.0.0.1; MongoDB: pymongo to nx-27017)")
+            floor = Case("python -c pass", [sys.executable, "-c", "pass"], base)
+            print(f"  {'python -c pass (the floor)':<40} {measure(floor, args.runs)[0]:9.1f}")
+            print(f"  {'TAB':<40} " + " ".join(f"{name:>9}" for name in configurations) + f"   target {TARGET_MS:.0f}")
+            missed = 0
+            for line in lines:
+                figures = []
+                for name, env in configurations.items():
+                    case = tab(exe, env, line, TARGET_MS)
+                    if not offers(case):
+                        raise SystemExit(f"TAB on `{line}` offered nothing ({name}): it would be timed failing")
+                    cpu, _ = measure(case, args.runs)
+                    missed += cpu > TARGET_MS
+                    figures.append(f"{cpu:9.1f}")
+                print(f"  {line:<40} " + " ".join(figures))
+            print("  (the server's CPU is not counted; in remote mode a token in the OS keyring instead of "
+                  "SAMPLECTL_TOKEN adds the keyring's own cost)")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            if wire is not None:
+                wire[0].terminate()
+                wire[0].wait(timeout=10)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
