@@ -39,7 +39,8 @@ _secrets: set[str] = set()
 _URI = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BCRYPT = re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}")
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# Not the word TOKEN itself: that is the placeholder of samplectl's own hints ("send Authorization: Bearer TOKEN").
+_BEARER = re.compile(r"(?i)\b(bearer\s+)(?!(?-i:TOKEN)\b)[A-Za-z0-9._~+/=-]+")
 # key=value, key: value, "key": "value" for any key that names a secret (password_hash too).
 _PAIR = re.compile(
     r"""(?ix)

@@ -174,6 +174,13 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     assert logs.redact(text) == text
 
 
+def test_redact_keeps_the_hints_placeholder_but_not_a_token_spelled_like_it() -> None:
+    hint = "POST /token with username and password (samplectl login), then send Authorization: Bearer TOKEN"
+    assert logs.redact(hint) == hint
+    assert logs.redact("Authorization: Bearer TOKENabc123") == "Authorization: Bearer ***"
+    assert logs.redact("authorization: bearer token-1") == "authorization: bearer ***"
+
+
 def test_secret_environment_variables_are_registered() -> None:
     logs.register_environment({"SAMPLECTL_TOKEN": "tok-value-1", "PGPASSWORD": "pg-value-2",
                                "SAMPLECTL_MONGODB_URI": "mongodb://u:uri-pw-3@h/", "HOME": "/root",
