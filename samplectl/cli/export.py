@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated, Any
+from collections.abc import Iterable, Iterator
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
 from samplectl.cli import options as opt
 from samplectl.cli.context import AppContext
 from samplectl.domain.vocab import EXPORT_FORMATS
+
+T = TypeVar("T")
 
 
 @opt.criteria_flags
@@ -46,28 +48,37 @@ def export(
     from samplectl.cli.samples import criteria_from_flags
     from samplectl.domain.criteria import Sort
     from samplectl.domain.vocab import INPUT_FIELDS
-    from samplectl.output.formats import View, parse_fields, render
+    from samplectl.output.formats import View, parse_fields, render, write_csv_rows
     from samplectl.output.kinds import SAMPLES
 
     app_ctx = ctx.ensure_object(AppContext)
     fmt = check_output(app_ctx, output or "csv", EXPORT_FORMATS)
     # The CSV has exactly the import's columns unless --fields says otherwise; JSON every field.
     view = View(fmt=fmt, fields=parse_fields(fields_) or (list(INPUT_FIELDS) if fmt == "csv" else None))
-    SAMPLES.select(view.fields)
+    fields = SAMPLES.select(view.fields)
     selection = criteria_from_flags(app_ctx, **criteria)
-    order = Sort.parse(sort)
+    order = Sort.parse(sort) if sort else None
     service = app_ctx.services.sample_service()
     service.identity.require("viewer", "exporting samples")
-    # Without --sort, samples come in the order the store keeps them: read straight through, that is
-    # several times faster than walking an index on a large store.
-    records: Iterable[Mapping[str, Any]] = service.find(selection, order, None) if sort else service.stream(selection)
+    rows: Any  # CSV cells (sequences) or records (mappings), as the format wants
+    if fmt == "csv":
+        # Cells straight from the store (the embedded one makes them in SQL): no record per sample.
+        rows = service.export_cells(selection, order, fields)
+    else:
+        # Without --sort, samples come in the order the store keeps them: read straight through, that
+        # is several times faster than walking an index on a large store.
+        rows = service.find(selection, order, None) if order else service.stream(selection)
     # A bar on a terminal's stderr, unless the samples themselves are scrolling past on that terminal.
     if not app_ctx.quiet and app_ctx.io.stderr_is_tty and (file or not app_ctx.io.stdout_is_tty):
-        records = _with_progress(app_ctx, records, service.count(selection))
+        rows = _with_progress(app_ctx, rows, service.count(selection))
+
+    def write(out: IO[str]) -> int:
+        return write_csv_rows(fields, rows, out) if fmt == "csv" else render(SAMPLES, rows, out, view)
+
     if file is None:
-        render(SAMPLES, records, app_ctx.io.stdout, view)
+        write(app_ctx.io.stdout)
         return
-    count = _write_file(file, lambda out: render(SAMPLES, records, out, view))
+    count = _write_file(file, write)
     app_ctx.say(f"exported {count} samples to {file}")
 
 
@@ -86,7 +97,7 @@ def _write_file(path: str, write: Any) -> int:
                                hint="choose a writable place with free space") from None
 
 
-def _with_progress(app_ctx: AppContext, records: Iterable[Mapping[str, Any]], total: int) -> Iterator[Mapping[str, Any]]:
+def _with_progress(app_ctx: AppContext, records: Iterable[T], total: int) -> Iterator[T]:
     from samplectl.output.progress import RowsProgress
 
     progress = RowsProgress(app_ctx.io.stderr, color=app_ctx.color("stderr"))

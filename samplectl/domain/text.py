@@ -31,6 +31,9 @@ FORBIDDEN = (
 _FORBIDDEN_RUST = FORBIDDEN.replace(r"\ud800-\udfff", "")
 ONE_LINE_PATTERN = rf"^[^{_FORBIDDEN_RUST}]*$"
 WORD_PATTERN = rf"^[^\s{_FORBIDDEN_RUST}]+$"  # ids: no whitespace at all
+# ONE_LINE_PATTERN for text that needs no trimming: no whitespace at either end (Rust's \s is what
+# pydantic's trimming takes off). Imports check text against it untrimmed (domain.sample.quick_check).
+TRIMMED_LINE_PATTERN = rf"^(?:[^\s{_FORBIDDEN_RUST}](?:[^{_FORBIDDEN_RUST}]*[^\s{_FORBIDDEN_RUST}])?)?$"
 
 _FORBIDDEN_RE = re.compile(f"[{FORBIDDEN}]")
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
-from samplectl.domain.csvcells import neutralise
+from samplectl.domain.csvcells import SECONDS_ONLY, csv_cell, json_default, sample_cells
 from samplectl.domain.dates import iso_z
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.vocab import OUTPUT_FORMATS, RECORD_FIELDS
 from samplectl.output.table import Column, write_pairs, write_table
 
 FORMATS = OUTPUT_FORMATS
-SECONDS_ONLY = frozenset({"collection_date"})
 
 
 def parse_format(value: str | None, allowed: Sequence[str] = FORMATS) -> str | None:
@@ -96,14 +95,8 @@ def parse_fields(text: str | None) -> list[str] | None:
 
 
 # -- writers ----------------------------------------------------------------------------------
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_z(value)
-    return str(value)
-
-
 def dumps(value: Any, indent: int | None = None) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=indent, default=_default)
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=json_default)
 
 
 def _json(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view: View) -> int:
@@ -135,19 +128,6 @@ def _jsonl(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view:
     return count
 
 
-def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell: never a formula (see domain.csvcells), structures as JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, dict | list):
-        return neutralise(dumps(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
 def _csv(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view: View) -> int:
     fields = kind.select(view.fields)
     # csv.writer with a list per row: DictWriter's per-row generator costs a third of an export.
@@ -155,7 +135,7 @@ def _csv(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view: V
     writer.writerow(fields)
     count = 0
     if kind.to_json is public:  # samples: cells straight from the record (an export writes millions)
-        cells = _public_cells(fields)
+        cells = sample_cells(fields)
         for record in records:
             writer.writerow(cells(record))
             count += 1
@@ -167,30 +147,25 @@ def _csv(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view: V
     return count
 
 
-def _public_cells(fields: Sequence[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
-    """``[csv_cell(public(record, fields)[name]) for name in fields]``, without the dict in between,
-    and each date formatted once: the samples of one import share their created_at and updated_at."""
-    seconds = [name in SECONDS_ONLY for name in fields]
-    named = list(zip(fields, seconds, strict=True))
-    dates: dict[tuple[datetime, bool], str] = {}
+def write_csv_rows(fields: Sequence[str], rows: Iterable[Sequence[Any]], out: IO[str]) -> int:
+    """CSV of rows that are already cells (see domain.csvcells.sample_cells): csv.writer writes them
+    in C, the fastest way to export. As ``render``, the first row is read before anything is written."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    if first is None:
+        return 0
+    writer.writerow(first)
+    count = 1
 
-    def cell(value: Any, seconds_only: bool) -> Any:
-        if isinstance(value, datetime):
-            key = (value, seconds_only)
-            text = dates.get(key)
-            if text is None:
-                if len(dates) > 4096:
-                    dates.clear()
-                text = dates[key] = neutralise(iso_z(value, seconds_only=seconds_only))
-            return text
-        return csv_cell(value)
+    def counted() -> Iterator[Sequence[Any]]:
+        nonlocal count
+        for count, row in enumerate(iterator, 2):  # noqa: B007 - the count is what is wanted
+            yield row
 
-    def cells(record: Mapping[str, Any]) -> list[Any]:
-        get = record.get
-        return [neutralise(value) if type(value := get(name)) is str else "" if value is None
-                else cell(value, seconds_only) for name, seconds_only in named]
-
-    return cells
+    writer.writerows(counted())
+    return count
 
 
 def _table(kind: Kind, records: Iterator[Mapping[str, Any]], out: IO[str], view: View) -> int:

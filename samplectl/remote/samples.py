@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -176,6 +176,11 @@ class RemoteSampleService:
             for line in self.client.lines(response):
                 if line:
                     yield with_times(json.loads(line))
+
+    def export_cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[Sequence[Any]]:
+        from samplectl.domain.csvcells import sample_cells
+
+        return map(sample_cells(fields), self.stream(criteria) if sort is None else self.find(criteria, sort, None))
 
     def count(self, criteria: Criteria) -> int:
         return int(self.client.json("GET", "/samples/count", params=criteria_params(criteria))["count"])

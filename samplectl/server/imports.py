@@ -145,7 +145,7 @@ async def export_samples(
 ) -> StreamingResponse:
     """`samplectl export`: CSV with exactly the columns an import reads, or JSON Lines / JSON with every field,
     streamed as it is read."""
-    from samplectl.output.formats import View, render
+    from samplectl.output.formats import View, render, write_csv_rows
     from samplectl.output.kinds import SAMPLES
 
     fmt = format.strip().lower()
@@ -159,6 +159,9 @@ async def export_samples(
 
     def write(out: IO[str]) -> None:
         service = server.sample_service(who, client)
+        if fmt == "csv":  # cells straight from the store, as `samplectl export` writes them
+            write_csv_rows(fields, service.export_cells(criteria, order, fields), out)
+            return
         records = service.find(criteria, order, None) if order else service.stream(criteria)
         render(SAMPLES, records, out, View(fmt=fmt, fields=fields))
 

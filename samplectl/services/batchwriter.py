@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from samplectl import __version__
 from samplectl.domain.dates import to_millisecond
 from samplectl.domain.errors import Conflict
-from samplectl.domain.sample import SampleInput, transition_allowed
-from samplectl.services.rowcheck import record_of
+from samplectl.domain.sample import transition_allowed
 from samplectl.services.samples import diff
 from samplectl.stores.audit import AuditLog
 from samplectl.stores.batches import BatchStore
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from samplectl.services.storage import Placement
 
 HEARTBEAT_SECONDS = 10.0
-Valid = tuple[int, list[str], SampleInput]  # line, cells, the sample
+Valid = tuple[int, list[str], dict[str, Any]]  # line, cells, the sample's fields (rowcheck.RowChecker.check)
 
 
 class BatchWriter:
@@ -47,7 +46,7 @@ class BatchWriter:
 
     def write(self, valid: list[Valid]) -> None:
         samples = [sample for _line, _cells, sample in valid]
-        existing = self.store.existing([s.sample_id for s in samples]) if self.look_up else {}
+        existing = self.store.existing([s["sample_id"] for s in samples]) if self.look_up else {}
         creates: list[dict[str, Any]] = []
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
         entries: list[Mapping[str, Any]] = []
@@ -56,13 +55,12 @@ class BatchWriter:
         # it carries the batch's marker, so nobody edits it meanwhile and a rollback removes it quietly.
         marker = None if self.store.atomic else {"_id": self.batch_id, "role": "import", "at": self.now,
                                                   "user": self.user, "action": "import"}
-        for sample in samples:
-            new = record_of(sample)
+        for new in samples:
             current = existing.get(new["sample_id"])
             if current is None:
                 if self.placements is not None:
                     placement = next(self.placements)
-                    new["position"], new["storage_location"] = placement.position, placement.location
+                    new = {**new, "position": placement.position, "storage_location": placement.location}
                 record = {**new, "created_at": self.now, "created_by": self.user, **stamp, "version": 1,
                           "import_batch": self.batch_id}
                 if marker is not None:

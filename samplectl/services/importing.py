@@ -41,7 +41,6 @@ from samplectl.services.rowcheck import (
     RowChecker,
     SeenIds,
     map_header,
-    record_of,
     repeated_problem,
 )
 from samplectl.services.samples import diff
@@ -316,14 +315,14 @@ class ImportService:
         between this check and the write (the whole import then stops: 7).
         """
         skip = {line for line, _cells, _problems in refused}
-        rows = [(line, cells, sample) for line, cells, sample in chunk.valid if sample.position and line not in skip]
+        rows = [(line, cells, sample) for line, cells, sample in chunk.valid if sample.get("position") and line not in skip]
         if not rows:
             return refused
-        held = self.store.occupants([str(sample.position) for _l, _c, sample in rows])
+        held = self.store.occupants([str(sample["position"]) for _l, _c, sample in rows])
         found = list(refused)
         moved_in = 0
         for line, cells, sample in rows:
-            position = str(sample.position)
+            position = str(sample["position"])
             occupant = held.get(position)
             first = self._positions.setdefault(position, line)
             if first != line:
@@ -331,7 +330,7 @@ class ImportService:
                            "message": f"position {position} is also on line {first}: one sample per position"}
                 chunk.bad.append((line, cells, [problem]))
                 moved_in += 1
-            elif occupant is not None and occupant != sample.sample_id:
+            elif occupant is not None and occupant != sample["sample_id"]:
                 found.append((line, cells, [{"line": line, "column": "position", "value": position,
                                              "message": f"position {position} is taken by sample {occupant}"}]))
         if moved_in:
@@ -400,7 +399,7 @@ class ImportService:
         A dry run also counts what the import would do with the others: create, update or skip.
         """
         on_conflict = options.on_conflict
-        given = {sample.sample_id: (line, cells, sample) for line, cells, sample in valid}
+        given = {sample["sample_id"]: (line, cells, sample) for line, cells, sample in valid}
         existing = self.store.existing(list(given)) if given else {}
         refused: list[Rejected] = []
         if options.dry_run:
@@ -413,13 +412,13 @@ class ImportService:
             if on_conflict == "fail":
                 problem = {"line": line, "column": "sample_id", "value": sample_id,
                            "message": f"sample_id {sample_id!r} already exists"}
-            elif not transition_allowed(current["status"], sample.status):
-                problem = {"line": line, "column": "status", "value": sample.status,
-                           "message": f"status cannot change from {current['status']} to {sample.status} "
+            elif not transition_allowed(current["status"], sample["status"]):
+                problem = {"line": line, "column": "status", "value": sample["status"],
+                           "message": f"status cannot change from {current['status']} to {sample['status']} "
                                       f"(sample {sample_id!r})"}
             else:
                 if options.dry_run:  # as the writer decides: an update that changes nothing is a skip
-                    changed = diff(current, record_of(sample))
+                    changed = diff(current, sample)
                     report.updated += bool(changed)
                     report.skipped += not changed
                 continue
@@ -476,7 +475,7 @@ class ImportService:
                         if placed:  # --partial: rows refused for their position in pass 1 stay out
                             refused = {line for line, _c, _p in self._occupied(chunk, [])}
                             chunk.valid = [row for row in chunk.valid if row[0] not in refused
-                                           and self._positions.get(str(row[2].position), row[0]) == row[0]]
+                                           and self._positions.get(str(row[2].get("position")), row[0]) == row[0]]
                         writer.write(chunk.valid)
                 report.conflict_rows = writer.refused
                 self.batches.update(

@@ -7,7 +7,7 @@ the version that was read, and it stands only together with its audit record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -138,6 +138,10 @@ class SampleService:
     def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
         """Every matching sample, in no particular order (exports)."""
         return self.store.stream(criteria)
+
+    def export_cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[Sequence[Any]]:
+        """Every matching sample as its CSV cells for ``fields`` (domain.csvcells), sorted or in the store's order."""
+        return self.store.cells(criteria, sort, fields)
 
     def count(self, criteria: Criteria) -> int:
         return self.store.count(criteria)

@@ -8,7 +8,7 @@ Ids are opaque text, compared exactly on every engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -53,6 +53,11 @@ class SampleStore(Protocol):
 
     def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
         """Every matching sample in the store's own order: the fastest way to read them all."""
+        ...
+
+    def cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[Sequence[Any]]:
+        """Each matching sample's CSV cells for ``fields`` (``domain.csvcells.sample_cells``: what an
+        export writes), in ``sort`` order or, without one, the order of ``stream``."""
         ...
 
     def existing(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:

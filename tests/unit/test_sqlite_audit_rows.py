@@ -13,7 +13,7 @@ from samplectl.domain.audit import canonical, digest
 from samplectl.domain.jsontext import exact
 from samplectl.domain.vocab import INPUT_FIELDS
 from samplectl.stores.audit import Stamp, link, record_content
-from samplectl.stores.sqlite.audit import COMPACT_FIELDS, decode_row, encode_changes, encode_row, row_of
+from samplectl.stores.sqlite.audit import COMPACT_FIELDS, decode_changes, decode_row, encode_changes, encode_row, row_of
 
 HASH = "ab" * 32
 PREV = "cd" * 32
@@ -68,9 +68,26 @@ def test_the_quick_row_is_the_general_row_and_reads_back_as_hashed(record: dict[
 
 
 def test_an_import_record_keeps_its_values_by_position() -> None:
-    """The compact form [3, [after, ...]] for exactly the fields it was made for; others as a dict."""
-    assert json.loads(encode_changes(created(*COMPACT_FIELDS), "S-1")) == [3, [f"{f}-value" for f in COMPACT_FIELDS[1:]]]
+    """The compact forms for exactly the fields they were made for: the values as text after a 4
+    when they are all text without the separator, else [3, [after, ...]]; others as a dict."""
+    values = [f"{f}-value" for f in COMPACT_FIELDS[1:]]
+    assert encode_changes(created(*COMPACT_FIELDS), "S-1") == "4\x1f" + "\x1f".join(values)
+    with_unit = dict(created(*COMPACT_FIELDS), status={"before": None, "after": "a\x1fb"})
+    assert json.loads(encode_changes(with_unit, "S-1")) == [3, [*values[:3], "a\x1fb", values[4]]]
+    with_number = dict(created(*COMPACT_FIELDS), subject_id={"before": None, "after": 7})
+    assert json.loads(encode_changes(with_number, "S-1"))[0] == 3
     assert json.loads(encode_changes(created(*COMPACT_FIELDS, "position"), "S-1"))[0] == 0
+
+
+@pytest.mark.parametrize("values", [["", "", "", "", ""], ["a", "é", "'=x", "\"q\",", "[3,1]"], ["1", "2", "3", "4", "5"]])
+def test_text_values_come_back_exactly(values: list[str]) -> None:
+    changes = {f: {"before": None, "after": v} for f, v in zip(COMPACT_FIELDS, ["S-1", *values], strict=True)}
+    stored = encode_changes(changes, "S-1")
+    assert stored.startswith("4\x1f") and decode_changes(stored, "S-1") == changes
+
+
+def test_an_altered_text_form_is_shown_as_stored() -> None:
+    assert decode_changes("4\x1fa\x1fb", "S-1") == "4\x1fa\x1fb"
 
 
 ENTRIES = [
@@ -97,3 +114,23 @@ def test_content_said_to_be_plain_is_what_orjson_may_encode(entry: dict[str, Any
 
 def test_an_import_record_is_known_plain_without_a_second_look() -> None:
     assert record_content(ENTRIES[0], Stamp(lambda at: at))[1] is True
+
+
+def test_appended_records_keep_a_short_link_and_read_back_whole(tmp_path: Any) -> None:
+    """prev_hash of an appended record is kept as 4 bytes (the first record's, the genesis, whole)
+    and read back as the whole hash of the record before it; a link that no longer fits reads back short."""
+    from samplectl.domain.audit import check_chain
+    from samplectl.stores.sqlite import open_sqlite
+
+    database = open_sqlite(tmp_path / "samples.db")
+    try:
+        database.audit.append_many([{"user": "ana", "action": "login"} for _ in range(3)])
+        conn = database.samples.db.conn  # type: ignore[attr-defined]
+        assert [len(r[0]) for r in conn.execute("SELECT prev_hash FROM audit ORDER BY seq")] == [32, 4, 4]
+        records = list(database.audit.walk())
+        assert [r["prev_hash"] for r in records] == ["0" * 64, records[0]["hash"], records[1]["hash"]]
+        assert check_chain(records).ok
+        conn.execute("UPDATE audit SET hash = zeroblob(32) WHERE seq = 2")
+        assert [r["prev_hash"] for r in database.audit.walk()][2] == records[1]["hash"][:8]
+    finally:
+        database.close()

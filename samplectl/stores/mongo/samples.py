@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -164,6 +164,11 @@ class MongoSampleStore:
         query = self.query(criteria)
         for doc in self.guard(lambda: self.samples.find(query).batch_size(PAGE_SIZE)):
             yield self.decode(doc)
+
+    def cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[list[Any]]:
+        from samplectl.domain.csvcells import sample_cells
+
+        return map(sample_cells(fields), self.stream(criteria) if sort is None else self.find(criteria, sort))
 
     def _after(self, base: dict[str, Any], sort: Sort, last: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The queries, in order, for what follows ``last``: its ties on the sort field, then the rest."""

@@ -5,9 +5,15 @@ are linked and inserted in one transaction, so writers from several processes ne
 chain. A row keeps exactly what was hashed, so `audit verify` recomputes the same hashes:
 
 * ``_id`` of 32 hex digits is kept as its 16 bytes, ``hash``/``prev_hash`` as their 32 bytes;
+* a ``prev_hash`` that links the record to the one before it (the records samplectl appends) is kept
+  as its first 4 bytes, and read back as the whole ``hash`` of record ``seq - 1`` when that hash
+  starts with them (``PREV_HASH``); otherwise the 4 bytes are read back as they are, and the link is
+  reported broken as it would have been (a record before it was changed, removed or re-hashed);
 * ``changes`` is JSON, written compactly when it has the usual shape: ``[3, [after, ...]]`` for a
   create or an import that sets exactly ``COMPACT_FIELDS`` in their order, the first being the
-  record's own ``sample_id`` (left out); ``[0, {FIELD: after}]`` when every ``before`` is null,
+  record's own ``sample_id`` (left out), or, when those values are all text without ``\x1f`` (the
+  usual), the same values after a ``4`` as text separated by ``\x1f`` (no quotes: never JSON, which
+  cannot start so); ``[0, {FIELD: after}]`` when every ``before`` is null,
   ``[1, {FIELD: before}]`` when every ``after`` is (a delete), the plain object otherwise, and
   ``[2, value]`` for anything that is not an object;
 * a key that has no column, or a value a column would not keep exactly, goes to ``extra`` (JSON),
@@ -40,7 +46,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COMPACT_FIELDS = ("sample_id", "sample_type", "subject_id", "collection_date", "status", "storage_location")
 COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_from", "reason", "samplectl_version",
            "import_batch", "changes", "extra", "prev_hash", "hash")
-_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM audit"
+# A linked prev_hash (4 bytes) read back whole: the hash of the record before it, if it starts so.
+PREV_HASH = ("CASE WHEN length(prev_hash) = 4 THEN coalesce((SELECT p.hash FROM audit AS p WHERE p.seq = audit.seq - 1 "
+             "AND substr(p.hash, 1, 4) = audit.prev_hash), prev_hash) ELSE prev_hash END")
+_SELECT = "SELECT " + ", ".join(PREV_HASH if c == "prev_hash" else c for c in COLUMNS) + " FROM audit"
 _INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 # The statements the migration from the neosqlite layout writes with (stores.sqlite.migrate).
 AUDIT_SELECT, AUDIT_INSERT = _SELECT, _INSERT
@@ -52,6 +61,8 @@ _KEYED = frozenset(("_id", "at", "seq", "changes", "prev_hash", "hash", *_ALWAYS
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _BEFORE_AFTER = frozenset(("before", "after"))
+_UNIT = "\x1f"  # separates the values of a tag-4 creation record
+_TAG4 = "4" + _UNIT
 # The keys of a record as samplectl writes one for a sample change (with and without a batch):
 # ``row_of`` encodes those without the general case's bookkeeping.
 _USUAL = frozenset(("_id", "at", "seq", "changes", "prev_hash", *_ALWAYS))
@@ -75,7 +86,10 @@ def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = Non
     if all(change["before"] is None for change in changes.values()):
         afters = [change["after"] for change in changes.values()]
         if afters[0] == sample_id and type(sample_id) is str and tuple(changes) == COMPACT_FIELDS:
-            return _json([3, afters[1:]], plain)
+            values = afters[1:]
+            if all(type(v) is str and _UNIT not in v for v in values):
+                return _TAG4 + _UNIT.join(values)
+            return _json([3, values], plain)
         return _json([0, dict(zip(changes, afters, strict=True))], plain)
     if all(change["after"] is None for change in changes.values()):
         return _json([1, {name: change["before"] for name, change in changes.items()}], plain)
@@ -83,6 +97,11 @@ def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = Non
 
 
 def decode_changes(text: str, sample_id: Any = None) -> Any:
+    if text.startswith(_TAG4):
+        values = text[2:].split(_UNIT)
+        if len(values) != len(COMPACT_FIELDS) - 1:
+            return text  # not an encoding samplectl writes: an altered record, shown as stored
+        return {name: {"before": None, "after": v} for name, v in zip(COMPACT_FIELDS, [sample_id, *values], strict=True)}
     value = json.loads(text)
     if type(value) is not list or len(value) != 2:
         return value
@@ -99,8 +118,9 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
     return body
 
 
-def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
-    """A record (every hashed key, plus ``hash``) as a row; ``at_ms``: its time, when it has a usual one."""
+def encode_row(record: Mapping[str, Any], at_ms: int | None, linked: bool = False) -> tuple[Any, ...]:
+    """A record (every hashed key, plus ``hash``) as a row; ``at_ms``: its time, when it has a usual one.
+    ``linked``: its prev_hash is the hash of record ``seq - 1`` (as appending links them), kept short."""
     extra: dict[str, Any] = {k: v for k, v in record.items() if k not in _KEYED}
     absent = [k for k in _ALWAYS if k not in record]
     columns: dict[str, Any] = {}
@@ -129,7 +149,7 @@ def encode_row(record: Mapping[str, Any], at_ms: int | None) -> tuple[Any, ...]:
     for key in ("prev_hash", "hash"):
         value = record.get(key)
         if type(value) is str and _HEX64.match(value):
-            hashes.append(bytes.fromhex(value))
+            hashes.append(bytes.fromhex(value[:8] if linked and key == "prev_hash" and value != GENESIS else value))
         else:
             hashes.append(None)
             if key in record:
@@ -159,16 +179,17 @@ def decode_time(at_ms: Any) -> Any:
         return at_ms
 
 
-def row_of(content: dict[str, Any], hashed: str, at_ms: int, plain: bool = False) -> tuple[Any, ...]:
-    """``encode_row(dict(content, hash=hashed), at_ms)``, quicker for the records samplectl writes
-    for sample changes (a million per large import): the same row, or the general case's.
+def row_of(content: dict[str, Any], hashed: str, at_ms: int, plain: bool = False,
+           linked: bool = False) -> tuple[Any, ...]:
+    """``encode_row(dict(content, hash=hashed), at_ms, linked)``, quicker for the records samplectl
+    writes for sample changes (a million per large import): the same row, or the general case's.
     ``plain``: the content is known to be plain data (see ``stores.audit.link``)."""
     if content.keys() == _USUAL_BATCH:
         batch = content["import_batch"]
     elif content.keys() == _USUAL:
         batch = None
     else:
-        return encode_row(dict(content, hash=hashed), at_ms)
+        return encode_row(dict(content, hash=hashed), at_ms, linked)
     record_id, seq, prev = content["_id"], content["seq"], content["prev_hash"]
     user, action, sample_id = content["user"], content["action"], content["sample_id"]
     reason, version = content["reason"], content["samplectl_version"]
@@ -177,8 +198,9 @@ def row_of(content: dict[str, Any], hashed: str, at_ms: int, plain: bool = False
             and type(sample_id) is str and (reason is None or type(reason) is str) and type(version) is str
             and (type(batch) is str or "import_batch" not in content)):
         return (seq, bytes.fromhex(record_id), at_ms, user, action, sample_id, None, reason, version, batch,
-                encode_changes(content["changes"], sample_id, plain), None, bytes.fromhex(prev), bytes.fromhex(hashed))
-    return encode_row(dict(content, hash=hashed), at_ms)
+                encode_changes(content["changes"], sample_id, plain), None,
+                bytes.fromhex(prev[:8] if linked and prev != GENESIS else prev), bytes.fromhex(hashed))
+    return encode_row(dict(content, hash=hashed), at_ms, linked)
 
 
 def decode_row(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -233,7 +255,8 @@ class SqliteAuditLog(ChainedLog):
     def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
         stored = stamp.stored
         with self.db.transaction():
-            rows = [row_of(content, hashed, stored[content["at"]], plain)
+            # Linked to the head just read, under the write lock: each prev_hash is the hash of seq - 1.
+            rows = [row_of(content, hashed, stored[content["at"]], plain, linked=True)
                     for content, hashed, plain in link(contents, self.head(), checked)]
             self.db.executemany(_INSERT, rows)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -162,14 +162,25 @@ class SqliteSampleStore:
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
              after: str | None = None) -> Iterator[dict[str, Any]]:
         """One statement, streamed from one snapshot: no paging needed."""
+        query = self._query(_SELECT, criteria, sort, limit, after)
+        if query is None:
+            return
+        for row in self.db.rows(*query):
+            yield decode(row)
+
+    def _query(self, select: str, criteria: Criteria, sort: Sort | None, limit: int | None = None,
+               after: str | None = None) -> tuple[str, list[Any]] | None:
+        """The statement of ``find`` (None: ``after`` names no sample); without ``sort``, that of ``stream``."""
+        clause, params = where(criteria)
+        if sort is None:
+            return f"{select} WHERE {clause}", params
         if sort.field not in _KNOWN:
             raise ValueError(f"cannot sort by {sort.field!r}")
-        clause, params = where(criteria)
         direction = "DESC" if sort.descending else "ASC"
         if after is not None:
             last = self.get(after)
             if last is None:
-                return
+                return None
             if sort.field == "sample_id":
                 clause += f" AND sample_id {'<' if sort.descending else '>'} ?"
                 params.append(after)
@@ -179,17 +190,26 @@ class SqliteSampleStore:
                 clause += f" AND ({sort.field} {past} ? OR ({sort.field} = ? AND sample_id > ?))"
                 params.extend([value, value, after])
         order = f"sample_id {direction}" if sort.field == "sample_id" else f"{sort.field} {direction}, sample_id ASC"
-        sql = f"{_SELECT} WHERE {clause} ORDER BY {order}"
+        sql = f"{select} WHERE {clause} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        for row in self.db.rows(sql, params):
-            yield decode(row)
+        return sql, params
 
     def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
         clause, params = where(criteria)
         for row in self.db.rows(f"{_SELECT} WHERE {clause}", params):
             yield decode(row)
+
+    def cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Each matching sample's CSV cells, made by SQLite itself (see ``sqlite.cells``): no record in between."""
+        from samplectl.domain.csvcells import neutralise  # exports only: `get` does not pay for it
+        from samplectl.stores.sqlite.cells import NEUTRALISE, cell_select
+
+        self.db.conn.create_function(NEUTRALISE, 1, neutralise, deterministic=True)
+        query = self._query(cell_select(fields), criteria, sort)
+        assert query is not None
+        return self.db.rows(*query)
 
     def existing(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
