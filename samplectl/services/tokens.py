@@ -76,15 +76,18 @@ def _jwt() -> Any:
     Tokens are HS256 only (pinned when read), which PyJWT computes with the standard library's hmac.
     Its other algorithms need `cryptography`, whose import alone is ~25 ms of every command's CPU
     (docs/benchmarks.md#start-up); PyJWT leaves them out when it cannot import it, as when it is not
-    installed. So unless something has imported cryptography already, PyJWT is imported with it
-    hidden (a None entry in sys.modules), and anything imported later sees cryptography as usual.
+    installed. So PyJWT is imported with it hidden (a None entry in sys.modules), and anything imported
+    later sees cryptography as usual. Also when something has imported part of cryptography already (the
+    Secret Service client, which read the token, imports its ciphers): PyJWT's algorithms would import
+    much more of it (x509, the asymmetric keys), ~25 ms.
     """
     import sys
 
-    if "jwt" in sys.modules or "cryptography" in sys.modules:
+    if "jwt" in sys.modules:
         import jwt
 
         return jwt
+    before = {name: sys.modules[name] for name in ("cryptography",) if name in sys.modules}
     sys.modules["cryptography"] = None  # type: ignore[assignment]
     try:
         import jwt
@@ -92,10 +95,12 @@ def _jwt() -> Any:
         for name in [n for n in sys.modules if n == "jwt" or n.startswith("jwt.")]:
             del sys.modules[name]
         del sys.modules["cryptography"]
+        sys.modules.update(before)
         import jwt
     finally:
         if sys.modules.get("cryptography", 0) is None:
             del sys.modules["cryptography"]
+            sys.modules.update(before)  # as it was: cryptography, part of it imported by the keyring's client
     return jwt
 
 

@@ -7,7 +7,8 @@ data directory that only its owner can read (0600), as gh does. Nothing here pri
 Reading the keyring is most of a logged-in command's start-up on a desktop: the keyring library finds
 its backend by scanning package entry points and importing every backend it ships, each run. So the
 backend that kept the token is remembered (its class name, never the token: ``keyring-backend`` in the
-0700 data directory) and loaded directly by the next commands — see ``TokenCache._remembered``.
+0700 data directory) and loaded directly by the next commands — see ``TokenCache._remembered``; when
+it is keyring's Secret Service backend, the token is read with secretstorage alone (``stores.secret_service``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class TokenCache:
         self.remembered_file = home / REMEMBERED_BACKEND
         self.problem: str | None = None  # why the keyring could not be used, when it could not
         self.no_keyring = False  # no backend at all (headless): expected, not worth a word on each command
+        self._direct = False  # read from the Secret Service without keyring (stores.secret_service)
 
     # -- the keyring ------------------------------------------------------------------------
     def backend(self) -> Any:
@@ -74,10 +76,7 @@ class TokenCache:
         """
         if self._backend is not None or os.environ.get("PYTHON_KEYRING_BACKEND"):
             return None
-        try:
-            name = self.remembered_file.read_text(encoding="utf-8").strip()
-        except OSError:
-            name = ""
+        name = self._remembered_name()
         try:
             import keyring.core
             from keyring.backend import KeyringBackend
@@ -92,17 +91,20 @@ class TokenCache:
             return None
         return backend if isinstance(backend, KeyringBackend) else None
 
+    def _remembered_name(self) -> str:
+        try:
+            return self.remembered_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
     def _remember(self, backend: Any) -> None:
         """Remember which backend class holds the token (not the token), for the next commands' reads."""
         kind = type(backend)
         name = f"{kind.__module__}.{kind.__qualname__}"
         if not _BACKEND_NAME.fullmatch(name):
             return
-        try:
-            if self.remembered_file.read_text(encoding="utf-8").strip() == name:
-                return
-        except OSError:
-            pass
+        if self._remembered_name() == name:
+            return
         from samplectl.private_files import private_dir, write_whole
 
         try:
@@ -111,8 +113,19 @@ class TokenCache:
         except OSError:
             pass  # only a speed-up: the next command finds the backend as keyring does
 
-    def _read_keyring(self) -> str:
-        """The token in the keyring ('' when none): from the remembered backend, else keyring's own choice."""
+    def _read_keyring(self, *, direct: bool = True) -> str:
+        """The token in the keyring ('' when none): from the remembered backend, else keyring's own choice.
+
+        ``direct``: read it without keyring when keyring would read it from the Secret Service anyway.
+        """
+        if direct and self._backend is None:
+            from samplectl.stores import secret_service
+
+            if secret_service.keyring_would_read_it_so(self._remembered_name()):
+                token = secret_service.read(SERVICE, self.key)
+                if token:
+                    self._direct = True
+                    return token
         remembered = self._remembered()
         failure: Exception | None = None
         if remembered is not None:
@@ -133,8 +146,8 @@ class TokenCache:
         return str(token)
 
     def keyring_name(self) -> str:
-        backend = self.backend()
-        return f"OS keyring ({type(backend).__module__.rsplit('.', 1)[-1]}, service {SERVICE!r}, entry {self.key!r})"
+        module = "SecretService" if self._direct else type(self.backend()).__module__.rsplit(".", 1)[-1]
+        return f"OS keyring ({module}, service {SERVICE!r}, entry {self.key!r})"
 
     def _keyring(self, operation: str, *args: str) -> Any:
         """Call the keyring; on any failure remember why (for the fallback message) and give None."""
@@ -190,7 +203,7 @@ class TokenCache:
         if self._remove_file():
             removed.append(f"file {self.file}")
         try:
-            if self._read_keyring():  # where commands read it: the remembered backend first
+            if self._read_keyring(direct=False):  # where commands read it: the remembered backend first
                 self._keyring("delete_password")
                 removed.append(self.keyring_name())
         except _KeyringUnusable:

@@ -1,6 +1,7 @@
 """A desktop login as real processes against a real OS keyring (gnome-keyring, scripts/with-keyring):
 after `login`, each command reads the token from the backend that kept it, loaded directly — not by
-keyring's discovery, which scans entry points and imports every backend on each run."""
+keyring's discovery, which scans entry points and imports every backend on each run — and, for the
+Secret Service, with secretstorage alone, without importing keyring at all."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ OTHER_BACKENDS = {"keyring.backends.kwallet", "keyring.backends.macOS", "keyring
                   "keyring.backends.libsecret", "keyring.backends.chainer"}
 SAMPLE = ["--id", "S-1", "--type", "blood", "--subject", "P-1", "--collected", "2025-03-14", "--location", "F/1"]
 
-# `samplectl get S-1` in a fresh interpreter, then which keyring backends it had imported.
+# `samplectl get S-1` in a fresh interpreter, then which of keyring and secretstorage it had imported.
 PROBE = (
     "import sys\nsys.argv = ['samplectl', 'get', 'S-1', '-o', 'json']\nfrom samplectl.cli.entry import main\n"
     "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
-    "print(' '.join(sorted(m for m in sys.modules if m.startswith('keyring.backends'))), file=sys.stderr)\n"
+    "shown = ('keyring', 'secretstorage', 'cryptography.x509')\n"
+    "print(' '.join(sorted(m for m in sys.modules if m.startswith(shown))), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -61,29 +63,57 @@ def probe_get(**env: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     return done, set(done.stderr.strip().splitlines()[-1].split()) if done.stderr.strip() else set()
 
 
-def test_after_login_get_reads_the_token_from_the_remembered_backend_alone(real_keyring: Any) -> None:
+def test_after_login_get_reads_the_token_from_the_secret_service_without_importing_keyring(
+    real_keyring: Any
+) -> None:
     remembered = logged_in_with_a_sample()
     assert remembered.read_text() == SECRET_SERVICE + "\n"
     token = real_keyring.get_password("samplectl", keyring_entry())
     assert token and token not in remembered.read_text()
-    done, backends = probe_get()
+    done, modules = probe_get()
     assert done.returncode == 0, done.stderr
     assert '"sample_id": "S-1"' in done.stdout
-    assert "keyring.backends.SecretService" in backends
-    assert not backends & OTHER_BACKENDS, sorted(backends & OTHER_BACKENDS)
+    assert "secretstorage" in modules and "keyring" not in modules, sorted(modules)
+    assert "cryptography.x509" not in modules  # PyJWT, imported after the client, without its RSA and EC keys
+    who = run_samplectl("whoami", "-o", "json")
+    assert who.returncode == 0 and "OS keyring (SecretService, service 'samplectl'" in who.stdout
+
+
+@pytest.mark.parametrize("setting", [
+    {"KEYRING_PROPERTY_SCHEME": "default"},  # any keyring property: keyring reads, the same item here
+    {"PYTHON_KEYRING_BACKEND": SECRET_SERVICE},
+])
+def test_when_keyring_is_configured_it_reads_through_the_remembered_backend_alone(
+    real_keyring: Any, setting: dict[str, str]
+) -> None:
+    logged_in_with_a_sample()
+    done, modules = probe_get(**setting)
+    assert done.returncode == 0, done.stderr
+    assert '"sample_id": "S-1"' in done.stdout
+    assert "keyring.backends.SecretService" in modules
+    assert not modules & OTHER_BACKENDS, sorted(modules & OTHER_BACKENDS)
+
+
+def test_a_keyring_config_file_is_honoured(real_keyring: Any, tmp_path: Path) -> None:
+    logged_in_with_a_sample()
+    config = tmp_path / "config"
+    (config / "python_keyring").mkdir(parents=True)
+    (config / "python_keyring" / "keyringrc.cfg").write_text("[backend]\ndefault-keyring=keyring.backends.fail.Keyring\n")
+    refused = run_samplectl("get", "S-1", env={"XDG_CONFIG_HOME": str(config)})
+    assert refused.returncode == 3 and "hint: run samplectl login" in refused.stderr
 
 
 @pytest.mark.parametrize("stale", ["keyring.backends.kwallet.DBusKeyring", "gone_package.backend.Keyring"])
 def test_a_stale_remembered_backend_falls_back_to_discovery_and_is_corrected(real_keyring: Any, stale: str) -> None:
     remembered = logged_in_with_a_sample()
     remembered.write_text(stale + "\n")  # KWallet is not running here; the other package is not installed
-    done, backends = probe_get()
+    done, modules = probe_get()
     assert done.returncode == 0, done.stderr
     assert '"sample_id": "S-1"' in done.stdout
     assert remembered.read_text() == SECRET_SERVICE + "\n"
     # ... so the next command reads directly again.
-    again, backends = probe_get()
-    assert again.returncode == 0 and not backends & OTHER_BACKENDS, sorted(backends)
+    again, modules = probe_get()
+    assert again.returncode == 0 and "keyring" not in modules, sorted(modules)
 
 
 def test_python_keyring_backend_still_wins(real_keyring: Any) -> None:
