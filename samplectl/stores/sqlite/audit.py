@@ -108,7 +108,8 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
         values = text[2:].split(_UNIT)
         if len(values) != len(COMPACT_FIELDS) - 1:
             return text  # not an encoding samplectl writes: an altered record, shown as stored
-        return {name: {"before": None, "after": v} for name, v in zip(COMPACT_FIELDS, [sample_id, *values], strict=True)}
+        pairs = zip(COMPACT_FIELDS, [sample_id, *values])  # noqa: B905 - counted just above
+        return {name: {"before": None, "after": v} for name, v in pairs}
     value = json.loads(text)
     if type(value) is not list or len(value) != 2:
         return value

@@ -75,7 +75,7 @@ def decode(row: tuple[Any, ...]) -> dict[str, Any]:
             when = EPOCH + timedelta(microseconds=number)
             _last_decoded[i] = (number, when)
         values[i] = when
-    record = dict(zip(SAMPLE_NAMES, values, strict=True))
+    record = dict(zip(SAMPLE_NAMES, values))  # noqa: B905 - a row has every column; zip's keyword costs ~0.25 µs
     for i in _OPTIONAL_AT:
         if values[i] is None:
             del record[SAMPLE_NAMES[i]]
