@@ -3,17 +3,25 @@
 In order: SAMPLECTL_TOKEN (scripts, CI), else the OS keyring (service ``samplectl``, one entry per
 users database), else — where no keyring works, as on headless lab machines — a file under the
 data directory that only its owner can read (0600), as gh does. Nothing here prints the token.
+
+Reading the keyring is most of a logged-in command's start-up on a desktop: the keyring library finds
+its backend by scanning package entry points and importing every backend it ships, each run. So the
+backend that kept the token is remembered (its class name, never the token: ``keyring-backend`` in the
+0700 data directory) and loaded directly by the next commands — see ``TokenCache._remembered``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 SERVICE = "samplectl"
+REMEMBERED_BACKEND = "keyring-backend"  # in the data directory: which backend class kept the token
+_BACKEND_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")  # a dotted class name, as keyring's own config names one
 
 
 @dataclass(frozen=True)
@@ -40,16 +48,89 @@ class TokenCache:
         self._backend = backend
         digest = hashlib.sha256(database_key.encode("utf-8")).hexdigest()[:16]
         self.file = home / "tokens" / f"{digest}.jwt"
+        self.remembered_file = home / REMEMBERED_BACKEND
         self.problem: str | None = None  # why the keyring could not be used, when it could not
         self.no_keyring = False  # no backend at all (headless): expected, not worth a word on each command
 
     # -- the keyring ------------------------------------------------------------------------
     def backend(self) -> Any:
+        """The backend keyring itself chooses: PYTHON_KEYRING_BACKEND, its config file, else the best one found."""
         if self._backend is None:
             import keyring
 
             self._backend = keyring.get_keyring()
         return self._backend
+
+    def _remembered(self) -> Any:
+        """The backend to read the token from first, loaded without keyring's scan; None: do as keyring does.
+
+        keyring's own choices win, and cost no scan either: PYTHON_KEYRING_BACKEND (then None here, so
+        keyring loads it) and keyring's config file (its backend is returned). Otherwise the backend class
+        that kept the token at login is loaded by name with ``keyring.core.load_keyring``, which imports that
+        backend alone and checks it is viable (for the Secret Service: the daemon answers). Whatever goes
+        wrong — nothing remembered, a class gone with an uninstalled package, a backend no longer viable —
+        gives None, and the read falls back to keyring's full discovery. The name file is in the owner's
+        0700 data directory: who can write it could as well write keyring's config file or the stores.
+        """
+        if self._backend is not None or os.environ.get("PYTHON_KEYRING_BACKEND"):
+            return None
+        try:
+            name = self.remembered_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            name = ""
+        try:
+            import keyring.core
+            from keyring.backend import KeyringBackend
+
+            configured = keyring.core.load_config()
+            if configured is not None:
+                return configured
+            if not _BACKEND_NAME.fullmatch(name):
+                return None
+            backend = keyring.core.load_keyring(name)
+        except Exception:  # noqa: BLE001 - any failure means: let keyring find its backend as usual
+            return None
+        return backend if isinstance(backend, KeyringBackend) else None
+
+    def _remember(self, backend: Any) -> None:
+        """Remember which backend class holds the token (not the token), for the next commands' reads."""
+        kind = type(backend)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        if not _BACKEND_NAME.fullmatch(name):
+            return
+        try:
+            if self.remembered_file.read_text(encoding="utf-8").strip() == name:
+                return
+        except OSError:
+            pass
+        from samplectl.private_files import private_dir, write_whole
+
+        try:
+            private_dir(self.remembered_file.parent)
+            write_whole(str(self.remembered_file), lambda fh: fh.write(name + "\n"))
+        except OSError:
+            pass  # only a speed-up: the next command finds the backend as keyring does
+
+    def _read_keyring(self) -> str:
+        """The token in the keyring ('' when none): from the remembered backend, else keyring's own choice."""
+        remembered = self._remembered()
+        failure: Exception | None = None
+        if remembered is not None:
+            try:
+                token = remembered.get_password(SERVICE, self.key)
+            except Exception as exc:  # noqa: BLE001 - locked, D-Bus gone: decided below
+                token, failure = None, exc
+            if token:
+                self._backend = remembered
+                return str(token)
+        if failure is not None and type(self.backend()) is type(remembered):
+            # keyring would choose that very backend: asking it again would only fail again (or, for a
+            # locked keyring, ask to unlock it a second time).
+            self._unusable(failure)
+        token = self._keyring("get_password") or ""
+        if token:
+            self._remember(self.backend())
+        return str(token)
 
     def keyring_name(self) -> str:
         backend = self.backend()
@@ -60,12 +141,16 @@ class TokenCache:
         try:
             return getattr(self.backend(), operation)(SERVICE, self.key, *args)
         except Exception as exc:  # noqa: BLE001 - no backend, locked, D-Bus gone: all mean "use the file"
-            from keyring.errors import NoKeyringError
+            self._unusable(exc)
 
-            self.no_keyring = isinstance(exc, NoKeyringError)
-            self.problem = "no OS keyring is available" if self.no_keyring else (
-                f"the OS keyring failed ({type(exc).__name__})")
-            raise _KeyringUnusable from None
+    def _unusable(self, exc: Exception) -> NoReturn:
+        """Remember why the keyring cannot be used (for the fallback message) and say so."""
+        from keyring.errors import NoKeyringError
+
+        self.no_keyring = isinstance(exc, NoKeyringError)
+        self.problem = "no OS keyring is available" if self.no_keyring else (
+            f"the OS keyring failed ({type(exc).__name__})")
+        raise _KeyringUnusable from None
 
     # -- the cache --------------------------------------------------------------------------
     def load(self) -> CachedToken | None:
@@ -83,7 +168,7 @@ class TokenCache:
         if token:
             return CachedToken(token, "file", f"file {self.file}")
         try:
-            token = self._keyring("get_password") or ""
+            token = self._read_keyring()
         except _KeyringUnusable:
             return None
         return CachedToken(token, "keyring", self.keyring_name()) if token else None
@@ -96,6 +181,7 @@ class TokenCache:
             self._write_file(token)
             return CachedToken(token, "file", f"file {self.file}")
         self._remove_file()  # an older fallback file would shadow the keyring entry
+        self._remember(self.backend())
         return CachedToken(token, "keyring", self.keyring_name())
 
     def forget(self) -> list[str]:
@@ -104,7 +190,7 @@ class TokenCache:
         if self._remove_file():
             removed.append(f"file {self.file}")
         try:
-            if self._keyring("get_password"):
+            if self._read_keyring():  # where commands read it: the remembered backend first
                 self._keyring("delete_password")
                 removed.append(self.keyring_name())
         except _KeyringUnusable:
