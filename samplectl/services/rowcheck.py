@@ -169,8 +169,9 @@ class RowChecker:
         # The substring test first: C's fast search, where the pattern would try every position.
         if "'" in (joined := "\x1f".join(cells)) and _MARKED_CELL.search(joined):
             cells = [restore(c) for c in cells]  # a cell samplectl's CSV marked as text: its value
-        # Lengths match (just checked); strict=True would re-check them at 3% of a dry run's time.
-        data = dict(zip(self.fields, cells, strict=False))
+        # Lengths match (just checked). No strict= at all: a keyword makes zip() a slower call
+        # (~0.25 µs, 6% of a dry run), and strict=True would re-check the lengths as well.
+        data = dict(zip(self.fields, cells))  # noqa: B905
         if self.drop_ignored:
             data.pop(None, None)  # type: ignore[call-overload]
         given = cells[self.id_at].strip() or None if self.id_at is not None else None

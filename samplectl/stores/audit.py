@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from samplectl import __version__
-from samplectl.domain.audit import canonical_bytes, digest, plain, plain_changes, time_text, to_millisecond
+from samplectl.domain.audit import canonical_bytes, plain, plain_changes, time_text, to_millisecond
 from samplectl.domain.dates import utc_now
 from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.jsontext import exact
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 CHAIN_KEYS = ("seq", "prev_hash", "hash")
 _SCALARS = (str, int, float, bool, type(None))
 _LEAVES = frozenset((str, int, bool, type(None)))  # what orjson writes exactly as json does (see jsontext)
+_BEFORE_AFTER = frozenset(("before", "after"))
 
 
 class AuditLog(Protocol):
@@ -120,11 +122,10 @@ def record_content(entry: Mapping[str, Any], stamp: Stamp) -> tuple[dict[str, An
         content["changes"] = plain_changes(changes)
         exact = False  # link checks it in full
     for key, value in content.items():
-        kind = type(value)
-        if type(key) is str and (kind in _LEAVES or key == "changes"):
+        if type(value) in _LEAVES and type(key) is str or key == "changes":
             continue
         exact = False
-        if kind not in _SCALARS:
+        if type(value) not in _SCALARS:
             content[key] = plain(value)
     content.setdefault("sample_id", None)
     content.setdefault("reason", None)
@@ -141,6 +142,10 @@ def _leaf_changes(changes: Any) -> bool:
     for key, change in changes.items():
         if type(key) is not str or type(change) is not dict:
             return False
+        if change.keys() == _BEFORE_AFTER:  # the usual: two lookups, no inner loop
+            if type(change["before"]) not in _LEAVES or type(change["after"]) not in _LEAVES:
+                return False
+            continue
         for name, value in change.items():
             if type(name) is not str or type(value) not in _LEAVES:
                 return False
@@ -154,12 +159,12 @@ def link(contents: list[dict[str, Any]], head: tuple[int, str],
     (False: not known, checked here)."""
     seq, prev = head
     linked = []
-    for i, content in enumerate(contents):
+    for content, known in zip(contents, checked or [False] * len(contents), strict=True):
         seq += 1
         content["seq"] = seq
         content["prev_hash"] = prev
-        plain_data = (checked is not None and checked[i]) or exact(content)
-        prev = digest(canonical_bytes(content, checked=plain_data))
+        plain_data = known or exact(content)
+        prev = sha256(canonical_bytes(content, checked=plain_data)).hexdigest()  # domain.audit.digest
         linked.append((content, prev, plain_data))
     return linked
 

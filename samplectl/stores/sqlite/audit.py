@@ -78,6 +78,18 @@ def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = Non
     """``changes`` as stored (see the module's docstring); ``plain``: known to be plain data (None: checked)."""
     if type(changes) is not dict:
         return _json([2, changes], plain)
+    if tuple(changes) == COMPACT_FIELDS and type(sample_id) is str:  # an import's creation: one pass
+        values: list[Any] = []
+        text = True
+        for change in changes.values():
+            if type(change) is not dict or change.keys() != _BEFORE_AFTER or change["before"] is not None:
+                break
+            value = change["after"]
+            values.append(value)
+            text = text and type(value) is str and _UNIT not in value
+        else:
+            if values[0] == sample_id:
+                return _TAG4 + _UNIT.join(values[1:]) if text else _json([3, values[1:]], plain)
     for change in changes.values():
         if type(change) is not dict or change.keys() != _BEFORE_AFTER:
             return _json(changes, plain)
@@ -85,11 +97,6 @@ def encode_changes(changes: Any, sample_id: Any = None, plain: bool | None = Non
         return _json(changes, plain)
     if all(change["before"] is None for change in changes.values()):
         afters = [change["after"] for change in changes.values()]
-        if afters[0] == sample_id and type(sample_id) is str and tuple(changes) == COMPACT_FIELDS:
-            values = afters[1:]
-            if all(type(v) is str and _UNIT not in v for v in values):
-                return _TAG4 + _UNIT.join(values)
-            return _json([3, values], plain)
         return _json([0, dict(zip(changes, afters, strict=True))], plain)
     if all(change["after"] is None for change in changes.values()):
         return _json([1, {name: change["before"] for name, change in changes.items()}], plain)
@@ -101,7 +108,8 @@ def decode_changes(text: str, sample_id: Any = None) -> Any:
         values = text[2:].split(_UNIT)
         if len(values) != len(COMPACT_FIELDS) - 1:
             return text  # not an encoding samplectl writes: an altered record, shown as stored
-        return {name: {"before": None, "after": v} for name, v in zip(COMPACT_FIELDS, [sample_id, *values], strict=True)}
+        pairs = zip(COMPACT_FIELDS, [sample_id, *values])  # noqa: B905 - counted just above
+        return {name: {"before": None, "after": v} for name, v in pairs}
     value = json.loads(text)
     if type(value) is not list or len(value) != 2:
         return value
