@@ -129,3 +129,14 @@ def test_logout_after_a_remembered_read_removes_the_keyring_entry(real_keyring: 
     assert run_samplectl("logout").returncode == 0
     assert real_keyring.get_password("samplectl", key) is None
     assert run_samplectl("get", "S-1").returncode == 3
+
+
+def test_the_keyring_benchmark_prints_each_command_with_both_logins(real_keyring: Any) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "keyring_login.py"), "--runs", "1"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    assert done.returncode in (0, 1), done.stderr  # 1: a target missed (timings are not judged here)
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith("  ") and "ms" in line]
+    assert [row[:2] for row in rows] == [["samplectl", "get"], ["samplectl", "get"], ["TAB:", "samplectl"]]
+    for row in rows:
+        keyring_ms, token_ms = (float(x) for x in row[-6:-4])
+        assert keyring_ms > 0 and token_ms > 0
