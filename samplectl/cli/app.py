@@ -81,6 +81,11 @@ def _takes_value(command: Any, token: str) -> bool:
     return param is not None and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
 
 
+class ReaderGone(Exception):  # noqa: N818 - what happened, not an error of samplectl's
+    """stdout's reader went away (`samplectl list | head -1`). Not an OSError, so that typer's main,
+    which turns a broken pipe into exit 1, lets it through to ours."""
+
+
 class SamplectlGroup(TyperGroup):
     """Runs the command and maps every outcome to the contract's exit codes and error lines."""
 
@@ -89,6 +94,12 @@ class SamplectlGroup(TyperGroup):
 
         super().__init__(*args, **kwargs)
         tidy_help(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise ReaderGone from exc
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from samplectl.cli import coercion
@@ -146,7 +157,7 @@ class SamplectlGroup(TyperGroup):
             code = report(app_ctx, _usage(exc.format_message(), f"see `{command} --help`"))
         except _click.exceptions.ClickException as exc:
             code = report(app_ctx, _usage(exc.format_message(), None))
-        except BrokenPipeError:
+        except (BrokenPipeError, ReaderGone):
             # A pipe reader (head, less) went away: stop quietly, as Unix tools do.
             sys.stdout = None  # type: ignore[assignment]
             code = 0
@@ -154,9 +165,9 @@ class SamplectlGroup(TyperGroup):
             app_ctx.io.stderr.write("\ninterrupted\n")
             code = 130
         except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become exit 1
-            full = disk_full(exc)
-            if full is not None:
-                code = report(app_ctx, full)
+            known = disk_full(exc) or not_text(exc)
+            if known is not None:
+                code = report(app_ctx, known)
             elif app_ctx.debug:
                 write_traceback(app_ctx, exc)
             else:
@@ -220,6 +231,22 @@ def disk_full(exc: BaseException) -> SamplectlError | None:
                 "there is no space left on the disk (a database or file could not be written)",
                 hint="free some space (df -h shows where), then run the command again",
             )
+    return None
+
+
+def not_text(exc: BaseException) -> SamplectlError | None:
+    """A value holding bytes that are not UTF-8 reached a database or the server, which only take text: 6.
+
+    Python reads such bytes in a command line as lone surrogates (`get $'X\\xff'`). Values that are
+    stored are refused by the text rule first; this is for what is only looked up (ids, criteria).
+    File names may hold such bytes, and are opened as they are.
+    """
+    from samplectl.domain.errors import ValidationFailed
+
+    if isinstance(exc, UnicodeEncodeError) and exc.reason == "surrogates not allowed":
+        code = ord(exc.object[exc.start])
+        return ValidationFailed(f"a value given is not valid text: it holds bytes that are not UTF-8 (U+{code:04X})",
+                                hint="check what was typed, or the encoding of the script that built the command")
     return None
 
 

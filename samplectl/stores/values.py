@@ -26,7 +26,7 @@ def prefix_end(prefix: str) -> str | None:
     """
     while prefix:
         last = ord(prefix[-1]) + 1
-        if last == 0xD800:  # surrogates cannot be encoded: skip to the next real code point
+        if 0xD800 <= last <= 0xDFFF:  # surrogates cannot be encoded: skip to the next real code point
             last = 0xE000
         if last <= 0x10FFFF:
             return prefix[:-1] + chr(last)

@@ -149,3 +149,22 @@ def test_a_header_of_many_unknown_columns_names_a_few_and_a_count(cli: CliRun, t
     first = out.stderr.splitlines()[0]
     assert "'extra0'" in first and "100000" in first and "'extra99999'" not in first
     assert len(out.stderr) < 5_000, len(out.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["get", "S-\udcff"],
+    ["history", "S-\udcff"],
+    ["update", "S-\udcff", "--status", "processing"],
+    ["delete", "S-\udcff", "--yes"],
+    ["filter", "--location", "FRZ-\udcff"],
+    ["filter", "--subject", "SUBJ-\udcff", "-o", "json"],
+])
+def test_bytes_that_are_not_utf8_in_a_lookup_are_invalid_input(cli: CliRun, args: list[str]) -> None:
+    """`get $'S-\\xff'`: Python reads the byte as a lone surrogate, which no database or URL can carry.
+    Stored values are refused by the text rule; ids and criteria that are only looked up get the same exit 6."""
+    assert cli("create", "--id", "S-1", *BLOOD).exit_code == 0
+    out = cli(*args)
+    assert out.exit_code == 6, out.stderr
+    assert "error: a value given is not valid text: it holds bytes that are not UTF-8 (U+DCFF)" in out.stderr
+    assert "unexpected" not in out.stderr and out.stdout == ""
+    assert cli("get", "S-1").exit_code == 0  # nothing else was touched

@@ -117,7 +117,10 @@ class Database:
                     return
                 yield from batch
         finally:
-            cursor.close()
+            # A reader that stopped early (`| head`) leaves this generator to be finished after the
+            # command closed the connection; its cursor went with it.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                cursor.close()
 
     def one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
         return self.guard(lambda: self.conn.execute(sql, params).fetchone())  # type: ignore[no-any-return]

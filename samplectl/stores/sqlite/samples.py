@@ -13,6 +13,7 @@ from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
+from samplectl.stores.values import prefix_end
 
 if TYPE_CHECKING:
     from samplectl.domain.storage import PositionTaken
@@ -82,20 +83,6 @@ def decode(row: tuple[Any, ...]) -> dict[str, Any]:
     return record
 
 
-def _next_text(prefix: str) -> str | None:
-    """The smallest text above every text starting with ``prefix`` (UTF-8 byte order), or None."""
-    chars = list(prefix)
-    while chars:
-        code = ord(chars[-1]) + 1
-        if 0xD800 <= code <= 0xDFFF:
-            code = 0xE000
-        if code <= 0x10FFFF:
-            chars[-1] = chr(code)
-            return "".join(chars)
-        chars.pop()
-    return None
-
-
 def where(criteria: Criteria) -> tuple[str, list[Any]]:
     """The WHERE clause for criteria; each part can be served by one of SAMPLE_INDEXES."""
     parts: list[str] = []
@@ -111,7 +98,7 @@ def where(criteria: Criteria) -> tuple[str, list[Any]]:
     if criteria.location_prefixes:
         ranges = []
         for prefix in criteria.location_prefixes:
-            upper = _next_text(prefix)
+            upper = prefix_end(prefix)
             if not prefix:
                 ranges.append("1")
             elif upper is None:
