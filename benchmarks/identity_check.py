@@ -44,7 +44,7 @@ ctx = AppContext()
 cached = ctx.token_cache().load()
 from samplectl.services import tokens
 from samplectl.stores.users import open_user_store
-store = open_user_store(ctx.users_database)
+store = open_user_store(ctx.services.users_database)
 claims = tokens.read(cached.token, tokens.signing_key(ctx.settings.jwt_secret, store.settings(), "x"))
 store.is_revoked(claims.jti); store.get(claims.sub); store.close()
 print(json.dumps([time.perf_counter() - started, 0]))
