@@ -28,6 +28,13 @@ from tests.support import logins
 ROWS = 50
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """Ctrl-C reaches the child as it does a command typed at a terminal. A suite started in the
+    background of a script (`.ci/run &`) runs with SIGINT ignored, which its children inherit, and a
+    Python started with SIGINT ignored never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _count(cli: CliRun) -> int:
     counted = cli("filter", "--type", "blood", "--count")
     assert counted.exit_code == 0, counted.stderr
@@ -41,7 +48,8 @@ def test_ctrl_c_while_the_file_is_sent_exits_130_and_keeps_nothing(
     assert token is not None
     args = [sys.executable, "-m", "samplectl", "-v", "import", "-", *(["--partial"] if partial else [])]
     importing = subprocess.Popen(args, env={**os.environ, "SAMPLECTL_TOKEN": token}, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=_ctrl_c_as_at_a_terminal)
     assert importing.stdin is not None and importing.stderr is not None
     # -v says when the command is going to the server; then half of the file is sent, and the rest is
     # still to come (stdin stays open) when Ctrl-C is pressed.
