@@ -14,10 +14,8 @@ import shlex
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pytest
 
 from tests.conftest import CliRun, free_port
 from tests.support import logins
+from tests.support.json_server import answering
 
 pytestmark = pytest.mark.usefixtures("mode")
 
@@ -132,48 +131,18 @@ def test_a_server_that_is_down_or_silent_offers_nothing_quickly(mode: str, logge
 
 
 # -- the transport rules of remote mode (remote.address), checked without a samplectl server -----------
-class FakeServer(BaseHTTPRequestHandler):
-    seen: list[dict[str, Any]]
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server interface
-        self.seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
-        body = b'{"values": ["S-1", "S-2"]}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def serving(server: HTTPServer) -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-    server.RequestHandlerClass = type("Seen", (FakeServer,), {"seen": seen})
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield seen
-    finally:
-        server.shutdown()
-        server.server_close()
+VALUES = {"values": ["S-1", "S-2"]}
 
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict[str, Any]]]]:
     """An https:// server whose certificate a lab's own CA signed: (URL, that CA's PEM, requests seen)."""
     trustme = pytest.importorskip("trustme")
-    import ssl
-
     authority = trustme.CA()
-    server = HTTPServer(("127.0.0.1", 0), FakeServer)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
     bundle = tmp_path / "lab-ca.pem"
     authority.cert_pem.write_to_path(str(bundle))
-    for seen in serving(server):
-        yield f"https://127.0.0.1:{server.server_address[1]}", bundle, seen
+    with answering(VALUES, authority=authority) as (url, seen):
+        yield url, bundle, seen
 
 
 def test_tls_is_verified_against_the_lab_ca_as_for_every_remote_command(
@@ -201,10 +170,8 @@ def test_plain_http_goes_only_to_loopback(mode: str) -> None:
         address = "127.0.0.1"
     if address.startswith("127."):
         pytest.skip("this machine has no address but loopback")
-    server = HTTPServer((address, 0), FakeServer)
-    for seen in serving(server):
-        env = {**os.environ, "SAMPLECTL_SERVER": f"http://{address}:{server.server_address[1]}",
-               "SAMPLECTL_TOKEN": "tok"}
+    with answering(VALUES, host=address) as (url, seen):
+        env = {**os.environ, "SAMPLECTL_SERVER": url, "SAMPLECTL_TOKEN": "tok"}
         assert stored("sample_id", "S-", env) == []
         assert seen == []  # the token never left: no connection was made
 

@@ -5,7 +5,6 @@ The network is an httpx MockTransport here; tests/remote/test_remote_cli.py runs
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ from samplectl.domain.errors import ExitCode, SamplectlError
 from samplectl.remote.address import server_address
 from samplectl.remote.client import ApiClient
 from tests.conftest import free_port
+from tests.support.json_server import answering
 
 
 def client_for(handler: Any, url: str = "https://samples.lab.example", **kwargs: Any) -> ApiClient:
@@ -161,30 +161,8 @@ def test_an_unreadable_ca_bundle_is_invalid_input(tmp_path: Any) -> None:
 def test_a_certificate_no_trusted_ca_signed_is_refused(tmp_path: Any) -> None:
     """TLS is verified by default: a self-signed server certificate fails (exit 8) with the CA-bundle hint."""
     trustme = pytest.importorskip("trustme")
-    import ssl
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    class Hello(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server interface
-            body = json.dumps({"status": "ok"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
     authority = trustme.CA()
-    server = HTTPServer(("127.0.0.1", 0), Hello)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"https://127.0.0.1:{server.server_address[1]}"
-    try:
+    with answering({"status": "ok"}, authority=authority) as (url, _):
         with pytest.raises(SamplectlError) as caught:
             ApiClient(server_address(url)).json("GET", "/healthz")
         assert caught.value.exit_code == ExitCode.DATABASE
@@ -193,5 +171,3 @@ def test_a_certificate_no_trusted_ca_signed_is_refused(tmp_path: Any) -> None:
         bundle = tmp_path / "lab-ca.pem"
         authority.cert_pem.write_to_path(str(bundle))
         assert ApiClient(server_address(url), ca_bundle=str(bundle)).json("GET", "/healthz") == {"status": "ok"}
-    finally:
-        server.shutdown()
