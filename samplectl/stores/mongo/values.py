@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from samplectl.stores.values import LIMIT, check_field, distinct
+from samplectl.stores.values import LIMIT, distinct
 
 
 def distinct_values(samples: Any, field: str, prefix: str, limit: int = LIMIT) -> list[str]:
     """Distinct values of ``field`` in the ``samples`` collection starting with ``prefix``, sorted, at most ``limit``."""
-    check_field(field)
     anchored = "^" + re.escape(prefix)
 
     def seek(start: str) -> list[str]:
