@@ -87,20 +87,23 @@ def _jwt() -> Any:
         import jwt
 
         return jwt
-    before = {name: sys.modules[name] for name in ("cryptography",) if name in sys.modules}
+    had, before = "cryptography" in sys.modules, sys.modules.get("cryptography")
     sys.modules["cryptography"] = None  # type: ignore[assignment]
     try:
         import jwt
-    except ImportError:  # a PyJWT that needs cryptography after all: import it whole
+
+        return jwt
+    except ImportError:  # a PyJWT that needs cryptography after all: imported whole below
         for name in [n for n in sys.modules if n == "jwt" or n.startswith("jwt.")]:
             del sys.modules[name]
-        del sys.modules["cryptography"]
-        sys.modules.update(before)
-        import jwt
     finally:
-        if sys.modules.get("cryptography", 0) is None:
+        # As it was: absent, or cryptography, part of it imported by the keyring's client.
+        if had:
+            sys.modules["cryptography"] = before  # type: ignore[assignment]
+        else:
             del sys.modules["cryptography"]
-            sys.modules.update(before)  # as it was: cryptography, part of it imported by the keyring's client
+    import jwt
+
     return jwt
 
 
