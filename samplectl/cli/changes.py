@@ -196,19 +196,14 @@ def _update_where(
 ) -> None:
     from samplectl.domain.criteria import build_criteria
     from samplectl.domain.errors import Conflict
-    from samplectl.services.bulk import BulkChange, check_new_values, new_values
+    from samplectl.services.bulk import BulkChange, check_before_reading, new_values, require_criterion
 
     values = new_values(set_status, set_location, set_location_prefix, criteria_flags["location_prefixes"])
     criteria = build_criteria(tz=app_ctx.settings.tzinfo(), **criteria_flags)
-    if criteria.is_empty:
-        # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
-        raise UsageError("--where needs at least one criterion",
-                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
+    require_criterion(criteria)
     service = app_ctx.services.sample_service()
-    service.identity.require("technician", "updating samples")
-    service.check_force(force, reason)
-    check_new_values(service, values)
     change = BulkChange(criteria, values, reason, force)
+    check_before_reading(service, change)
     matching = service.count(criteria)
     parts = [f"{name} to {value!r}" for name, value in values.values.items()]
     if values.prefix is not None:

@@ -77,9 +77,10 @@ class AppContext:
 
     def choose_output(self, requested: str | None, allowed: Sequence[str] | None = None) -> str:
         """-o (any case) wins; otherwise a table for a terminal and JSON for a pipe."""
-        from samplectl.output.formats import FORMATS, parse_format
+        from samplectl.domain.vocab import OUTPUT_FORMATS
+        from samplectl.output.formats import parse_format
 
-        fmt = parse_format(requested, allowed or FORMATS)
+        fmt = parse_format(requested, allowed or OUTPUT_FORMATS)
         self.output_requested = fmt
         self.output = fmt or ("table" if self.io.stdout_is_tty else "json")
         return self.output

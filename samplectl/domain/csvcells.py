@@ -20,8 +20,9 @@ from typing import Any
 from samplectl.domain.dates import iso_z
 
 FORMULA_START = "=+-@\t\r"
-_NEEDS_MARK = re.compile(r"'*[=+\-@\t\r]")
-_MARKED = re.compile(r"'+[=+\-@\t\r]")
+FORMULA_CLASS = f"[{re.escape(FORMULA_START)}]"  # the same characters, as a regular expression class
+_NEEDS_MARK = re.compile(f"'*{FORMULA_CLASS}")
+_MARKED = re.compile(f"'+{FORMULA_CLASS}")
 _MAY_NEED_MARK = frozenset(FORMULA_START + "'")
 
 

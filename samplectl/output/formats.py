@@ -21,10 +21,8 @@ from samplectl.domain.errors import ValidationFailed
 from samplectl.domain.vocab import OUTPUT_FORMATS, RECORD_FIELDS
 from samplectl.output.table import Column, write_pairs, write_table
 
-FORMATS = OUTPUT_FORMATS
 
-
-def parse_format(value: str | None, allowed: Sequence[str] = FORMATS) -> str | None:
+def parse_format(value: str | None, allowed: Sequence[str] = OUTPUT_FORMATS) -> str | None:
     """The one reader of `-o`: trimmed, any case (`-o JSON`); an unknown format is invalid input (6)."""
     if value is None:
         return None

@@ -255,15 +255,13 @@ async def plan_update_where(body: UpdateWhere, server: State, who: CurrentIdenti
     field a sample would change, with `refused` saying why a sample would be refused (else null);
     streamed, the first `limit` only when given."""
     from samplectl.output.formats import dumps
-    from samplectl.services.bulk import check_new_values
+    from samplectl.services.bulk import check_before_reading
 
     change = _where(body, server)
 
     def write(out: IO[str]) -> None:
         service = server.sample_service(who, client)
-        service.identity.require("technician", "updating samples")
-        service.check_force(change.force, change.reason)
-        check_new_values(service, change.values)
+        check_before_reading(service, change)
         for row in service.plan_where(change, limit):
             out.write(dumps(row) + "\n")
 

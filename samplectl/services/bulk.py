@@ -107,6 +107,21 @@ def new_values(set_status: str | None, set_location: str | None, set_location_pr
     return new
 
 
+def require_criterion(criteria: Criteria) -> None:
+    """Every sample at once is almost always a slip; a criterion makes the selection deliberate (exit 2)."""
+    if criteria.is_empty:
+        raise UsageError("--where needs at least one criterion",
+                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
+
+
+def check_before_reading(service: SampleService, change: BulkChange) -> None:
+    """What a bulk change is checked for before any sample is read, planned or changed: the role, an
+    admin's force with its reason, and the new values themselves (each its own exit code)."""
+    service.identity.require("technician", "updating samples")
+    service.check_force(change.force, change.reason)
+    check_new_values(service, change.values)
+
+
 def check_new_values(service: SampleService, values: Mapping[str, str] | NewValues) -> None:
     """Validate the new values once, before any sample is read (exit 6 with the field's message)."""
     new = values if isinstance(values, NewValues) else NewValues(values)
@@ -148,10 +163,7 @@ def update_where(service: SampleService, bulk: BulkChange, progress: Callable[[i
     if not new_values:
         raise UsageError("nothing to change", hint="give --set-status and/or --set-location")
     reason, force = check_reason(bulk.reason), bulk.force
-    if bulk.criteria.is_empty:
-        # Every sample at once is almost always a slip; a criterion makes the selection deliberate.
-        raise UsageError("--where needs at least one criterion",
-                         hint="select with --type, --status, --subject, --location, --collected-from/-to")
+    require_criterion(bulk.criteria)
     service.check_force(force, reason)
     check_new_values(service, new_values)
     service.changes.settle_stale()

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from samplectl.domain.csvcells import restore
+from samplectl.domain.csvcells import FORMULA_CLASS, restore
 from samplectl.domain.errors import SamplectlError, ValidationFailed
 from samplectl.domain.fields import fields
 from samplectl.domain.sample import SampleInput, problems_of, quick_check
@@ -29,15 +29,13 @@ from samplectl.domain.vocab import INPUT_FIELDS, RECORD_FIELDS
 
 REQUIRED_COLUMNS = tuple(f.name for f in fields().where(lambda f: f.entered and f.required))
 COLUMN_LIST = ",".join(INPUT_FIELDS)
-# Header names a file may use: every field's own name and its aliases. The record's own fields
-# (created_at, version, ...) are what list/export print: accepted and ignored, so they import back.
+# Header names a file may use: every entered field's own name and its aliases.
 _COLUMN_OF = {alias: name for alias, name in fields().column_names().items() if name in INPUT_FIELDS}
-_RECORD_COLUMNS = frozenset(f.name for f in fields() if not f.entered)
 # Empty cells of these fields mean "not given" (the default applies, or the field stays unset).
 _BLANK_MEANS_UNSET = tuple(f.name for f in fields().entered if f.blank != "generate" and not f.required)
 _CHOICES = tuple((f.name, f.choices) for f in fields().entered if f.choices)
 # A cell samplectl marked so a spreadsheet shows it as text (domain.csvcells): found in one search per row.
-_MARKED_CELL = re.compile(r"(?:^|\x1f)'+[=+\-@\t\r]")
+_MARKED_CELL = re.compile(rf"(?:^|\x1f)'+{FORMULA_CLASS}")
 NAMED_COLUMNS = 5  # unknown columns named in an error; the rest are counted
 # The record's own columns (created_at, ..., version) that list, filter and export print: accepted
 # and ignored, so that whatever samplectl prints imports back. samplectl sets them itself.

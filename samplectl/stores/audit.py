@@ -115,23 +115,23 @@ def record_content(entry: Mapping[str, Any], stamp: Stamp) -> tuple[dict[str, An
     content["at"] = stamp.text(content.get("at"))
     changes = content.get("changes")
     # Values are kept as JSON data so that every backend reads back exactly what was hashed.
-    exact = True
+    plain_data = True
     if not changes:
         content["changes"] = {}
     elif not _leaf_changes(changes):
         content["changes"] = plain_changes(changes)
-        exact = False  # link checks it in full
+        plain_data = False  # link checks it in full
     for key, value in content.items():
         if type(value) in _LEAVES and type(key) is str or key == "changes":
             continue
-        exact = False
+        plain_data = False
         if type(value) not in _SCALARS:
             content[key] = plain(value)
     content.setdefault("sample_id", None)
     content.setdefault("reason", None)
     content.setdefault("samplectl_version", __version__)
     content["_id"] = str(content.get("_id") or stamp.new_id())
-    return content, exact
+    return content, plain_data
 
 
 def _leaf_changes(changes: Any) -> bool:

@@ -49,10 +49,8 @@ COLUMNS = ("seq", "record_id", "at", "user", "action", "sample_id", "renamed_fro
 # A linked prev_hash (4 bytes) read back whole: the hash of the record before it, if it starts so.
 PREV_HASH = ("CASE WHEN length(prev_hash) = 4 THEN coalesce((SELECT p.hash FROM audit AS p WHERE p.seq = audit.seq - 1 "
              "AND substr(p.hash, 1, 4) = audit.prev_hash), prev_hash) ELSE prev_hash END")
-_SELECT = "SELECT " + ", ".join(PREV_HASH if c == "prev_hash" else c for c in COLUMNS) + " FROM audit"
-_INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-# The statements the migration from the neosqlite layout writes with (stores.sqlite.migrate).
-AUDIT_SELECT, AUDIT_INSERT = _SELECT, _INSERT
+AUDIT_SELECT = "SELECT " + ", ".join(PREV_HASH if c == "prev_hash" else c for c in COLUMNS) + " FROM audit"
+AUDIT_INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 # Keys every record samplectl writes has (NULL in their column means None) ...
 _ALWAYS = ("user", "action", "sample_id", "reason", "samplectl_version")
 # ... and keys only some have (NULL means the record has no such key).
@@ -266,10 +264,10 @@ class SqliteAuditLog(ChainedLog):
             # Linked to the head just read, under the write lock: each prev_hash is the hash of seq - 1.
             rows = [row_of(content, hashed, stored[content["at"]], plain, linked=True)
                     for content, hashed, plain in link(contents, self.head(), checked)]
-            self.db.executemany(_INSERT, rows)
+            self.db.executemany(AUDIT_INSERT, rows)
 
     def head(self) -> tuple[int, str]:
-        row = self.db.one(_SELECT + " ORDER BY seq DESC LIMIT 1")
+        row = self.db.one(AUDIT_SELECT + " ORDER BY seq DESC LIMIT 1")
         if row is None:
             return 0, GENESIS
         record = decode_row(row)
@@ -299,8 +297,8 @@ class SqliteAuditLog(ChainedLog):
     def records_naming(self, sample_id: str, before_seq: int | None) -> list[dict[str, Any]]:
         bound = "" if before_seq is None else " AND seq < ?"
         params = [sample_id] if before_seq is None else [sample_id, before_seq]
-        return [*self._records(f"{_SELECT} WHERE sample_id = ?{bound}", params),
-                *self._records(f"{_SELECT} WHERE renamed_from = ?", [sample_id])]
+        return [*self._records(f"{AUDIT_SELECT} WHERE sample_id = ?{bound}", params),
+                *self._records(f"{AUDIT_SELECT} WHERE renamed_from = ?", [sample_id])]
 
     def query(self, wanted: AuditQuery) -> Iterator[dict[str, Any]]:
         parts: list[str] = []
@@ -315,13 +313,13 @@ class SqliteAuditLog(ChainedLog):
                 params.append(encode_at(when))
         clause = " AND ".join(parts) or "1"
         if wanted.limit is not None:
-            newest = list(self._records(f"{_SELECT} WHERE {clause} ORDER BY seq DESC LIMIT ?", [*params, wanted.limit]))
+            newest = list(self._records(f"{AUDIT_SELECT} WHERE {clause} ORDER BY seq DESC LIMIT ?", [*params, wanted.limit]))
             yield from reversed(newest)
             return
-        yield from self._records(f"{_SELECT} WHERE {clause} ORDER BY seq", params)
+        yield from self._records(f"{AUDIT_SELECT} WHERE {clause} ORDER BY seq", params)
 
     def walk(self) -> Iterator[dict[str, Any]]:
-        return self._records(f"{_SELECT} ORDER BY seq")
+        return self._records(f"{AUDIT_SELECT} ORDER BY seq")
 
     def count(self) -> int:
         row = self.db.one("SELECT count(*) FROM audit")

@@ -26,9 +26,7 @@ CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
 SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
-_SELECT = SAMPLE_SELECT
-_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
-SAMPLE_INSERT = _INSERT  # for the migration from the neosqlite layout (stores.sqlite.migrate)
+SAMPLE_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
@@ -132,7 +130,7 @@ class SqliteSampleStore:
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, sample_id: str) -> dict[str, Any] | None:
-        row = self.db.one(_SELECT + " WHERE sample_id = ?", (sample_id,))
+        row = self.db.one(SAMPLE_SELECT + " WHERE sample_id = ?", (sample_id,))
         return None if row is None else decode(row)
 
     def count(self, criteria: Criteria) -> int:
@@ -148,7 +146,7 @@ class SqliteSampleStore:
     def find(self, criteria: Criteria, sort: Sort, limit: int | None = None,
              after: str | None = None) -> Iterator[dict[str, Any]]:
         """One statement, streamed from one snapshot: no paging needed."""
-        query = self._query(_SELECT, criteria, sort, limit, after)
+        query = self._query(SAMPLE_SELECT, criteria, sort, limit, after)
         if query is None:
             return
         for row in self.db.rows(*query):
@@ -184,7 +182,7 @@ class SqliteSampleStore:
 
     def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
         clause, params = where(criteria)
-        for row in self.db.rows(f"{_SELECT} WHERE {clause}", params):
+        for row in self.db.rows(f"{SAMPLE_SELECT} WHERE {clause}", params):
             yield decode(row)
 
     def cells(self, criteria: Criteria, sort: Sort | None, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
@@ -201,14 +199,14 @@ class SqliteSampleStore:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(sample_ids), CHUNK):
             part = list(sample_ids[start:start + CHUNK])
-            sql = f"{_SELECT} WHERE sample_id IN ({', '.join('?' * len(part))})"
+            sql = f"{SAMPLE_SELECT} WHERE sample_id IN ({', '.join('?' * len(part))})"
             for row in self.db.rows(sql, part):
                 found[row[0]] = decode(row)
         return found
 
     def find_by_batch(self, batch_id: str, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """A page at a time (keyset paging): the caller may delete what it has read meanwhile."""
-        sql = f"{_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY sample_id LIMIT ?"
+        sql = f"{SAMPLE_SELECT} WHERE import_batch = ? AND sample_id > ? ORDER BY sample_id LIMIT ?"
         last = ""
         while True:
             page = list(self.db.rows(sql, (batch_id, last, page_size)))
@@ -244,7 +242,7 @@ class SqliteSampleStore:
 
     def insert(self, record: Mapping[str, Any]) -> None:
         try:
-            self.db.execute(_INSERT, encode(record))
+            self.db.execute(SAMPLE_INSERT, encode(record))
         except sqlite3.IntegrityError as exc:
             if (taken := self._taken(exc, [record])) is not None:
                 raise taken from None
@@ -260,7 +258,7 @@ class SqliteSampleStore:
             return 0
         try:
             with self.db.savepoint():
-                self.db.executemany(_INSERT, rows)
+                self.db.executemany(SAMPLE_INSERT, rows)
         except sqlite3.IntegrityError as exc:
             if (taken := self._taken(exc, records_list)) is not None:
                 raise taken from None
