@@ -79,35 +79,9 @@ def test_ctrl_c_while_the_file_is_sent_exits_130_and_keeps_nothing(
     assert again.json()["created"] == ROWS
 
 
-def test_ctrl_c_after_the_whole_file_was_sent_says_the_server_may_complete_it(
-        cli: CliRun, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from samplectl.remote.client import ApiClient
-
-    sent = ApiClient.request
-
-    def interrupted_while_waiting(self: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
-        answer = sent(self, method, path, **kwargs)
-        if path == "/imports":
-            raise KeyboardInterrupt  # Ctrl-C while the answer was on its way: the server went on
-        return answer
-
-    monkeypatch.setattr(ApiClient, "request", interrupted_while_waiting)
-    data = write(tmp_path / "in.csv", [HEADER, *(row(i) for i in range(1, ROWS + 1))])
-    out = cli("import", str(data))
-    assert out.exit_code == 130
-    assert out.stdout == ""
-    assert out.stderr.strip().splitlines()[-1] == (
-        "interrupted: the whole file had reached the server, which may still complete the import; run the same "
-        "import again to find out: a file imported before is refused (exit 7), so nothing is imported twice")
-    monkeypatch.setattr(ApiClient, "request", sent)
-    assert _count(cli) == ROWS  # it did: "nothing was kept" would have been untrue
-    again = cli("import", str(data))
-    assert again.exit_code == 7, again.stderr  # as the line said
-    assert _count(cli) == ROWS
-
-
-def test_ctrl_c_during_a_dry_run_keeps_nothing_whenever_it_comes(
-        cli: CliRun, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def interrupt_once_sent(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Ctrl-C while the answer to `POST /imports` is on its way: the whole file has reached the server,
+    which goes on. Returns the real ApiClient.request, to put back."""
     from samplectl.remote.client import ApiClient
 
     sent = ApiClient.request
@@ -119,6 +93,29 @@ def test_ctrl_c_during_a_dry_run_keeps_nothing_whenever_it_comes(
         return answer
 
     monkeypatch.setattr(ApiClient, "request", interrupted_while_waiting)
+    return sent
+
+
+def test_ctrl_c_after_the_whole_file_was_sent_says_the_server_may_complete_it(
+        cli: CliRun, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = interrupt_once_sent(monkeypatch)
+    data = write(tmp_path / "in.csv", [HEADER, *(row(i) for i in range(1, ROWS + 1))])
+    out = cli("import", str(data))
+    assert out.exit_code == 130
+    assert out.stdout == ""
+    assert out.stderr.strip().splitlines()[-1] == (
+        "interrupted: the whole file had reached the server, which may still complete the import; run the same "
+        "import again to find out: a file imported before is refused (exit 7), so nothing is imported twice")
+    monkeypatch.setattr("samplectl.remote.client.ApiClient.request", sent)
+    assert _count(cli) == ROWS  # it did: "nothing was kept" would have been untrue
+    again = cli("import", str(data))
+    assert again.exit_code == 7, again.stderr  # as the line said
+    assert _count(cli) == ROWS
+
+
+def test_ctrl_c_during_a_dry_run_keeps_nothing_whenever_it_comes(
+        cli: CliRun, live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    interrupt_once_sent(monkeypatch)
     out = cli("import", str(write(tmp_path / "in.csv", [HEADER, row(1)])), "--dry-run")
     assert out.exit_code == 130
     assert out.stderr.strip().splitlines()[-1] == "interrupted: nothing was written (dry run)"
