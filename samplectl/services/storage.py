@@ -307,8 +307,8 @@ class StorageService:
         for container in sorted(holders, key=lambda c: natural_key(c["path"])):
             holder = Holder.of(container)
             free = holder.free_indexes(occupied.get(holder.path, ()))
-            if need is not None and len(free) < need:
-                continue
+            if not free or (need is not None and len(free) < need):
+                continue  # a full box has no room to offer
             chosen: list[int] | None = free
             if together:
                 chosen = first_run(free, need or 0) if holder.grid is not None else free[:need]

@@ -139,6 +139,14 @@ def test_free_need_together_names_the_run(freezer: CliRun) -> None:
     assert freezer("storage", "free", "--together").exit_code == 2
 
 
+def test_free_leaves_out_a_full_box(freezer: CliRun) -> None:
+    ok(freezer("storage", "add", "box", "FRZ-1/R2/B1", "--grid", "1x1"))
+    ok(place(freezer, "S-1", "FRZ-1/R2/B1:A1"))
+    found = ok(freezer("storage", "free", "-o", "json")).json()
+    assert [f["path"] for f in found] == ["FRZ-1/R1/B1", "FRZ-1/R1/B2"]
+    assert ok(freezer("storage", "free", "--under", "FRZ-1/R2", "-o", "json")).json() == []
+
+
 def test_import_fill_spills_into_the_next_box_and_history_shows_the_move(freezer: CliRun, tmp_path: Path) -> None:
     summary = ok(freezer("import", str(csv_file(tmp_path, 100)), "--fill", "FRZ-1/R1/B1",
                          "--fill", "FRZ-1/R1/B2", "-o", "json")).json()
