@@ -329,3 +329,19 @@ def test_embedded_tabs_make_no_cache(cli: CliRun) -> None:
     create(cli, *SAMPLES[0])
     assert tab("samplectl get S-") == ["S-0001"]
     assert not (load_settings().home / "completion").exists()
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_storage_move_is_seen_by_the_next_tab(cli: CliRun) -> None:
+    for args in (["freezer", "FRZ-7"], ["rack", "FRZ-7/R1"], ["rack", "FRZ-7/R2"], ["box", "FRZ-7/R1/B1", "--grid", "2x2"]):
+        assert cli("storage", "add", *args, "-o", "json").exit_code == 0
+    placed = cli("create", "--id", "S-0700", "--type", "blood", "--subject", "P-07", "--collected", "2025-01-01",
+                 "--position", "FRZ-7/R1/B1:A1", "-o", "json")
+    assert placed.exit_code == 0, placed.stderr
+    assert tab("samplectl filter --location FRZ-7/") == ["FRZ-7/R1/"]
+    written = wait_for_refresh()
+    moved = cli("storage", "move", "FRZ-7/R1/B1", "--to", "FRZ-7/R2", "--yes", "-o", "json")
+    assert moved.exit_code == 0, moved.stderr
+    assert tab("samplectl filter --location FRZ-7/") == ["FRZ-7/R2/"]
+    wait_for_refresh(written)
+    assert probe_tab("samplectl filter --location FRZ-7/R") == (["FRZ-7/R2/"], False)
