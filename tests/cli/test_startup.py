@@ -155,7 +155,8 @@ def test_get_reads_a_sample_without_pydantic_cryptography_or_the_other_commands(
 # tables), SAMPLECTL_TOKEN no token file (whose name is a hashlib digest); and nothing of the other commands.
 REMOTE_GET_MUST_NOT_LOAD = {
     "jwt", "cryptography", "bcrypt", "pydantic", "sqlite3", "sqlalchemy", "pymongo", "neosqlite", "keyring", "rich",
-    "tomllib", "httpx", "httpcore", "h11", "zoneinfo", "hashlib", "samplectl.domain.audit", "samplectl.domain.sample", "samplectl.domain.accounts",
+    "tomllib", "httpx", "httpcore", "h11", "zoneinfo", "hashlib",
+    "samplectl.domain.audit", "samplectl.domain.sample", "samplectl.domain.accounts",
     "samplectl.remote.accounts", "samplectl.services.samples", "samplectl.stores.audit", "samplectl.stores.sqlite",
     *(f"samplectl.cli.{name}" for name in ("auth", "changes", "importing", "export", "audit", "users", "storage")),
 }
