@@ -82,22 +82,32 @@ def test_store_bulk_lookups(parts) -> None:
         store.insert_many([{**base, "sample_id": "X3", "version": 1}])
 
 
+def fail_audit_write(patcher: pytest.MonkeyPatch, parts: dict[str, Any], call: int, fault: BaseException) -> None:
+    """Raise ``fault`` instead of the ``call``-th write of an import's audit records, made the general way
+    (append_many) or, for new samples on the embedded store, with the samples (the import creator)."""
+    from samplectl.stores.sqlite.imports import SqliteImportCreator
+
+    calls = {"n": 0}
+
+    def failing(real: Any) -> Any:
+        def write(*args: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == call:
+                raise fault
+            return real(*args)
+        return write
+
+    patcher.setattr(parts["audit"], "append_many", failing(parts["audit"].append_many))
+    patcher.setattr(SqliteImportCreator, "create", failing(SqliteImportCreator.create))
+
+
 def test_a_failed_write_leaves_nothing_and_the_batch_rolled_back(parts, tmp_path: Path, monkeypatch) -> None:
     """A fault after the first chunk was written: on every backend the batch is taken back."""
     import samplectl.services.importing as importing
 
     service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1), row(2)]))))
     monkeypatch.setattr(importing, "CHUNK", 3)
-    calls = {"n": 0}
-    real = parts["audit"].append_many
-
-    def failing(entries: Any) -> list[str]:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("the server went away")
-        return real(entries)
-
-    monkeypatch.setattr(parts["audit"], "append_many", failing)
+    fail_audit_write(monkeypatch, parts, 2, RuntimeError("the server went away"))
     lines = [HEADER, row(1, status="processing"), *(row(i) for i in range(10, 20))]
     with pytest.raises(RuntimeError):
         service(parts).run(ImportOptions(path=str(write(tmp_path / "b.csv", lines)), on_conflict="update"))
@@ -177,18 +187,9 @@ def test_a_sample_of_a_killed_import_cannot_be_edited_before_its_record_and_goes
     from samplectl.services.samples import SampleService
 
     monkeypatch.setattr(importing, "CHUNK", 2)
-    real = parts["audit"].append_many
-    calls = {"n": 0}
-
-    def dies_on_the_second_chunk(entries: Any) -> list[str]:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Killed()
-        return real(entries)
-
     data = write(tmp_path / "a.csv", [HEADER, *(row(i) for i in range(4))])
     with monkeypatch.context() as patched:
-        patched.setattr(parts["audit"], "append_many", dies_on_the_second_chunk)
+        fail_audit_write(patched, parts, 2, Killed())
         patched.setattr(ImportService, "_abandon", lambda self, batch_id: None)  # killed: no clean-up runs
         with pytest.raises(Killed):
             service(parts).run(ImportOptions(path=str(data)))

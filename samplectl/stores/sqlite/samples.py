@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from samplectl.domain.storage import PositionTaken
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import ChangeWriter
+    from samplectl.stores.samples import ImportCreator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # SQLite allows 32766 host parameters per statement (3.32+); stay well below.
@@ -253,14 +254,17 @@ class SqliteSampleStore:
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         records_list = list(records)
-        rows = [encode(r) for r in records_list]
+        return self.insert_rows([encode(r) for r in records_list], records_list)
+
+    def insert_rows(self, rows: list[tuple[Any, ...]], records: Sequence[Mapping[str, Any]]) -> int:
+        """``insert_many`` of ``records`` already encoded as ``rows`` (``records`` name a refused position)."""
         if not rows:
             return 0
         try:
             with self.db.savepoint():
                 self.db.executemany(SAMPLE_INSERT, rows)
         except sqlite3.IntegrityError as exc:
-            if (taken := self._taken(exc, records_list)) is not None:
+            if (taken := self._taken(exc, records)) is not None:
                 raise taken from None
             raise Conflict(
                 "a sample being written already exists (another process created it meanwhile?)",
@@ -323,6 +327,14 @@ class SqliteSampleStore:
         """
         with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming):
             yield
+
+    def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
+                       changes: Callable[[Mapping[str, Any]], dict[str, Any]]) -> ImportCreator:
+        from samplectl.stores.sqlite.audit import SqliteAuditLog
+        from samplectl.stores.sqlite.imports import SqliteImportCreator
+
+        assert isinstance(audit, SqliteAuditLog)
+        return SqliteImportCreator(self, audit, entry, record, changes)
 
     def change_writer(self, audit: AuditLog) -> ChangeWriter:
         from samplectl.stores.sqlite.audit import SqliteAuditLog
