@@ -302,6 +302,11 @@ class _LogFileHandler(logging.FileHandler):
 
 
 def _open_log_file(path_text: str, stderr: IO[str]) -> logging.Handler:
+    return _LogFileHandler(check_log_file(path_text), stderr)
+
+
+def check_log_file(path_text: str) -> str:
+    """The log file's path, made (0600, its directory 0700) if need be; exit 6 when it cannot be written."""
     from samplectl.domain.errors import ValidationFailed
 
     path = os.path.expanduser(path_text)
@@ -313,7 +318,7 @@ def _open_log_file(path_text: str, stderr: IO[str]) -> logging.Handler:
             private_dir(parent)
         # Owner-only: a log holds sample ids and user names, if never a secret.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        return _LogFileHandler(path, stderr)
+        return path
     except OSError as exc:
         raise ValidationFailed(
             f"cannot write the log file {path_text}: {exc.strerror or exc}",

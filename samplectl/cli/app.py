@@ -346,9 +346,19 @@ def _start_logs(ctx: typer.Context, app_ctx: AppContext, log_file: str | None) -
         settings = None  # a broken config file is reported by the command that needs it
     if log_file is None and settings is not None:
         log_file = settings.log_file
+    if log_file and ctx.invoked_subcommand in REPAIR_COMMANDS:
+        try:
+            logs.check_log_file(log_file)
+        except SamplectlError as exc:  # the commands that repair it must not be locked out by it
+            app_ctx.warn(f"{exc.message}; this command runs without it")
+            log_file = None
     logs.start(verbose=app_ctx.verbose, quiet=app_ctx.quiet, stderr=app_ctx.io.stderr, log_file=log_file,
                command=ctx.invoked_subcommand, settings=settings, argv=_this_run["argv"],
                commands=_command_words(ctx))
+
+
+# What a broken setting is mended with: they run, with a warning, when the log file cannot be written.
+REPAIR_COMMANDS = ("config", "doctor")
 
 
 def _command_words(ctx: typer.Context) -> list[str]:

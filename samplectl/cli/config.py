@@ -13,7 +13,7 @@ from samplectl.cli.render import check_output
 config_app = typer.Typer(
     name="config",
     help="Show the settings in effect and where each comes from.\n\n"
-    "Sources, lowest to highest: default < config file < environment < flags; `set` writes the file.\n\n"
+    "Sources, lowest to highest: default < config file < environment < flags; `set` and `unset` write the file.\n\n"
     "Example: samplectl config list",
     no_args_is_help=True,
     add_completion=False,
@@ -90,6 +90,21 @@ def set_setting(
     app_ctx.say(f"set {key} in {path}")
     if shadowed_by:
         app_ctx.warn(f"{shadowed_by} is set and takes precedence over the file")
+
+
+@config_app.command("unset")
+def unset_setting(ctx: typer.Context, key: KeyArgument) -> None:
+    """Remove one setting from the config file (its default again).
+
+    Example: samplectl config unset server
+    """
+    from samplectl.services.configinfo import remove_setting
+
+    app_ctx = _ctx(ctx)
+    path, present, shadowed_by = remove_setting(key)
+    app_ctx.say(f"unset {key} in {path}" if present else f"{key} was not set in {path}")
+    if shadowed_by:
+        app_ctx.warn(f"{shadowed_by} is set and still sets {key}")
 
 
 def register(app: typer.Typer) -> None:

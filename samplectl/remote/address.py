@@ -40,26 +40,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def server_address(text: str) -> ServerAddress:
-    """The server URL from the setting, or exit 6 saying why it cannot be used."""
+def server_address(text: str, setting: str = SETTING) -> ServerAddress:
+    """The server URL from the setting, or exit 6 saying why it cannot be used (``setting`` names it:
+    the variable, or `config set server`)."""
     shown = text.strip()[:100]
     try:
         parts = urlsplit(text.strip())
         host = parts.hostname or ""
         port = parts.port  # a port out of range raises here
     except ValueError:
-        raise _invalid(f"{SETTING} {shown!r} is not a URL", "e.g. https://samples.lab.example") from None
+        raise _invalid(f"{setting} {shown!r} is not a URL", "e.g. https://samples.lab.example") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
-        raise _invalid(f"{SETTING} {shown!r} is not an http(s) URL", "e.g. https://samples.lab.example")
+        raise _invalid(f"{setting} {shown!r} is not an http(s) URL", "e.g. https://samples.lab.example")
     if parts.username or parts.password:
-        raise _invalid(f"{SETTING} must not carry a user name or password",
+        raise _invalid(f"{setting} must not carry a user name or password",
                        "give only the server's address; log in with `samplectl login`")
     if parts.query or parts.fragment:
-        raise _invalid(f"{SETTING} {shown!r} has a query or fragment", "give only the server's address")
+        raise _invalid(f"{setting} {shown!r} has a query or fragment", "give only the server's address")
     if scheme == "http" and not is_loopback(host):
         raise _invalid(
-            f"{SETTING} {shown!r} uses plain http:// to another machine: passwords and tokens would cross "
+            f"{setting} {shown!r} uses plain http:// to another machine: passwords and tokens would cross "
             "the network unencrypted",
             "use the server's https:// address (plain http:// is only for 127.0.0.1, ::1 or localhost)",
         )

@@ -115,9 +115,10 @@ def require_criterion(criteria: Criteria) -> None:
 
 
 def check_before_reading(service: SampleService, change: BulkChange) -> None:
-    """What a bulk change is checked for before any sample is read, planned or changed: the role, an
-    admin's force with its reason, and the new values themselves (each its own exit code)."""
+    """What a bulk change is checked for before any sample is read, planned or changed: the role, a
+    criterion, an admin's force with its reason, and the new values themselves (each its own exit code)."""
     service.identity.require("technician", "updating samples")
+    require_criterion(change.criteria)  # a plan of every sample is refused as the change itself is
     service.check_force(change.force, change.reason)
     check_new_values(service, change.values)
 

@@ -87,30 +87,86 @@ def write_setting(key: str, value: str, env: dict[str, str] | None = None) -> tu
     Returns the file and, when an environment variable overrides the file, its name.
     """
     env = dict(os.environ if env is None else env)
+    _file_key(key)
+    if not value.strip():
+        raise ValidationFailed(f"{key} cannot be set to an empty value",
+                               hint=f"`samplectl config unset {key}` removes it from the file")
+    path = config_path(env)
+    typed = coerce_setting(key, value.strip(), FILE_KEYS[key], f"config set {key}")
+    check_value(key, typed)
+    document = _document(path)
+    document[key] = typed
+    _write_private(path, document.as_string())
+    return path, _shadowing(key, env)
+
+
+def remove_setting(key: str, env: dict[str, str] | None = None) -> tuple[Path, bool, str | None]:
+    """Remove ``key`` from the config file (its default applies again), keeping the other lines.
+
+    Returns the file, whether the key was in it, and the environment variable that still sets it.
+    """
+    env = dict(os.environ if env is None else env)
+    _file_key(key)
+    path = config_path(env)
+    document = _document(path)
+    present = key in document
+    if present:
+        del document[key]
+        _write_private(path, document.as_string())
+    return path, present, _shadowing(key, env)
+
+
+def check_value(key: str, value: Any) -> None:
+    """Refuse now, saying why, a value every later command would refuse: a slip in `config set`
+    must not lock each command out until someone edits the file by hand (exit 6)."""
+    if key == "timezone":
+        from samplectl.domain.timezones import resolve_timezone
+
+        resolve_timezone(value)
+    elif key == "server":
+        from samplectl.remote.address import server_address
+
+        server_address(value, setting="server")
+    elif key == "database_url":
+        from samplectl.stores.userdb import locate_users_database
+
+        locate_users_database(Settings(home=Path("."), database_url=value))
+    elif key == "ca_bundle":
+        from samplectl.remote.address import tls_context
+
+        tls_context(value)
+    elif key == "log_file":
+        from samplectl.logs import check_log_file
+
+        check_log_file(value)
+    elif key == "home" and not Path(value).expanduser().is_absolute():
+        raise ValidationFailed(f"home {value[:100]!r} is not an absolute path: it would change with the "
+                               "directory each command runs in", hint="give a full path, e.g. ~/samplectl-data")
+
+
+def _file_key(key: str) -> None:
     if key not in FILE_KEYS:
         hint = f"settings the file holds: {', '.join(FILE_KEYS)}"
         if key in ENV_KEYS:
             hint = f"{key} is read from the environment only ({ENV_PREFIX}{key.upper()}); " + hint
         raise ValidationFailed(f"{key!r} cannot be set in the config file", hint=hint)
-    if not value.strip():
-        raise ValidationFailed(f"{key} cannot be set to an empty value", hint="give a value")
-    path = config_path(env)
-    typed = coerce_setting(key, value.strip(), FILE_KEYS[key], f"config set {key}")
-    if key == "timezone":
-        from samplectl.domain.timezones import resolve_timezone
 
-        resolve_timezone(typed)  # an unknown zone is refused now, not at the next command
-    read_config_file(path)  # a broken file is reported, not overwritten
+
+def _document(path: Path) -> Any:
+    """The config file as tomlkit's document (comments kept); a broken file is reported, not overwritten."""
+    read_config_file(path)
     import tomlkit
 
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        return tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     except OSError as exc:
         raise ValidationFailed(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    document[key] = typed
-    _write_private(path, tomlkit.dumps(document))
+
+
+def _shadowing(key: str, env: dict[str, str]) -> str | None:
+    """The environment variable that overrides the file's ``key``, when one is set."""
     variable = ENV_PREFIX + key.upper()
-    return path, variable if env.get(variable) not in (None, "") else None
+    return variable if env.get(variable) not in (None, "") else None
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -52,7 +52,10 @@ def run_checks(env: dict[str, str] | None = None) -> Iterator[Check]:
         ("keyring", lambda: _keyring(settings)), ("file permissions", lambda: _permissions(settings, env)),
         ("clock", lambda: _clock(settings)),
     ]
-    server = env.get("SAMPLECTL_SERVER")
+    if settings.log_file:
+        log_file = settings.log_file
+        steps.append(("log file", lambda: _log_file(log_file)))
+    server = settings.server  # the environment's or the config file's
     if server:
         steps.append(("server", lambda: _server(server)))
     for name, step in steps:
@@ -189,11 +192,21 @@ def _clock(settings: Settings) -> Check:
     return Check("clock", OK, f"within {abs(skew):.0f} s of the database server; time zone {zone}")
 
 
+def _log_file(path: str) -> Check:
+    from samplectl.logs import check_log_file
+
+    check_log_file(path)  # exit 6's message and hint become the failed check's
+    return Check("log file", OK, f"{path} can be written")
+
+
 def _server(url: str) -> Check:
     import json
     import urllib.request
 
+    from samplectl.remote.address import server_address
+
     name = "server"
+    url = server_address(url).url  # the rules remote mode follows (http:// only to loopback), checked first
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=5) as response:  # noqa: S310 - the configured server
             body = json.loads(response.read() or b"{}")

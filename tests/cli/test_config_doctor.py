@@ -63,6 +63,55 @@ def test_config_set_refuses_what_the_file_cannot_hold(cli: CliRun) -> None:
     assert not config_file().exists()
 
 
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("server", "ftp://lab", "server 'ftp://lab' is not an http(s) URL"),
+    ("server", "http://10.0.0.5:8000", "plain http:// to another machine"),
+    ("database_url", "users-db", "is not a URL"),
+    ("ca_bundle", "/nonexistent/lab-ca.pem", "cannot be used"),
+    ("log_file", "/proc/no/such/dir/samplectl.log", "cannot write the log file"),
+    ("home", "relative/data", "is not an absolute path"),
+])
+def test_config_set_refuses_a_value_every_later_command_would_refuse(cli: CliRun, key: str, value: str,
+                                                                     said: str) -> None:
+    out = cli("config", "set", key, value)
+    assert out.exit_code == 6 and said in out.stderr and "hint:" in out.stderr
+    assert not config_file().exists()  # nothing written: the next command is not locked out
+
+
+def test_config_unset_removes_a_setting_and_keeps_the_rest(cli: CliRun) -> None:
+    config_file().parent.mkdir(parents=True)
+    config_file().write_text('# the lab\nserver = "https://samples.lab.example"\nmongodb_db = "lab"\n')
+    out = cli("config", "unset", "server")
+    assert out.exit_code == 0 and f"unset server in {config_file()}" in out.stderr
+    assert config_file().read_text() == '# the lab\nmongodb_db = "lab"\n'
+    assert stat.S_IMODE(config_file().stat().st_mode) == 0o600
+    again = cli("config", "unset", "server")
+    assert again.exit_code == 0 and "server was not set" in again.stderr
+    assert cli("config", "unset", "token").exit_code == 6  # never in the file
+    assert "config unset timezone" in cli("config", "set", "timezone", " ").stderr
+
+
+def test_a_log_file_that_cannot_be_written_does_not_lock_out_config_and_doctor(cli: CliRun) -> None:
+    config_file().parent.mkdir(parents=True)
+    config_file().write_text('log_file = "/proc/no/such/dir/samplectl.log"\n')
+    assert cli("list").exit_code == 6  # a data command still refuses to run without its log
+    doctor = cli("doctor", "-o", "json")
+    assert "this command runs without it" in doctor.stderr
+    checks = {c["check"]: c for c in doctor.json()}
+    assert checks["log file"]["status"] == "fail" and "writable path" in checks["log file"]["fix"]
+    mended = cli("config", "unset", "log_file")
+    assert mended.exit_code == 0 and "warning: cannot write the log file" in mended.stderr
+    assert cli("config", "get", "log_file").stderr == "(default)\n"
+
+
+def test_doctor_checks_the_server_of_the_config_file(cli: CliRun) -> None:
+    config_file().parent.mkdir(parents=True)
+    config_file().write_text('server = "http://10.0.0.5:8000"\n')  # written by hand: config set refuses it
+    out = cli("doctor", "-o", "json")
+    server = [c for c in out.json() if c["check"] == "server"][0]
+    assert out.exit_code == 6 and server["status"] == "fail" and "plain http://" in server["detail"]
+
+
 def test_config_set_warns_when_the_environment_wins(cli: CliRun) -> None:
     out = cli("config", "set", "timezone", "Europe/Paris")  # the tests set SAMPLECTL_TIMEZONE
     assert out.exit_code == 0 and "SAMPLECTL_TIMEZONE is set and takes precedence" in out.stderr
@@ -78,7 +127,6 @@ def test_doctor_on_a_fresh_machine_fails_and_says_to_run_init(cli: CliRun) -> No
     assert not Path(os.environ["SAMPLECTL_HOME"]).exists()  # checking created nothing
 
 
-@pytest.mark.real_auth
 def make_private(home: Path) -> None:
     # What the contract asks of everything samplectl creates (the embedded store's own files are
     # being made so by the store's rework; doctor reports them until then).
@@ -86,6 +134,7 @@ def make_private(home: Path) -> None:
         path.chmod(0o700 if path.is_dir() else 0o600)
 
 
+@pytest.mark.real_auth
 def test_doctor_after_init_passes(cli: CliRun) -> None:
     assert cli("init", "--admin", "admin", "--password-stdin", input="admin-pass-123\n").exit_code == 0
     make_private(Path(os.environ["SAMPLECTL_HOME"]))

@@ -192,6 +192,10 @@ def test_update_where_plans_without_writing_and_replaces_a_location_prefix(serve
         assert tina.post("/samples/update-where/plan", json=two).status_code == 400
         assert tina.post("/samples/update-where", json=two).status_code == 400
         assert tina.post("/samples/update-where/plan", json={**where, "set_status": "frozen"}).status_code == 422
+        everything = {"set_status": "processing"}  # no criterion: refused before any sample is read, as the change is
+        for route in ("/samples/update-where/plan", "/samples/update-where"):
+            refused = tina.post(route, json=everything)
+            assert refused.status_code == 400 and "at least one criterion" in refused.json()["error"]["message"]
         del where["set_status"]
         moved = tina.post("/samples/update-where", json=where)
         assert moved.status_code == 200 and moved.json()["set"] == {"storage_location": "UPF-1/R3/* -> UPF-2/R1/*"}
