@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.errors import Conflict
+from samplectl.domain.errors import Conflict, DatabaseUnavailable
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 from samplectl.stores.values import prefix_end
@@ -26,6 +26,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
+BULK_CACHE_KIB = 32 * 1024  # the page cache of a large load (see bulk_cache)
 SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
 SAMPLE_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
@@ -302,8 +303,6 @@ class SqliteSampleStore:
     def check_integrity(self) -> None:
         """SQLite's quick_check: every page, row and index entry well formed (a damaged index page
         can leave reads working while some writes fail or go wrong). O(size): `audit verify` runs it."""
-        from samplectl.domain.errors import DatabaseUnavailable
-
         found = [str(row[0]) for row in self.db.rows("PRAGMA quick_check(5)")]
         if found != ["ok"]:
             raise DatabaseUnavailable(
@@ -325,7 +324,7 @@ class SqliteSampleStore:
         Must run inside ``transaction``: DDL is transactional in SQLite, so a crash or an error
         leaves the indexes as they were. (The sample_id key is the table itself: it always stays.)
         """
-        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming):
+        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming), bulk_cache(self.db, incoming):
             yield
 
     def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
@@ -342,6 +341,24 @@ class SqliteSampleStore:
 
         assert isinstance(audit, SqliteAuditLog)
         return TransactionalWriter(self, audit)
+
+
+@contextlib.contextmanager
+def bulk_cache(db: Database, incoming: int) -> Iterator[None]:
+    """A larger page cache for a large load: the sample_id key takes each new id at a random place, and
+    with SQLite's default 2 MB most of those pages go out to the WAL and are read back. A fixed size,
+    whatever the file's: an import's memory stays flat."""
+    if incoming < BULK_LOAD_MIN_ROWS:
+        yield
+        return
+    row = db.one("PRAGMA cache_size")
+    before = int(row[0]) if row else -2000
+    db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseUnavailable):  # the load's own error, if any, is the one to tell
+            db.execute(f"PRAGMA cache_size = {before}")
 
 
 @contextlib.contextmanager
