@@ -10,7 +10,8 @@ each parameter's ``autocompletion``, so both ways offer the same values.
 
 ``stored`` asks wherever the samples are, importing only what that needs: the embedded store read-only
 with plain sqlite3 (no login: the file is private to its owner; it never creates or changes a file),
-MongoDB with pymongo, or the server (``GET /values/{field}`` through ``remote.values``, with the login
+MongoDB (from the store's completion cache when it has one, ``stores.mongo.completion_cache``,
+else with pymongo), or the server (``GET /values/{field}`` through ``remote.values``, with the login
 token). What is offered is decided once for all of them (``stores.values``). A TAB never prints an
 error or asks anything: a store or server that cannot be reached, a missing login, a timeout offer
 nothing, within ``TIMEOUT_MS`` at most.
@@ -80,6 +81,11 @@ def stored(field: str, incomplete: str, env: Mapping[str, str] | None = None) ->
 
                 return server_values(settings, field, incomplete, LIMIT, timeout_ms / 1000)
             if not settings.embedded:
+                from samplectl.stores.mongo.completion_cache import cached_values
+
+                cached = cached_values(settings, field, incomplete, LIMIT, env)
+                if cached is not None:
+                    return cached
                 from samplectl.stores.mongo.values import completion_values
 
                 return completion_values(settings.mongodb_uri or "", settings.mongodb_db, field, incomplete,

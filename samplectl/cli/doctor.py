@@ -12,9 +12,9 @@ from samplectl.cli.render import check_output
 def doctor(ctx: typer.Context, output: opt.Output = None) -> int:
     """Check the setup step by step and say what to fix.
 
-    Stores reachable, schema current, keyring, file permissions, clock, and the server when one is
-    set. Exits 0 when nothing failed (warnings included), 8 when a database or the server cannot
-    be reached, 6 for any other failed check.
+    Stores reachable, schema current, keyring, file permissions, clock, log file; in remote mode the
+    server (reachable and ready) instead of the stores it holds. Exits 0 when nothing failed (warnings
+    included), 8 when a database or the server cannot be reached, 6 for any other failed check.
 
     Example: samplectl doctor
     """

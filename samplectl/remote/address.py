@@ -2,8 +2,8 @@
 
 Checked before any connection: a password or token sent over plain http:// to another machine
 could be read by anyone on the network, so http:// is used only for a loopback address; https://
-is always verified (``tls_context``). Every client of the server follows both: the httpx client of
-the commands (``remote.client``) and the small http.client request of a TAB (``remote.values``).
+is always verified (``tls_context``). The one client of the server (``remote.client``, for the
+commands and a TAB's ``remote.values`` alike) follows both.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ def _invalid(message: str, hint: str) -> ValidationFailed:
 
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     """Certificates verified and host names checked, against the lab's own CA when SAMPLECTL_CA_BUNDLE
-    names one, else the CAs httpx trusts by default (SSL_CERT_FILE or SSL_CERT_DIR when set, else
-    certifi's public CAs), so that every client of the server trusts exactly the same certificates."""
+    names one, else SSL_CERT_FILE or SSL_CERT_DIR when set, else certifi's public CAs (what httpx, the
+    client before, trusted by default: a lab's setup that worked keeps working)."""
     import ssl
 
     named = [(name, value) for name, value in (("SAMPLECTL_CA_BUNDLE", ca_bundle),

@@ -74,9 +74,8 @@ class RemoteAuditService:
         if until is not None:
             params.append(("until", wire_time(until)))
         params.append(("limit", str(wanted.limit)) if wanted.limit is not None else ("all", "true"))
-        client = self.samples.client
-        with client.stream("GET", "/audit", params=params) as response:
-            for line in client.lines(response):
+        with self.samples.client.lines("GET", "/audit", params=params) as lines:
+            for line in lines:
                 entry = array_element(line)
                 if entry is not None:
                     yield entry  # times stay the text the server sent, as the local trail keeps them

@@ -1,15 +1,32 @@
 """The HTTP client of remote mode: one connection to the server, its errors as the CLI's own.
 
+The one place that speaks HTTP to a samplectl server, for the commands and for a TAB
+(``remote.values``). It is built on the standard library's ``http.client`` rather than httpx: remote
+mode makes a few requests to one server, which ``http.client`` does as well (one keep-alive
+connection, chunked uploads, streamed answers, TLS through ``ssl``), and importing httpx with
+httpcore, h11 and the parts of the standard library they pull in cost ~45 ms of every remote
+command's start-up (issue 13: ``samplectl get ID`` within 150 ms of CPU; docs/benchmarks.md#start-up).
+HTTP itself (status lines, headers, chunks) is ``http.client``'s; this module adds the address and
+TLS rules of ``remote.address``, the timeouts, and the mapping of errors.
+
 The server answers errors as ``{"error": {"code", "message", "details", "hint"}}`` with the
 contract's status codes; they become the same typed errors (and so the same exit codes, ``error:``
-and ``hint:`` lines) a local store would have raised. A server that cannot be reached is exit 8.
+and ``hint:`` lines) a local store would have raised. A server that cannot be reached, does not
+answer in time, or drops the connection is exit 8.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+import http.client
+import io
+import json as jsonlib
+import ssl
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from samplectl import __version__
 from samplectl.domain.errors import (
@@ -24,10 +41,6 @@ from samplectl.domain.errors import (
 )
 from samplectl.domain.identity import ENV_HINT, LOGIN_HINT
 from samplectl.remote.address import ServerAddress, tls_context
-
-if TYPE_CHECKING:
-    import httpx
-
 
 # The contract's status codes, as the errors (and exit codes) a local store raises.
 STATUS_ERRORS: dict[int, type[SamplectlError]] = {
@@ -44,32 +57,45 @@ STATUS_ERRORS: dict[int, type[SamplectlError]] = {
     504: DatabaseUnavailable,
 }
 
+Params = Mapping[str, Any] | Sequence[tuple[str, str]] | None
 
-def load_httpx() -> Any:
-    """httpx without its own command line (``httpx._main``: click, pygments, rich.progress).
 
-    ``import httpx`` loads its CLI too, a third of its import time, which every remote command
-    would pay; a module set to None in sys.modules makes that optional import fail, and httpx
-    then leaves its CLI out, as it does when click is not installed.
-    """
-    import sys
+@dataclass(frozen=True)
+class Response:
+    """A whole answer of the server: its status, headers and body, and the request it answered."""
 
-    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
-        sys.modules["httpx._main"] = None  # type: ignore[assignment]
-        try:
-            import httpx
-        finally:
-            del sys.modules["httpx._main"]
-    import httpx
+    method: str
+    path: str
+    status_code: int
+    headers: Message
+    content: bytes
 
-    return httpx
+    @property
+    def is_error(self) -> bool:
+        return self.status_code >= 400
+
+    def json(self) -> Any:
+        """The body as JSON (ValueError if it is not)."""
+        return jsonlib.loads(self.content)
+
+    @property
+    def next_link(self) -> str | None:
+        """The target of ``Link: <...>; rel="next"`` (the server's next page), if any."""
+        for link in (self.headers.get("Link") or "").split(","):
+            target, _, params = link.partition(";")
+            if target.strip().startswith("<") and any(
+                    param.strip().replace(" ", "") in ('rel="next"', "rel=next") for param in params.split(";")):
+                return target.strip()[1:-1]
+        return None
 
 
 class ApiClient:
     """Requests to one samplectl server, as one user (``token``), with the errors mapped.
 
-    ``timeout_ms`` bounds connecting and each wait for the server; requests that do long work on
-    the server (imports, bulk updates, exports) pass ``long=True`` and wait as long as it works.
+    One keep-alive connection, opened at the first request and again whenever the server has
+    closed it. ``timeout_ms`` bounds connecting and each wait for the server; requests that do long
+    work on the server (imports, bulk updates, exports) pass ``long=True`` and, once connected, wait
+    as long as it works.
     """
 
     def __init__(
@@ -80,42 +106,44 @@ class ApiClient:
         token_from_env: bool = False,
         timeout_ms: int = 3000,
         ca_bundle: str | None = None,
-        transport: httpx.BaseTransport | None = None,
+        user_agent: str = f"samplectl/{__version__}",
     ) -> None:
-        httpx = load_httpx()
         self.address = address
         self.token = token
         self.token_from_env = token_from_env
         self.timeout_s = timeout_ms / 1000
-        headers = {"User-Agent": f"samplectl/{__version__}", "Accept": "application/json"}
+        self.headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.http = httpx.Client(
-            base_url=address.url,
-            headers=headers,
-            timeout=httpx.Timeout(self.timeout_s),
+            self.headers["Authorization"] = f"Bearer {token}"
+        parts = urlsplit(address.url)
+        self.prefix = parts.path  # a server behind a proxy under a path: https://lab.example/samplectl
+        host, port = parts.hostname or "", parts.port or (443 if address.https else 80)
+        self.connection: http.client.HTTPConnection
+        if address.https:
             # TLS only for https://; plain http:// is allowed only to loopback (see address.py),
             # where there is no certificate to check. Loading the CA store costs ~20 ms otherwise.
-            verify=tls_context(ca_bundle) if address.https else False,
-            transport=transport,
-            follow_redirects=False,
-        )
+            self.connection = http.client.HTTPSConnection(host, port, timeout=self.timeout_s,
+                                                          context=tls_context(ca_bundle))
+        else:
+            self.connection = http.client.HTTPConnection(host, port, timeout=self.timeout_s)
 
     def close(self) -> None:
-        self.http.close()
+        self.connection.close()
 
     # -- requests ---------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, long: bool = False, raise_errors: bool = True,
-                **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, params: Params = None, json: Any = None,
+                data: Mapping[str, str] | None = None, content: Iterable[bytes] | None = None,
+                headers: Mapping[str, str] | None = None, long: bool = False, raise_errors: bool = True) -> Response:
         """One request; the response when it succeeded (2xx), else the mapped error is raised.
 
-        ``raise_errors=False`` hands back an error response too, for answers that carry a report
-        beside the error (an import's summary).
+        The body is ``json`` (a JSON document), ``data`` (a form) or ``content`` (the pieces of an
+        upload, sent as they come: chunked). ``raise_errors=False`` hands back an error response
+        too, for answers that carry a report beside the error (an import's summary).
         """
-        if long:
-            kwargs["timeout"] = self._long_timeout()
+        target = self._target(path, params)
         with self.translated():
-            response = self.http.request(method, path, **kwargs)
+            answer = self._send(method, target, json, data, content, headers, long)
+            response = Response(method, urlsplit(target).path, answer.status, answer.headers, answer.read())
         if response.is_error and (raise_errors or _envelope(response) is None):
             raise self.error_of(response)
         return response
@@ -130,59 +158,114 @@ class ApiClient:
             raise self._unexpected(response, "an answer that is not JSON") from None
 
     @contextmanager
-    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
-        """A streamed request (imports, exports): the open response once it succeeded."""
-        with self.translated(), self.http.stream(method, path, timeout=self._long_timeout(), **kwargs) as response:
-            if response.is_error:
-                response.read()
-                raise self.error_of(response)
-            yield response
+    def lines(self, method: str, path: str, *, params: Params = None, json: Any = None) -> Iterator[Iterator[str]]:
+        """A streamed answer (exports, the audit trail, a plan), its lines one at a time once it succeeded.
 
-    def lines(self, response: httpx.Response) -> Iterator[str]:
-        """The lines of a streamed response, a dropped connection mapped like any other."""
+        The client holds one line at a time; a connection dropped midway is exit 8 like any other.
+        """
+        target = self._target(path, params)
         with self.translated():
-            yield from response.iter_lines()
+            answer = self._send(method, target, json, None, None, None, True)
+        try:
+            if answer.status >= 400:
+                with self.translated():
+                    body = answer.read()
+                raise self.error_of(Response(method, urlsplit(target).path, answer.status, answer.headers, body))
+            yield self._read_lines(answer)
+        finally:
+            if not answer.isclosed():  # left before the end: the rest would be read by the next request
+                self.connection.close()
 
-    def _long_timeout(self) -> httpx.Timeout:
-        import httpx
+    def _read_lines(self, answer: http.client.HTTPResponse) -> Iterator[str]:
+        with self.translated():
+            for line in io.TextIOWrapper(answer, encoding="utf-8"):
+                yield line.rstrip("\r\n")
 
-        return httpx.Timeout(self.timeout_s, read=None, write=None)
+    def _target(self, path: str, params: Params) -> str:
+        """The request target on this server: its path prefix, the path, the query.
+
+        A ``Link`` of the server may be a whole URL; only its path and query are used, so a token
+        goes to no other server than this one.
+        """
+        if "://" in path:
+            parts = urlsplit(urljoin(self.address.url + "/", path))
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        else:  # what callers did not escape (they escape ids), escaped as httpx did; escapes kept
+            target = quote(self.prefix + path, safe="/%:@!$&'()*+,;=~")
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params)
+        return target
+
+    def _send(self, method: str, target: str, json: Any, data: Mapping[str, str] | None,
+              content: Iterable[bytes] | None, extra: Mapping[str, str] | None, long: bool) -> http.client.HTTPResponse:
+        """Send one request on the connection (opened if need be) and wait for the response's head."""
+        headers = dict(self.headers)
+        body: bytes | Iterable[bytes] | None = content
+        if json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        elif data is not None:
+            body = urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers.update(extra or {})
+        self._connect()
+        assert self.connection.sock is not None
+        # Long work on the server: once connected, wait as long as it takes (the server bounds it).
+        self.connection.sock.settimeout(None if long else self.timeout_s)
+        # The server may refuse a request before reading all of it (a body too large, a login that
+        # ended) and close the connection; its answer, if it sent one, says why.
+        with suppress(BrokenPipeError, ConnectionResetError):
+            self.connection.request(method, target, body=body, headers=headers)
+        return self.connection.getresponse()
+
+    def _connect(self) -> None:
+        """Open the connection unless an open one can be used again; a server out of reach is exit 8."""
+        sock = self.connection.sock
+        if sock is not None and _closed_by_server(sock):
+            self.connection.close()  # idle too long (the server's keep-alive ended): open a new one
+        if self.connection.sock is not None:
+            return
+        try:
+            self.connection.connect()
+        except (TimeoutError, ssl.SSLCertVerificationError):
+            raise  # translated() says which
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot reach the samplectl server at {self.address} ({_reason(exc)})",
+                hint="check SAMPLECTL_SERVER (config: server) and that the server is running",
+            ) from None
 
     # -- errors -----------------------------------------------------------------------------
     @contextmanager
     def translated(self) -> Iterator[None]:
-        """httpx's transport errors as exit 8 (or 6 for a CA bundle that cannot be read)."""
-        import httpx
-
+        """Failures of the connection as exit 8: out of time, an untrusted certificate, a connection broken off."""
         where = f"the samplectl server at {self.address}"
         try:
             yield
-        except httpx.TimeoutException:
+        except TimeoutError:
+            self.connection.close()
             raise DatabaseUnavailable(
                 f"{where} did not answer within {self.timeout_s:g} s",
                 hint="check that the server is running and reachable (server_timeout_ms sets the wait)",
             ) from None
-        except httpx.ConnectError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
-                raise DatabaseUnavailable(
-                    f"{where} presented a TLS certificate that could not be verified ({_reason(exc)})",
-                    hint="if the lab uses its own certificate authority, set SAMPLECTL_CA_BUNDLE to its "
-                    "CA certificate (PEM)",
-                ) from None
+        except ssl.SSLCertVerificationError as exc:
             raise DatabaseUnavailable(
-                f"cannot reach {where} ({_reason(exc)})",
-                hint="check SAMPLECTL_SERVER (config: server) and that the server is running",
+                f"{where} presented a TLS certificate that could not be verified ({_reason(exc)})",
+                hint="if the lab uses its own certificate authority, set SAMPLECTL_CA_BUNDLE to its "
+                "CA certificate (PEM)",
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        except (ConnectionError, http.client.IncompleteRead) as exc:
+            self.connection.close()
             raise DatabaseUnavailable(
                 f"the connection to {where} broke off ({_reason(exc)})",
                 hint="check that the server is still running, then try again",
             ) from None
-        except httpx.TransportError as exc:
+        except (http.client.HTTPException, OSError) as exc:  # not HTTP at all, a TLS failure, ...
+            self.connection.close()
             raise DatabaseUnavailable(f"cannot talk to {where} ({_reason(exc)})",
                                       hint="check SAMPLECTL_SERVER and the network") from None
 
-    def error_of(self, response: httpx.Response) -> SamplectlError:
+    def error_of(self, response: Response) -> SamplectlError:
         """The typed error for a failed response, with the server's message, hint and details."""
         body = _envelope(response)
         kind = STATUS_ERRORS.get(response.status_code, SamplectlError)  # any other: unexpected (1)
@@ -194,7 +277,7 @@ class ApiClient:
                 )
             return SamplectlError(
                 f"the samplectl server at {self.address} answered status {response.status_code} to "
-                f"{response.request.method} {response.request.url.path}",
+                f"{response.method} {response.path}",
                 hint="check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more",
             )
         message = str(body.get("message") or f"the server refused the request ({response.status_code})")
@@ -213,15 +296,28 @@ class ApiClient:
         error.status = response.status_code  # type: ignore[attr-defined]
         return error
 
-    def _unexpected(self, response: httpx.Response, what: str) -> SamplectlError:
+    def _unexpected(self, response: Response, what: str) -> SamplectlError:
         return SamplectlError(
-            f"the samplectl server at {self.address} answered {what} to {response.request.method} "
-            f"{response.request.url.path}",
+            f"the samplectl server at {self.address} answered {what} to {response.method} {response.path}",
             hint="check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more",
         )
 
 
-def _envelope(response: httpx.Response) -> Mapping[str, Any] | None:
+def _closed_by_server(sock: Any) -> bool:
+    """Whether a kept-alive connection, with no request under way, was closed by the server.
+
+    Nothing is due from the server between requests, so a socket that can be read is at its end
+    (or holds what the server sent before closing): sending on it would fail, or be lost.
+    """
+    import select
+
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _envelope(response: Response) -> Mapping[str, Any] | None:
     try:
         body = response.json()
     except ValueError:

@@ -165,15 +165,15 @@ class RemoteSampleService:
                 yield with_times(record)
             if wanted is not None:
                 wanted -= len(records)
-            url = response.links.get("next", {}).get("url")
+            url = response.next_link
 
     def stream(self, criteria: Criteria) -> Iterator[dict[str, Any]]:
         """Every matching sample, streamed as JSON Lines: the client holds one line at a time."""
         import json
 
         params: Params = [*criteria_params(criteria), ("format", "jsonl")]
-        with self.client.stream("GET", "/exports", params=params) as response:
-            for line in self.client.lines(response):
+        with self.client.lines("GET", "/exports", params=params) as lines:
+            for line in lines:
                 if line:
                     yield with_times(json.loads(line))
 
@@ -276,8 +276,8 @@ class RemoteSampleService:
 
         body = self._where_body(change)
         params = {"limit": str(limit)} if limit is not None else None
-        with self.client.stream("POST", "/samples/update-where/plan", json=body, params=params) as response:
-            for line in self.client.lines(response):
+        with self.client.lines("POST", "/samples/update-where/plan", json=body, params=params) as lines:
+            for line in lines:
                 if line:
                     yield json.loads(line)
 

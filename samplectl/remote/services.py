@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from samplectl.remote.address import ServerAddress, server_address
 from samplectl.remote.client import ApiClient
@@ -47,7 +47,6 @@ class RemoteServices:
     settings: Settings
     identity_source: Callable[[], Identity]
     token_source: Callable[[], CachedToken | None] = lambda: None
-    transport: Any = None  # tests: an httpx transport instead of the network
     _identity: Identity | None = None
     _clients: dict[str | None, ApiClient] | None = None
     _token: CachedToken | None = None
@@ -74,7 +73,6 @@ class RemoteServices:
             self._clients[key] = ApiClient(
                 self.address, token=key, token_from_env=token is not None and token.source == "environment",
                 timeout_ms=self.settings.server_timeout_ms, ca_bundle=self.settings.ca_bundle,
-                transport=self.transport,
             )
         return self._clients[key]
 

@@ -1,22 +1,20 @@
-"""Stored values from the server for a TAB: one ``GET /values/{field}``, made with the standard library.
+"""Stored values from the server for a TAB: one ``GET /values/{field}``.
 
-A TAB must answer within 100 ms of CPU and importing httpx alone costs about half of that
-(docs/benchmarks.md#start-up), so this one request is made with ``http.client`` instead, under the
-rules of every other request of remote mode, decided in ``remote.address``: the server's address
-checked (plain http:// only to loopback), TLS verified by ``tls_context`` (SAMPLECTL_CA_BUNDLE for a
+Made by the same client as every command of remote mode (``remote.client``, on the standard
+library's ``http.client``, light enough for a TAB's 100 ms of CPU), so under the same rules: the
+server's address checked (plain http:// only to loopback), TLS verified (SAMPLECTL_CA_BUNDLE for a
 lab's own CA), the token from the same cache as the commands' (SAMPLECTL_TOKEN, the token file, the
 keyring). It raises whatever goes wrong; the completion offers nothing then.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote
 
 from samplectl import __version__
-from samplectl.remote.address import server_address, tls_context
+from samplectl.remote.address import server_address
+from samplectl.remote.client import ApiClient
 from samplectl.stores.tokens import TokenCache
 
 if TYPE_CHECKING:
@@ -29,26 +27,11 @@ def server_values(settings: Settings, field: str, prefix: str, limit: int, timeo
     cached = TokenCache(address.url, settings.home, env_token=settings.token).load()
     if cached is None or not cached.token:
         return []
-    parts = urlsplit(address.url)
-    host = parts.hostname or ""
-    connection: http.client.HTTPConnection
-    if address.https:
-        connection = http.client.HTTPSConnection(host, parts.port, timeout=timeout_s,
-                                                 context=tls_context(settings.ca_bundle))
-    else:
-        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout_s)
-    query = urlencode({"prefix": prefix, "limit": limit})
+    client = ApiClient(address, token=cached.token, timeout_ms=round(timeout_s * 1000), ca_bundle=settings.ca_bundle,
+                       user_agent=f"samplectl/{__version__} (completion)")
     try:
-        connection.request("GET", f"{parts.path}/values/{quote(field, safe='')}?{query}", headers={
-            "Authorization": f"Bearer {cached.token}",
-            "Accept": "application/json",
-            "User-Agent": f"samplectl/{__version__} (completion)",
-        })
-        response = connection.getresponse()
-        body = response.read()
+        answer = client.json("GET", f"/values/{quote(field, safe='')}", params={"prefix": prefix, "limit": limit})
     finally:
-        connection.close()
-    if response.status != 200:
-        return []
-    values = json.loads(body).get("values")
+        client.close()
+    values = answer.get("values") if isinstance(answer, dict) else None
     return [value for value in values if isinstance(value, str)] if isinstance(values, list) else []

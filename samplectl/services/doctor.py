@@ -47,17 +47,19 @@ def run_checks(env: dict[str, str] | None = None) -> Iterator[Check]:
         return
     yield Check("settings", OK, f"config file {settings.config_file}"
                 + ("" if settings.config_file and settings.config_file.exists() else " (none: defaults)"))
-    steps: list[tuple[str, Callable[[], Check]]] = [
-        ("users database", lambda: _users_database(settings)), ("sample store", lambda: _sample_store(settings)),
-        ("keyring", lambda: _keyring(settings)), ("file permissions", lambda: _permissions(settings, env)),
-        ("clock", lambda: _clock(settings)),
-    ]
+    steps: list[tuple[str, Callable[[], Check]]]
+    if settings.remote:  # the server holds the stores: what this machine needs is the server, not init
+        answer: dict[str, Any] = {}
+        steps = [("server", lambda: _server(settings, answer)), ("keyring", lambda: _keyring(settings)),
+                 ("file permissions", lambda: _permissions(settings, env)),
+                 ("clock", lambda: _server_clock(settings, answer.get("date")))]
+    else:
+        steps = [("users database", lambda: _users_database(settings)),
+                 ("sample store", lambda: _sample_store(settings)), ("keyring", lambda: _keyring(settings)),
+                 ("file permissions", lambda: _permissions(settings, env)), ("clock", lambda: _clock(settings))]
     if settings.log_file:
         log_file = settings.log_file
         steps.append(("log file", lambda: _log_file(log_file)))
-    server = settings.server  # the environment's or the config file's
-    if server:
-        steps.append(("server", lambda: _server(server)))
     for name, step in steps:
         try:
             yield step()
@@ -183,13 +185,25 @@ def _clock(settings: Settings) -> Check:
     server_time = _mongo_command(settings, "hello").get("localTime")
     if server_time is None:
         return Check("clock", OK, f"time zone {zone} (the server does not tell its time)")
-    ours = datetime.now(UTC)
-    theirs = server_time if server_time.tzinfo else server_time.replace(tzinfo=UTC)
-    skew = (ours - theirs).total_seconds()
+    return _skew(server_time if server_time.tzinfo else server_time.replace(tzinfo=UTC), zone, "database server")
+
+
+def _server_clock(settings: Settings, date: str | None) -> Check:
+    """The clock against the samplectl server's (its answer's Date header, to the second)."""
+    from email.utils import parsedate_to_datetime
+
+    zone = settings.tzinfo()
+    if not date:
+        return Check("clock", OK, f"time zone {zone} (the server's time is not known: it did not answer)")
+    return _skew(parsedate_to_datetime(date), zone, "samplectl server")
+
+
+def _skew(theirs: datetime, zone: Any, whose: str) -> Check:
+    skew = (datetime.now(UTC) - theirs).total_seconds()
     if abs(skew) > CLOCK_SKEW_SECONDS:
-        return Check("clock", FAIL, f"this machine's clock is {skew:+.0f} s off the database server's",
+        return Check("clock", FAIL, f"this machine's clock is {skew:+.0f} s off the {whose}'s",
                      "turn on time synchronisation (timedatectl set-ntp true)")
-    return Check("clock", OK, f"within {abs(skew):.0f} s of the database server; time zone {zone}")
+    return Check("clock", OK, f"within {abs(skew):.0f} s of the {whose}; time zone {zone}")
 
 
 def _log_file(path: str) -> Check:
@@ -199,20 +213,17 @@ def _log_file(path: str) -> Check:
     return Check("log file", OK, f"{path} can be written")
 
 
-def _server(url: str) -> Check:
-    import json
-    import urllib.request
-
+def _server(settings: Settings, answer: dict[str, Any]) -> Check:
+    """The server reached as every command reaches it (remote.client: its address rules, TLS with the
+    lab's CA, the timeout), and ready: its /readyz answers once both of its stores do."""
     from samplectl.remote.address import server_address
+    from samplectl.remote.client import ApiClient
 
-    name = "server"
-    url = server_address(url).url  # the rules remote mode follows (http:// only to loopback), checked first
+    address = server_address(settings.server or "")
+    client = ApiClient(address, timeout_ms=settings.server_timeout_ms, ca_bundle=settings.ca_bundle)
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=5) as response:  # noqa: S310 - the configured server
-            body = json.loads(response.read() or b"{}")
-    except Exception as exc:  # noqa: BLE001 - refused, DNS, TLS, timeout: all "cannot reach"
-        return Check(name, FAIL, f"cannot reach {url}: {exc}"[:300],
-                     "check SAMPLECTL_SERVER and that `samplectl serve` runs there", unreachable=True)
-    if body.get("status") != "ok":
-        return Check(name, FAIL, f"{url}/healthz answered {body}", "see the server's log", unreachable=True)
-    return Check(name, OK, f"{url} answers")
+        response = client.request("GET", "/readyz")  # an error is raised as the commands would raise it
+    finally:
+        client.close()
+    answer["date"] = response.headers.get("Date")
+    return Check("server", OK, f"{address} answers; its sample store and users database are ready")

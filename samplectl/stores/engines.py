@@ -62,7 +62,21 @@ def open_sample_database(settings: Settings, *, migrate: bool = False) -> Sample
         return database
     from samplectl.stores.mongo import open_mongodb
 
-    return open_mongodb(settings.mongodb_uri or "", settings.mongodb_db, settings.server_timeout_ms)
+    database = open_mongodb(settings.mongodb_uri or "", settings.mongodb_db, settings.server_timeout_ms)
+    database.closers.append(lambda: mark_if_written(database, settings))
+    return database
+
+
+def mark_if_written(database: SampleDatabase, settings: Settings) -> None:
+    """A command that changed a MongoDB store tells the completion cache, once its writes are done.
+
+    A TAB reads ids, subjects and locations from the cache (``stores.mongo.completion_cache``): one
+    read before this write would offer deleted values and miss new ones until it is refreshed.
+    """
+    if getattr(database.audit, "appended", False):
+        from samplectl.stores.mongo.completion_cache import CacheFiles
+
+        CacheFiles.of(settings).mark_written()
 
 
 def open_embedded(settings: Settings, *, migrate: bool = False) -> SampleDatabase:

@@ -39,17 +39,20 @@ def check_field(field: str) -> None:
         raise ValueError(f"cannot complete {field!r}")
 
 
-def distinct(seek: Callable[[str], Sequence[str]], field: str, prefix: str, limit: int = LIMIT) -> list[str]:
+def distinct(seek: Callable[[str], Sequence[str]], field: str, prefix: str, limit: int = LIMIT, *,
+             levels: bool | None = None) -> list[str]:
     """Distinct values of ``field`` starting with ``prefix``, sorted, at most ``limit``.
 
     ``seek(start)`` returns stored values ``>= start`` in ascending order (as many as the engine
     likes to read at once; none when there are no more). Each seek starts past the last value
     offered, so a subject with thousands of samples costs one seek, not a read of each of them.
     Locations are offered level by level: with ``FRZ-1/`` typed, ``FRZ-1/R1/`` and ``FRZ-1/R2/``
-    rather than every box and position under them.
+    rather than every box and position under them (``levels=False``: every location, as the
+    MongoDB completion cache keeps them).
     """
     check_field(field)
-    levels = field == "storage_location"
+    if levels is None:
+        levels = field == "storage_location"
     found: list[str] = []
     start: str | None = prefix
     while start is not None and len(found) < limit:

@@ -178,7 +178,7 @@ def test_plain_http_goes_only_to_loopback(mode: str) -> None:
 
 @pytest.mark.usefixtures("stored")
 def test_a_remote_tab_loads_neither_httpx_nor_typer_nor_a_driver(mode: str, logged_in: dict[str, str]) -> None:
-    """httpx alone would cost half of a TAB's 100 ms: the one request is made with http.client (remote.values)."""
+    """httpx alone would cost half of a TAB's 100 ms: the request is made with http.client (remote.client)."""
     remote_only(mode)
     from tests.cli.test_startup import HEAVY, modules_after
 

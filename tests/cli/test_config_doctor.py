@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +112,48 @@ def test_doctor_checks_the_server_of_the_config_file(cli: CliRun) -> None:
     out = cli("doctor", "-o", "json")
     server = [c for c in out.json() if c["check"] == "server"][0]
     assert out.exit_code == 6 and server["status"] == "fail" and "plain http://" in server["detail"]
+
+
+def test_doctor_in_remote_mode_checks_the_server_not_the_stores_it_holds(cli: CliRun, live_server: Any) -> None:
+    out = cli("doctor", "-o", "json")  # a client machine: no database here, and none is needed
+    checks = {c["check"]: c for c in out.json()}
+    assert out.exit_code == 0, out.stdout
+    assert "users database" not in checks and "sample store" not in checks  # not "run samplectl init"
+    assert checks["server"]["status"] == "ok" and "ready" in checks["server"]["detail"]
+    assert checks["clock"]["status"] == "ok" and "of the samplectl server" in checks["clock"]["detail"]
+
+
+def answer_readyz(status: int, body: Any, date: str | None = None) -> Any:
+    from tests.support.json_server import serving
+
+    def respond(handler: BaseHTTPRequestHandler, seen: Any) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response_only(status)
+        handler.send_header("Date", date or handler.date_time_string())
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return serving(respond)
+
+
+def test_doctor_says_what_keeps_the_server_from_being_ready(cli: CliRun) -> None:
+    envelope = {"error": {"code": "unavailable", "message": "not ready: the users database is not set up",
+                          "details": [], "hint": "run samplectl init --admin NAME on the server"}}
+    with answer_readyz(503, envelope) as (url, seen):
+        out = cli("doctor", "-o", "json", env={"SAMPLECTL_SERVER": url})
+    server = {c["check"]: c for c in out.json()}["server"]
+    assert out.exit_code == 8 and server["status"] == "fail"
+    assert "not ready: the users database is not set up" in server["detail"]
+    assert [r.path for r in seen] == ["/readyz"]
+
+
+def test_doctor_finds_a_clock_off_the_servers(cli: CliRun) -> None:
+    with answer_readyz(200, {"status": "ok"}, date="Mon, 01 Jan 2024 00:00:00 GMT") as (url, _):
+        out = cli("doctor", "-o", "json", env={"SAMPLECTL_SERVER": url})
+    clock = {c["check"]: c for c in out.json()}["clock"]
+    assert out.exit_code == 6 and clock["status"] == "fail" and "off the samplectl server's" in clock["detail"]
 
 
 def test_config_set_warns_when_the_environment_wins(cli: CliRun) -> None:

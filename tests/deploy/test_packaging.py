@@ -24,3 +24,13 @@ def test_package_is_typed_and_ships_the_marker() -> None:
 
 def test_the_readme_the_metadata_names_exists() -> None:
     assert (ROOT / PYPROJECT["project"]["readme"]).is_file()
+
+
+def test_samplectl_itself_imports_no_httpx_which_only_the_tests_install() -> None:
+    """remote.client speaks HTTP with the standard library (issue 13: start-up); httpx is a test dependency."""
+    runtime = " ".join(PYPROJECT["project"]["dependencies"])
+    assert "httpx" not in runtime
+    importing = [str(path.relative_to(ROOT)) for path in (ROOT / "samplectl").rglob("*.py")
+                 if any(line.split()[:2] in (["import", "httpx"], ["from", "httpx"]) for line in
+                        (text.strip() for text in path.read_text().splitlines()))]
+    assert importing == []

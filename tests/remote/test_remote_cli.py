@@ -156,7 +156,9 @@ def test_init_runs_on_the_local_databases_even_with_a_server_set(cli: CliRun, mo
     assert (Path(os.environ["SAMPLECTL_HOME"]) / "users.db").exists()
 
 
-CLIENT_MUST_NOT_LOAD = {"pymongo", "bson", "neosqlite", "sqlalchemy", "psycopg", "alembic", "bcrypt", "jwt"}
+# The databases are the server's; HTTP is the standard library's http.client (remote.client), not httpx.
+CLIENT_MUST_NOT_LOAD = {"pymongo", "bson", "neosqlite", "sqlalchemy", "psycopg", "alembic", "bcrypt", "jwt",
+                        "httpx", "httpcore", "h11"}
 
 
 @pytest.mark.parametrize("args", [
@@ -189,6 +191,7 @@ def test_the_client_imports_no_database_driver_sqlalchemy_bcrypt_or_jwt(
                           cwd=ROOT, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     line = next(ln for ln in done.stderr.splitlines() if ln.startswith("MODULES "))
-    loaded = {name.split(".")[0] for name in json.loads(line[len("MODULES "):])}
+    modules = set(json.loads(line[len("MODULES "):]))
+    loaded = {name.split(".")[0] for name in modules}
     assert not loaded & CLIENT_MUST_NOT_LOAD, sorted(loaded & CLIENT_MUST_NOT_LOAD)
-    assert "httpx" in loaded  # it did go through the server
+    assert {"samplectl.remote.client", "http.client"} <= modules  # it did go through the server

@@ -36,6 +36,9 @@ class MongoAuditLog(ChainedLog):
         self.records = store.db["audit"]
         self._indexed = False
         self.fields: dict[str, Any] = {}
+        # Whether this process wrote (or tried to write) a record: every change of a sample writes one.
+        # Read on closing, to tell the completion cache (stores.engines.mark_if_written).
+        self.appended = False
 
     # -- schema ---------------------------------------------------------------------------
     def ensure_indexes(self) -> list[str]:
@@ -83,6 +86,7 @@ class MongoAuditLog(ChainedLog):
 
     def write_linked(self, contents: list[dict[str, Any]], stamp: Stamp, checked: list[bool]) -> None:
         self.ready()
+        self.appended = True
         remaining = contents
         for attempt in range(MAX_ATTEMPTS):
             docs = [dict(content, hash=hashed, at=stamp.stored[content["at"]])

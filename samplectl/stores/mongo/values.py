@@ -15,8 +15,12 @@ from typing import Any
 from samplectl.stores.values import LIMIT, distinct
 
 
-def distinct_values(samples: Any, field: str, prefix: str, limit: int = LIMIT) -> list[str]:
-    """Distinct values of ``field`` in the ``samples`` collection starting with ``prefix``, sorted, at most ``limit``."""
+def distinct_values(samples: Any, field: str, prefix: str, limit: int = LIMIT, *,
+                    levels: bool | None = None) -> list[str]:
+    """Distinct values of ``field`` in the ``samples`` collection starting with ``prefix``, sorted, at most ``limit``.
+
+    ``levels``: as ``stores.values.distinct`` (False: whole locations, for the completion cache).
+    """
     anchored = "^" + re.escape(prefix)
 
     def seek(start: str) -> list[str]:
@@ -24,7 +28,7 @@ def distinct_values(samples: Any, field: str, prefix: str, limit: int = LIMIT) -
         cursor = samples.find({field: {"$regex": anchored, "$gte": start}}, {field: 1, "_id": 0})
         return [doc[field] for doc in cursor.sort(field, 1).limit(limit) if isinstance(doc.get(field), str)]
 
-    return distinct(seek, field, prefix, limit)
+    return distinct(seek, field, prefix, limit, levels=levels)
 
 
 def completion_values(uri: str, db_name: str, field: str, prefix: str, timeout_ms: int, limit: int = LIMIT) -> list[str]:
