@@ -50,9 +50,13 @@ def files() -> CacheFiles:
     return CacheFiles.of(load_settings())
 
 
-def tab(line: str, env: dict[str, str] | None = None) -> list[str]:
-    """The candidates a TAB at the end of ``line`` offers: a real samplectl process, as bash runs it."""
-    done = subprocess.run([sys.executable, "-m", "samplectl"], env={**os.environ, **shell_env("bash", line), **(env or {})},
+def tab(line: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> list[str]:
+    """The candidates a TAB at the end of ``line`` offers: a real samplectl process, as bash runs it.
+
+    With ``cwd``, through the installed console script, as a shell in that directory runs it.
+    """
+    argv = [str(Path(sys.executable).parent / "samplectl")] if cwd else [sys.executable, "-m", "samplectl"]
+    done = subprocess.run(argv, env={**os.environ, **shell_env("bash", line), **(env or {})}, cwd=cwd,
                           capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
     return done.stdout.split("\n")[:-1] if done.stdout.strip() else []
@@ -162,6 +166,16 @@ def test_a_stale_cache_answers_once_more_and_is_refreshed_in_the_background() ->
 
 
 @pytest.mark.usefixtures("stored")
+def test_the_refresher_runs_this_samplectl_not_one_in_the_current_directory(tmp_path: Path) -> None:
+    planted = tmp_path / "elsewhere" / "samplectl"
+    planted.mkdir(parents=True)
+    (planted / "__init__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
+    assert tab("samplectl get S-", cwd=planted.parent) == IDS
+    wait_for_refresh()
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.usefixtures("stored")
 def test_a_fresh_cache_is_not_refreshed() -> None:
     write_cache({"sample_id": ["S-CACHED"]})
     before = as_of()
@@ -196,12 +210,15 @@ def test_one_refresh_at_a_time_and_a_dead_refresher_does_not_block_the_next() ->
 
 
 @pytest.mark.usefixtures("stored")
-@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "other format", "no values line", "directory"])
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "other format", "no values line", "directory",
+                                    "fifo"])
 def test_a_damaged_cache_is_ignored_and_rewritten(damage: str) -> None:
     cache = files()
     cache.folder.mkdir(mode=0o700, parents=True)
     if damage == "directory":
         cache.values.mkdir()
+    elif damage == "fifo":
+        os.mkfifo(cache.values, 0o600)  # opening it to read or write would wait for the other end
     else:
         text = {"garbage": "\x00\xff not json", "empty": "", "truncated": '{"format": 1, "as_of": ',
                 "other format": json.dumps({"format": 99, "as_of": time.time()}) + "\n[]\n[]\n[]\n",
@@ -222,10 +239,6 @@ def test_a_cache_that_cannot_be_read_or_written_falls_back_quietly() -> None:
     cache.folder.write_text("not a folder")  # no cache, no lock can be made there: MongoDB each time
     assert tab("samplectl get S-") == IDS
     cache.folder.unlink()
-    cache.folder.mkdir(mode=0o700)
-    os.mkfifo(cache.values, 0o600)  # opening it for reading would wait for a writer
-    assert tab("samplectl get S-") == IDS
-    cache.values.unlink()
     if os.geteuid() == 0:
         return  # root reads and writes anything: the modes below stop nobody
     write_cache({"sample_id": ["S-CACHED"]}, age=STALE_AFTER + 1)
@@ -329,3 +342,19 @@ def test_embedded_tabs_make_no_cache(cli: CliRun) -> None:
     create(cli, *SAMPLES[0])
     assert tab("samplectl get S-") == ["S-0001"]
     assert not (load_settings().home / "completion").exists()
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_storage_move_is_seen_by_the_next_tab(cli: CliRun) -> None:
+    for args in (["freezer", "FRZ-7"], ["rack", "FRZ-7/R1"], ["rack", "FRZ-7/R2"], ["box", "FRZ-7/R1/B1", "--grid", "2x2"]):
+        assert cli("storage", "add", *args, "-o", "json").exit_code == 0
+    placed = cli("create", "--id", "S-0700", "--type", "blood", "--subject", "P-07", "--collected", "2025-01-01",
+                 "--position", "FRZ-7/R1/B1:A1", "-o", "json")
+    assert placed.exit_code == 0, placed.stderr
+    assert tab("samplectl filter --location FRZ-7/") == ["FRZ-7/R1/"]
+    written = wait_for_refresh()
+    moved = cli("storage", "move", "FRZ-7/R1/B1", "--to", "FRZ-7/R2", "--yes", "-o", "json")
+    assert moved.exit_code == 0, moved.stderr
+    assert tab("samplectl filter --location FRZ-7/") == ["FRZ-7/R2/"]
+    wait_for_refresh(written)
+    assert probe_tab("samplectl filter --location FRZ-7/R") == (["FRZ-7/R2/"], False)

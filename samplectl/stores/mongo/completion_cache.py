@@ -20,7 +20,8 @@ Stale-while-revalidate, judged at each TAB by the time the cache's reading began
   samplectl on this machine (``mark_written``, called when a command that wrote closes the store):
   MongoDB is asked as before, and a refresh starts.
 
-A refresh is this module run as its own process (``python -m samplectl.stores.mongo.completion_cache``),
+A refresh is this module's ``main`` run as its own process (``python -m samplectl.stores.mongo.completion_cache``
+by hand),
 detached from the TAB (its own session, no terminal, nothing the shell waits for), at a lower CPU
 priority. At most one runs per store: the TAB takes an exclusive ``flock`` on ``<key>.lock`` and hands
 the locked descriptor to the refresher, which holds it until it exits; the kernel lets go of it when
@@ -30,6 +31,7 @@ falls back to asking MongoDB, and prints nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -126,13 +128,27 @@ class CacheFiles:
 
     # -- writing (the refresher) -----------------------------------------------------------
     def write(self, as_of: float, found: Mapping[str, Sequence[str]], complete: Mapping[str, bool]) -> None:
-        from samplectl.private_files import private_dir, write_whole
+        """The whole file, written aside (0600) and renamed over the old one: a TAB reads the old or the new.
+
+        Whatever is in the way is replaced, not written into (a FIFO there would block the refresher).
+        """
+        import tempfile
+
+        from samplectl.private_files import private_dir
 
         private_dir(self.folder)
         header = {"format": FORMAT, "as_of": as_of, "fields": list(FIELDS), "complete": [complete[f] for f in FIELDS]}
         lines = [json.dumps(header)] + [json.dumps(list(found[f]), ensure_ascii=False, separators=(",", ":"))
                                         for f in FIELDS]
-        write_whole(str(self.values), lambda out: out.write("\n".join(lines) + "\n"))
+        fd, temp = tempfile.mkstemp(prefix=".refresh-", dir=self.folder)  # mkstemp makes it 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
+            os.replace(temp, self.values)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
     def mark_written(self) -> None:
         """A command changed the store: caches read before now are behind (the next TAB asks MongoDB)."""
@@ -200,7 +216,9 @@ def start_refresh(files: CacheFiles, env: Mapping[str, str] | None) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # The locked descriptor goes to the refresher: the lock is held as long as it runs, and not longer.
         subprocess.Popen(
-            [sys.executable, "-m", __name__, "--lock-fd", str(fd)],
+            # -P: the directory the person is in is not searched for modules (`-m` and `-c` would put it
+            # first); the refresher runs the samplectl this TAB runs, from where this TAB found it.
+            [sys.executable, "-P", "-c", REFRESHER, _package_root(), "--lock-fd", str(fd)],
             env={k: v for k, v in (os.environ if env is None else env).items() if k not in _TAB_VARIABLES},
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True, pass_fds=(fd,),
@@ -209,6 +227,17 @@ def start_refresh(files: CacheFiles, env: Mapping[str, str] | None) -> None:
         pass
     finally:
         os.close(fd)  # the refresher keeps its own copy, and with it the lock
+
+
+REFRESHER = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+             "from samplectl.stores.mongo.completion_cache import main; sys.exit(main())")
+
+
+def _package_root() -> str:
+    """The directory holding the samplectl package this process runs."""
+    import samplectl
+
+    return str(Path(samplectl.__file__).resolve().parent.parent)
 
 
 def refresh(settings: Any, *, force: bool = False) -> bool:
@@ -242,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     """The refresher: ``--lock-fd N`` is the locked lock file a TAB handed over; without it, it takes the lock."""
     import argparse
     import fcntl
+    import signal
 
     from samplectl.config import load_settings
 
@@ -267,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         os.set_inheritable(fd, False)  # held here; nothing this process starts needs it
     if hasattr(os, "nice"):
         os.nice(10)  # background work: the person typing comes first
+    # However the driver or the file system misbehaves, the refresher ends (and the lock with it).
+    signal.alarm(REFRESH_ROUNDS * REFRESH_TIMEOUT_MS // 1000 + 30)
     try:
         # Again when a write through samplectl landed while reading (the cache is then behind at once):
         # a TAB in the meantime found the lock taken and left the refresh to this one.
