@@ -43,10 +43,19 @@ class BatchWriter:
         # --partial rejected them), and a sample created meanwhile makes the insert fail as a conflict.
         self.look_up = options.on_conflict != "fail" or options.partial
         self.placements: Iterator[Placement] | None = None  # import --fill: where each new sample goes
+        # New samples with their audit records in one go, where the engine has a quicker way.
+        shared = {key: value for key, value in self._entry("", {}).items() if key not in ("sample_id", "changes")}
+        record = {"created_at": now, "created_by": user, "updated_at": now, "updated_by": user, "version": 1,
+                  "import_batch": batch_id}
+        self.creator = store.import_creator(audit, shared, record, lambda sample: diff(None, sample))
 
     def write(self, valid: list[Valid]) -> None:
         samples = [sample for _line, _cells, sample in valid]
         existing = self.store.existing([s["sample_id"] for s in samples]) if self.look_up else {}
+        if not existing and self.creator is not None and self.placements is None:
+            self.report.created += self.creator.create(samples)  # every one new: the usual import
+            self._heartbeat()
+            return
         creates: list[dict[str, Any]] = []
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
         entries: list[Mapping[str, Any]] = []

@@ -7,9 +7,11 @@ has to be held in memory between the passes. Ids repeated inside the file are fo
 their hashes on the first pass and confirmed on a second one (see ``rowcheck.SeenIds``).
 
 On the embedded store the whole write pass is one SQLite transaction: killed half-way, the
-import leaves nothing behind. On MongoDB, where a standalone server has no transactions, the
-batch is marked ``running`` while it writes; the next import finds it and rolls it back
-(``services.batchundo``).
+import leaves nothing behind. There a good file is read once (``_write_in_one_pass``): each row
+is checked and written in that one transaction, which commits only if every row was good; at
+the first problem it is dropped and the import runs in the two passes above, which report every
+problem. On MongoDB, where a standalone server has no transactions, the batch is marked
+``running`` while it writes; the next import finds it and rolls it back (``services.batchundo``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,12 @@ CHUNK = 2000  # rows looked up and written together
 MAX_PROBLEMS = 1000  # problems kept for the report; --errors FILE gets every rejected row
 ON_CONFLICT = ("fail", "skip", "update")
 
+ROW_BYTES = 100  # a row of a seed-shaped file (99 bytes): how many rows a file of its size holds, roughly
 Rejected = tuple[int, list[str], list[Problem]]  # line, cells, what is wrong
+
+
+class _TwoPasses(Exception):  # noqa: N818 - not an error: the one-pass import hands over to the usual two
+    """The one-pass import met a problem: it keeps nothing, and the import is made in two passes."""
 
 
 @dataclass
@@ -190,12 +197,16 @@ class ImportService:
         finished = False
         try:
             notices = self._prepare() if not options.dry_run else []
-            report, checker, repeated = self._check_file(source, options, now)
+            done = self._write_in_one_pass(source, options, now) if self._one_pass(options) else None
+            if done is not None:
+                report = done
+            else:
+                report, checker, repeated = self._check_file(source, options, now)
+                if not options.dry_run:
+                    self._refuse_repeat(source, options)
+                    if report.valid and (not report.rejected or options.partial):
+                        self._write(source, options, checker, repeated, now, report)
             report.notices = notices
-            if not options.dry_run:
-                self._refuse_repeat(source, options)
-                if report.valid and (not report.rejected or options.partial):
-                    self._write(source, options, checker, repeated, now, report)
             finished = True
         finally:
             source.close()
@@ -437,16 +448,57 @@ class ImportService:
             f"are left alone); `samplectl import undo {earlier['batch_id']}` removes the earlier batch",
         )
 
-    # -- pass 2: write ----------------------------------------------------------------------
-    def _write(
-        self,
-        source: CsvSource,
-        options: ImportOptions,
-        checker: RowChecker,
-        repeated: set[int],
-        now: datetime,
-        report: ImportReport,
-    ) -> None:
+    # -- the embedded store: check and write in one pass --------------------------------------
+    def _one_pass(self, options: ImportOptions) -> bool:
+        """Whether to check and write in one pass (see ``_write_in_one_pass``): on a store whose
+        transaction is all-or-nothing, for an import that refuses every existing id (the default) and
+        writes nothing unless every row is good (no --partial); --fill and positions place rows
+        in the order of the whole file, checked first."""
+        return self.store.atomic and not options.dry_run and options.on_conflict == "fail" \
+            and not options.partial and not options.fill
+
+    def _write_in_one_pass(self, source: CsvSource, options: ImportOptions, now: datetime) -> ImportReport | None:
+        """Check and write each row in one pass, in one transaction; None: nothing was kept, import in two.
+
+        "Every row is validated before anything is written": inside the transaction nothing is
+        written for anyone else until it commits, which it does only when every row was good. At
+        the first problem of any kind (an invalid row, an id that exists or repeats, a file read
+        before, an unreadable line) the transaction and the batch record are dropped and the import
+        starts again the usual way, whose first pass finds and reports every problem. A good file is
+        read, parsed and checked once instead of twice; a bad one costs the rows up to its first problem.
+        """
+        report = ImportReport()
+        with source.read() as csv_pass:
+            checker = self._checker(csv_pass, options, now, None)
+            if "position" in checker.fields:
+                return None
+            batch_id = self._start_batch(source, options, now, report)
+            writer = BatchWriter(self.store, self.audit, self.batches, self.identity.username, self.clock,
+                                 options, batch_id, now, report)
+            incoming = (source.size or 0) // ROW_BYTES  # a guess: indexes may be rebuilt after (bulk_load)
+            try:
+                with (self.store.transaction(), self.store.bulk_load(incoming), self.audit.bulk_load(incoming)):
+                    self.progress.phase("importing", source.size)
+                    for chunk in self._chunks(csv_pass, checker):
+                        if chunk.bad:
+                            raise _TwoPasses
+                        report.read += chunk.read
+                        report.valid += chunk.read
+                        writer.write(chunk.valid)
+                    earlier = self.batches.completed_with_sha256(source.sha256 or "")
+                    if not report.read or writer.refused or earlier is not None and not options.allow_repeat:
+                        raise _TwoPasses
+                    self._complete(batch_id, report, sha256=source.sha256)  # known now the file is read
+            except (_TwoPasses, ValidationFailed, Conflict):
+                self.batches.forget(batch_id)  # it wrote nothing: the two passes tell what the file holds
+                return None
+            except BaseException:
+                self._abandon(batch_id)
+                raise
+        return report
+
+    def _start_batch(self, source: CsvSource, options: ImportOptions, now: datetime, report: ImportReport) -> str:
+        """The batch's record, marked running (committed before the first write: see BatchUndo)."""
         batch_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         self.batches.start(
             {
@@ -457,6 +509,26 @@ class ImportService:
             }
         )
         report.batch_id = batch_id
+        return batch_id
+
+    def _complete(self, batch_id: str, report: ImportReport, **fields: Any) -> None:
+        self.batches.update(
+            batch_id, state=COMPLETE, finished_at=to_millisecond(self.clock()),
+            counts={"read": report.read, "created": report.created, "updated": report.updated,
+                    "skipped": report.skipped, "rejected": report.rejected}, **fields,
+        )
+
+    # -- pass 2: write ----------------------------------------------------------------------
+    def _write(
+        self,
+        source: CsvSource,
+        options: ImportOptions,
+        checker: RowChecker,
+        repeated: set[int],
+        now: datetime,
+        report: ImportReport,
+    ) -> None:
+        batch_id = self._start_batch(source, options, now, report)
         writer = BatchWriter(self.store, self.audit, self.batches, self.identity.username, self.clock,
                              options, batch_id, now, report)
         if options.fill:
@@ -478,11 +550,7 @@ class ImportService:
                                            and self._positions.get(str(row[2].get("position")), row[0]) == row[0]]
                         writer.write(chunk.valid)
                 report.conflict_rows = writer.refused
-                self.batches.update(
-                    batch_id, state=COMPLETE, finished_at=to_millisecond(self.clock()),
-                    counts={"read": report.read, "created": report.created, "updated": report.updated,
-                            "skipped": report.skipped, "rejected": report.rejected},
-                )
+                self._complete(batch_id, report)
         except BaseException:
             self._abandon(batch_id)
             raise

@@ -8,7 +8,7 @@ Ids are opaque text, compared exactly on every engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,6 +20,14 @@ if TYPE_CHECKING:
 
 # The dates of a stored sample (the engines encode them, each in its own way).
 DATE_FIELDS = ("collection_date", "created_at", "updated_at")
+
+
+class ImportCreator(Protocol):
+    """Writes an import's new samples together with their audit records, the quick way an engine has."""
+
+    def create(self, samples: Sequence[Mapping[str, Any]]) -> int:
+        """Insert ``samples`` (new, checked) and append one audit record each; how many were written."""
+        ...
 
 
 class SampleStore(Protocol):
@@ -114,4 +122,12 @@ class SampleStore(Protocol):
 
     def change_writer(self, audit: AuditLog) -> ChangeWriter:
         """How this engine writes a sample change and its audit record together."""
+        ...
+
+    def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
+                       changes: Callable[[Mapping[str, Any]], dict[str, Any]]) -> ImportCreator | None:
+        """How this engine writes an import's new samples with their audit records at once, if it has
+        a way quicker than ``insert_many`` and ``append_many``: ``entry`` is what the batch's audit
+        entries share, ``record`` what each new sample's record adds to its fields, ``changes`` a new
+        sample's changes. None: the caller writes them the general way."""
         ...

@@ -82,22 +82,32 @@ def test_store_bulk_lookups(parts) -> None:
         store.insert_many([{**base, "sample_id": "X3", "version": 1}])
 
 
+def fail_audit_write(patcher: pytest.MonkeyPatch, parts: dict[str, Any], call: int, fault: BaseException) -> None:
+    """Raise ``fault`` instead of the ``call``-th write of an import's audit records, made the general way
+    (append_many) or, for new samples on the embedded store, with the samples (the import creator)."""
+    from samplectl.stores.sqlite.imports import SqliteImportCreator
+
+    calls = {"n": 0}
+
+    def failing(real: Any) -> Any:
+        def write(*args: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == call:
+                raise fault
+            return real(*args)
+        return write
+
+    patcher.setattr(parts["audit"], "append_many", failing(parts["audit"].append_many))
+    patcher.setattr(SqliteImportCreator, "create", failing(SqliteImportCreator.create))
+
+
 def test_a_failed_write_leaves_nothing_and_the_batch_rolled_back(parts, tmp_path: Path, monkeypatch) -> None:
     """A fault after the first chunk was written: on every backend the batch is taken back."""
     import samplectl.services.importing as importing
 
     service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1), row(2)]))))
     monkeypatch.setattr(importing, "CHUNK", 3)
-    calls = {"n": 0}
-    real = parts["audit"].append_many
-
-    def failing(entries: Any) -> list[str]:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("the server went away")
-        return real(entries)
-
-    monkeypatch.setattr(parts["audit"], "append_many", failing)
+    fail_audit_write(monkeypatch, parts, 2, RuntimeError("the server went away"))
     lines = [HEADER, row(1, status="processing"), *(row(i) for i in range(10, 20))]
     with pytest.raises(RuntimeError):
         service(parts).run(ImportOptions(path=str(write(tmp_path / "b.csv", lines)), on_conflict="update"))
@@ -155,10 +165,13 @@ def test_a_bulk_load_rebuilds_every_index_and_refuses_duplicates_at_the_end(part
     base = {"sample_type": "blood", "subject_id": "S", "collection_date": NOW, "status": "collected",
             "storage_location": "L", "created_at": NOW, "created_by": "t", "updated_at": NOW, "updated_by": "t",
             "version": 1}
+    cache = store.db.one("PRAGMA cache_size")
     with store.transaction(), store.bulk_load(10, lookups=False):
         assert index_sql(store) < before  # the secondary indexes wait for the end
+        assert store.db.one("PRAGMA cache_size") == (-engine.BULK_CACHE_KIB,)  # a fixed, larger page cache
         store.insert_many([{**base, "sample_id": f"X{i}"} for i in range(10)])
     assert index_sql(store) == before and len(ids(store)) == 10
+    assert store.db.one("PRAGMA cache_size") == cache
     with pytest.raises(Conflict), store.transaction(), store.bulk_load(10, lookups=False):
         store.insert_many([{**base, "sample_id": "X1"}])  # the key is the table itself: refused at once
     assert index_sql(store) == before and len(ids(store)) == 10
@@ -177,18 +190,9 @@ def test_a_sample_of_a_killed_import_cannot_be_edited_before_its_record_and_goes
     from samplectl.services.samples import SampleService
 
     monkeypatch.setattr(importing, "CHUNK", 2)
-    real = parts["audit"].append_many
-    calls = {"n": 0}
-
-    def dies_on_the_second_chunk(entries: Any) -> list[str]:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Killed()
-        return real(entries)
-
     data = write(tmp_path / "a.csv", [HEADER, *(row(i) for i in range(4))])
     with monkeypatch.context() as patched:
-        patched.setattr(parts["audit"], "append_many", dies_on_the_second_chunk)
+        fail_audit_write(patched, parts, 2, Killed())
         patched.setattr(ImportService, "_abandon", lambda self, batch_id: None)  # killed: no clean-up runs
         with pytest.raises(Killed):
             service(parts).run(ImportOptions(path=str(data)))
@@ -205,3 +209,58 @@ def test_a_sample_of_a_killed_import_cannot_be_edited_before_its_record_and_goes
         history = [e["action"] for e in parts["audit"].for_sample(f"S-{n:04d}")]
         assert history[-1] == "import" and history.count("import") - history.count("undo") == 1, history
     assert check_chain(parts["audit"].walk()).ok
+
+
+def counting_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times an import starts reading its file (one entry per pass)."""
+    from samplectl.services.csvsource import CsvSource
+
+    passes: list[int] = []
+    real = CsvSource.read
+
+    def read(self: CsvSource) -> Any:
+        passes.append(1)
+        return real(self)
+
+    monkeypatch.setattr(CsvSource, "read", read)
+    return passes
+
+
+def test_a_good_file_is_read_once_on_the_embedded_store_and_twice_elsewhere(parts, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    import samplectl.services.importing as importing
+
+    monkeypatch.setattr(importing, "CHUNK", 3)  # several chunks in the one transaction
+    passes = counting_passes(monkeypatch)
+    report = service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, *(row(i) for i in range(8))]))))
+    assert (report.error, report.created) == (None, 8)
+    assert len(passes) == (1 if parts["kind"] == "embedded" else 2)
+    assert ids(parts["store"]) == [f"S-{i:04d}" for i in range(8)]
+    batch = parts["batches"].get(report.batch_id)
+    assert batch["counts"]["created"] == 8 and parts["batches"].completed_with_sha256(batch["sha256"]) == batch
+    from samplectl.domain.audit import check_chain
+
+    assert check_chain(parts["audit"].walk()).ok
+
+
+@pytest.mark.parametrize(("bad", "code", "checks"), [
+    (row(5, status="lost"), "invalid", 1),  # an invalid row, after two good chunks were written
+    (row(5, sample_id="S-0001"), "invalid", 2),  # an id the file gave before (confirmed on a second read)
+    (row(5, sample_id="S-0100"), "conflict", 1),  # an id already stored
+])
+def test_a_bad_file_keeps_nothing_and_is_reported_as_two_passes_report_it(parts, tmp_path: Path, monkeypatch,
+                                                                            bad: str, code: str, checks: int) -> None:
+    import samplectl.services.importing as importing
+
+    service(parts).run(ImportOptions(path=str(write(tmp_path / "first.csv", [HEADER, row(100)]))))
+    batches = parts["batches"].recent(10)
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    passes = counting_passes(monkeypatch)
+    lines = [HEADER, *(row(i) for i in range(5)), bad, *(row(i) for i in range(6, 9))]
+    report = service(parts).run(ImportOptions(path=str(write(tmp_path / "a.csv", lines))))
+    assert report.error is not None and report.error.code == code
+    assert [(p["line"], p["column"]) for p in report.problems] == [(7, "status" if "lost" in bad else "sample_id")]
+    assert report.batch_id is None and parts["batches"].recent(10) == batches  # a rejected import is not a batch
+    assert ids(parts["store"]) == ["S-0100"]
+    # The embedded store tried one pass and kept nothing of it; then, as elsewhere, the check pass(es).
+    assert len(passes) == checks + (parts["kind"] == "embedded")

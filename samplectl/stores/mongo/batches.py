@@ -55,6 +55,9 @@ class MongoBatchStore:
         doc.update(self._encode(fields))
         self.store.guard(lambda: self.batches.replace_one({"batch_id": {"$eq": batch_id}}, doc))
 
+    def forget(self, batch_id: str) -> None:
+        self.store.guard(lambda: self.batches.delete_one({"batch_id": {"$eq": batch_id}}))
+
     def get(self, batch_id: str) -> dict[str, Any] | None:
         return self._decode(self.store.guard(lambda: self.batches.find_one({"batch_id": {"$eq": batch_id}})))
 

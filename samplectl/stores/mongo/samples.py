@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -317,6 +317,10 @@ class MongoSampleStore:
 
     def bulk_load(self, incoming: int, *, lookups: bool = True) -> AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
+                       changes: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+        return None  # new samples are marked pending until their audit records are in (services.batchwriter)
 
     def change_writer(self, audit: AuditLog) -> ChangeWriter:
         from samplectl.stores.mongo.audit import MongoAuditLog

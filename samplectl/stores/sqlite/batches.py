@@ -60,6 +60,9 @@ class SqliteBatchStore:
             batch.update(fields)
             self._write(batch, new=False)
 
+    def forget(self, batch_id: str) -> None:
+        self.db.execute("DELETE FROM import_batches WHERE batch_id = ?", (batch_id,))
+
     def get(self, batch_id: str) -> dict[str, Any] | None:
         row = self.db.one("SELECT record FROM import_batches WHERE batch_id = ?", (batch_id,))
         return None if row is None else _decode(row[0])

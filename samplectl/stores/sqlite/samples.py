@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
-from samplectl.domain.errors import Conflict
+from samplectl.domain.errors import Conflict, DatabaseUnavailable
 from samplectl.stores.sqlite.connection import Database
 from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 from samplectl.stores.values import prefix_end
@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from samplectl.domain.storage import PositionTaken
     from samplectl.stores.audit import AuditLog
     from samplectl.stores.changes import ChangeWriter
+    from samplectl.stores.samples import ImportCreator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # SQLite allows 32766 host parameters per statement (3.32+); stay well below.
 CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
+BULK_CACHE_KIB = 32 * 1024  # the page cache of a large load (see bulk_cache)
 SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
 SAMPLE_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
@@ -253,14 +255,17 @@ class SqliteSampleStore:
 
     def insert_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         records_list = list(records)
-        rows = [encode(r) for r in records_list]
+        return self.insert_rows([encode(r) for r in records_list], records_list)
+
+    def insert_rows(self, rows: list[tuple[Any, ...]], records: Sequence[Mapping[str, Any]]) -> int:
+        """``insert_many`` of ``records`` already encoded as ``rows`` (``records`` name a refused position)."""
         if not rows:
             return 0
         try:
             with self.db.savepoint():
                 self.db.executemany(SAMPLE_INSERT, rows)
         except sqlite3.IntegrityError as exc:
-            if (taken := self._taken(exc, records_list)) is not None:
+            if (taken := self._taken(exc, records)) is not None:
                 raise taken from None
             raise Conflict(
                 "a sample being written already exists (another process created it meanwhile?)",
@@ -298,8 +303,6 @@ class SqliteSampleStore:
     def check_integrity(self) -> None:
         """SQLite's quick_check: every page, row and index entry well formed (a damaged index page
         can leave reads working while some writes fail or go wrong). O(size): `audit verify` runs it."""
-        from samplectl.domain.errors import DatabaseUnavailable
-
         found = [str(row[0]) for row in self.db.rows("PRAGMA quick_check(5)")]
         if found != ["ok"]:
             raise DatabaseUnavailable(
@@ -321,8 +324,16 @@ class SqliteSampleStore:
         Must run inside ``transaction``: DDL is transactional in SQLite, so a crash or an error
         leaves the indexes as they were. (The sample_id key is the table itself: it always stays.)
         """
-        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming):
+        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming), bulk_cache(self.db, incoming):
             yield
+
+    def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
+                       changes: Callable[[Mapping[str, Any]], dict[str, Any]]) -> ImportCreator:
+        from samplectl.stores.sqlite.audit import SqliteAuditLog
+        from samplectl.stores.sqlite.imports import SqliteImportCreator
+
+        assert isinstance(audit, SqliteAuditLog)
+        return SqliteImportCreator(self, audit, entry, record, changes)
 
     def change_writer(self, audit: AuditLog) -> ChangeWriter:
         from samplectl.stores.sqlite.audit import SqliteAuditLog
@@ -330,6 +341,24 @@ class SqliteSampleStore:
 
         assert isinstance(audit, SqliteAuditLog)
         return TransactionalWriter(self, audit)
+
+
+@contextlib.contextmanager
+def bulk_cache(db: Database, incoming: int) -> Iterator[None]:
+    """A larger page cache for a large load: the sample_id key takes each new id at a random place, and
+    with SQLite's default 2 MB most of those pages go out to the WAL and are read back. A fixed size,
+    whatever the file's: an import's memory stays flat."""
+    if incoming < BULK_LOAD_MIN_ROWS:
+        yield
+        return
+    row = db.one("PRAGMA cache_size")
+    before = int(row[0]) if row else -2000
+    db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseUnavailable):  # the load's own error, if any, is the one to tell
+            db.execute(f"PRAGMA cache_size = {before}")
 
 
 @contextlib.contextmanager
