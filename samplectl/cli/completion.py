@@ -81,15 +81,18 @@ def stored(field: str, incomplete: str, env: Mapping[str, str] | None = None) ->
 
                 return server_values(settings, field, incomplete, LIMIT, timeout_ms / 1000)
             if not settings.embedded:
-                from samplectl.stores.mongo.completion_cache import cached_values
+                from samplectl.stores.mongo import completion_cache
 
-                cached = cached_values(settings, field, incomplete, LIMIT, env)
+                cached, refresh = completion_cache.cached_values(settings, field, incomplete, LIMIT, env)
                 if cached is not None:
                     return cached
                 from samplectl.stores.mongo.values import completion_values
 
-                return completion_values(settings.mongodb_uri or "", settings.mongodb_db, field, incomplete,
-                                         timeout_ms, LIMIT)
+                values = completion_values(settings.mongodb_uri or "", settings.mongodb_db, field, incomplete,
+                                           timeout_ms, LIMIT)
+                if refresh:
+                    completion_cache.refresh_after(settings, env)
+                return values
             from samplectl.stores.sqlite.values import stored_values
 
             return stored_values(settings.samples_path, field, incomplete, LIMIT)

@@ -129,9 +129,11 @@ def test_a_warm_tab_needs_no_mongodb_at_all(monkeypatch: pytest.MonkeyPatch) -> 
     write_cache({"sample_id": ["S-1", "S-2", "T-1"], "subject_id": ["P-1"], "storage_location": ["FRZ-1/R1/B1"]})
     assert tab("samplectl get S") == ["S-1", "S-2"]
     assert tab("samplectl filter --location ") == ["FRZ-1/"]
-    # Without the cache, the same TAB asks MongoDB, which is not there: nothing.
+    # Without the cache, the same TAB asks MongoDB, which is not there: nothing, and no refresh started
+    # (it could not reach MongoDB either).
     files().values.unlink()
     assert tab("samplectl get S") == []
+    assert not files().lock.exists()
 
 
 @pytest.mark.usefixtures("stored")

@@ -18,12 +18,12 @@ Stale-while-revalidate, judged at each TAB by the time the cache's reading began
 - older: answered from the file, and a refresh starts in the background for the next TAB;
 - older than ``MAX_AGE``, missing, unreadable, corrupt, or older than the last write made through
   samplectl on this machine (``mark_written``, called when a command that wrote closes the store):
-  MongoDB is asked as before, and a refresh starts.
+  MongoDB is asked as before, and once it has answered a refresh starts (when MongoDB cannot be
+  reached, a refresh could not be either).
 
-A refresh is this module's ``main`` run as its own process (``python -m samplectl.stores.mongo.completion_cache``
-by hand),
-detached from the TAB (its own session, no terminal, nothing the shell waits for), at a lower CPU
-priority. At most one runs per store: the TAB takes an exclusive ``flock`` on ``<key>.lock`` and hands
+A refresh is this module's ``main`` in a process of its own (by hand: ``python -m
+samplectl.stores.mongo.completion_cache``), detached from the TAB (its own session, no terminal,
+nothing the shell waits for), at a lower CPU priority, ended by an alarm if it ever hangs. At most one runs per store: the TAB takes an exclusive ``flock`` on ``<key>.lock`` and hands
 the locked descriptor to the refresher, which holds it until it exits; the kernel lets go of it when
 the refresher dies, so a crash cannot leave the store locked. Anything that goes wrong with the cache
 falls back to asking MongoDB, and prints nothing.
@@ -162,29 +162,33 @@ class CacheFiles:
 
 
 def cached_values(settings: Any, field: str, prefix: str, limit: int,
-                  env: Mapping[str, str] | None = None) -> list[str] | None:
-    """The candidates from the store's cache; None when MongoDB has to be asked. Never raises.
+                  env: Mapping[str, str] | None = None) -> tuple[list[str] | None, bool]:
+    """(the candidates from the store's cache, or None: ask MongoDB; whether to ``refresh_after`` it). Never raises.
 
-    Starts a refresh in the background whenever the cache is stale or unusable (see the module docstring).
+    A stale cache answers and starts its refresh here. A cache that cannot answer (missing, unreadable,
+    corrupt, too old, behind a write) is refreshed once MongoDB has answered: when it cannot be reached,
+    a refresh could not either.
     """
     try:
         files = CacheFiles.of(settings)
-    except Exception:  # noqa: BLE001 - no usable cache: the TAB asks MongoDB, as without one
-        return None
-    try:
         as_of, values, complete = files.read(field)
         age = files.age(as_of)
     except Exception:  # noqa: BLE001 - missing, unreadable, corrupt: asked as before, and rewritten
-        start_refresh(files, env)
-        return None
-    if age is None or not 0 <= age < STALE_AFTER:
-        start_refresh(files, env)
+        return None, True
     if age is None or age > MAX_AGE:
-        return None
+        return None, True
+    if not 0 <= age < STALE_AFTER:
+        start_refresh(files, env)
     try:
-        return from_sorted(values, complete, field, prefix, limit)
+        return from_sorted(values, complete, field, prefix, limit), False
     except Exception:  # noqa: BLE001 - past the values kept (_Incomplete), or values that are not text: ask MongoDB
-        return None
+        return None, False
+
+
+def refresh_after(settings: Any, env: Mapping[str, str] | None = None) -> None:
+    """Start the refresh of a cache that could not answer, once MongoDB has. Never raises."""
+    with contextlib.suppress(Exception):  # no cache then: the next TAB asks MongoDB too
+        start_refresh(CacheFiles.of(settings), env)
 
 
 def from_sorted(values: list[str], complete: bool, field: str, prefix: str, limit: int) -> list[str]:
