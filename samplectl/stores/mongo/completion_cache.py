@@ -23,9 +23,10 @@ Stale-while-revalidate, judged at each TAB by the time the cache's reading began
 
 A refresh is this module's ``main`` in a process of its own (by hand: ``python -m
 samplectl.stores.mongo.completion_cache``), detached from the TAB (its own session, no terminal,
-nothing the shell waits for), at a lower CPU priority, ended by an alarm if it ever hangs. At most one runs per store: the TAB takes an exclusive ``flock`` on ``<key>.lock`` and hands
-the locked descriptor to the refresher, which holds it until it exits; the kernel lets go of it when
-the refresher dies, so a crash cannot leave the store locked. Anything that goes wrong with the cache
+nothing the shell waits for), at a lower CPU priority, ended by an alarm if it ever hangs. At most
+one runs per store: the TAB takes an exclusive ``flock`` on ``<key>.lock`` and hands the locked
+descriptor to the refresher, which holds it until it exits; the kernel lets go of it when the
+refresher dies, so a crash cannot leave the store locked. Anything that goes wrong with the cache
 falls back to asking MongoDB, and prints nothing.
 """
 
