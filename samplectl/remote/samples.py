@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -120,7 +121,13 @@ class RemoteBulkOutcome:
 class RemoteSampleService:
     client: ApiClient
     identity: Identity
-    tz: tzinfo
+    zone: Callable[[], tzinfo]  # the lab's time zone, resolved only by the writes that read dates
+
+    @cached_property
+    def tz(self) -> tzinfo:
+        # Not at the start: resolving it imports zoneinfo and reads the zone file (~3 ms), which a
+        # read (`get`, `list` in JSON) never uses.
+        return self.zone()
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, sample_id: str) -> dict[str, Any]:

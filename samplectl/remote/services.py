@@ -94,7 +94,7 @@ class RemoteServices:
     def sample_service(self) -> RemoteSampleService:
         from samplectl.remote.samples import RemoteSampleService
 
-        return RemoteSampleService(self.client(), self.identity(), self.settings.tzinfo())
+        return RemoteSampleService(self.client(), self.identity(), self.settings.tzinfo)
 
     def storage_service(self) -> RemoteStorageService:
         from samplectl.remote.storage import RemoteStorageService

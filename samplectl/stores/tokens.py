@@ -13,7 +13,6 @@ it is keyring's Secret Service backend, the token is read with secretstorage alo
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -47,12 +46,19 @@ class TokenCache:
         self.key = database_key
         self.env_token = env_token
         self._backend = backend
-        digest = hashlib.sha256(database_key.encode("utf-8")).hexdigest()[:16]
-        self.file = home / "tokens" / f"{digest}.jwt"
+        self.home = home
         self.remembered_file = home / REMEMBERED_BACKEND
         self.problem: str | None = None  # why the keyring could not be used, when it could not
         self.no_keyring = False  # no backend at all (headless): expected, not worth a word on each command
         self._direct = False  # read from the Secret Service without keyring (stores.secret_service)
+
+    @property
+    def file(self) -> Path:
+        """The owner-only token file of this users database (its key's digest names it)."""
+        import hashlib  # here, not at the start: SAMPLECTL_TOKEN (scripts) never needs it, ~2 ms of each command
+
+        digest = hashlib.sha256(self.key.encode("utf-8")).hexdigest()[:16]
+        return self.home / "tokens" / f"{digest}.jwt"
 
     # -- the keyring ------------------------------------------------------------------------
     def backend(self) -> Any:

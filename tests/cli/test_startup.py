@@ -151,10 +151,12 @@ def test_get_reads_a_sample_without_pydantic_cryptography_or_the_other_commands(
 # What `get` in remote mode must not load: the server checks the token (no PyJWT), reads the store
 # (no driver, no audit chain, no store modules) and validates nothing (no pydantic); with no config
 # file there is nothing to parse (no tomllib); it speaks HTTP with the standard library's http.client
-# (remote.client), not httpx (~45 ms of imports); and nothing of the other commands.
+# (remote.client), not httpx (~45 ms of imports); JSON out needs no time zone (zoneinfo: only writes and
+# tables), SAMPLECTL_TOKEN no token file (whose name is a hashlib digest); and nothing of the other commands.
 REMOTE_GET_MUST_NOT_LOAD = {
     "jwt", "cryptography", "bcrypt", "pydantic", "sqlite3", "sqlalchemy", "pymongo", "neosqlite", "keyring", "rich",
-    "tomllib", "httpx", "httpcore", "h11", "samplectl.domain.audit", "samplectl.domain.sample", "samplectl.domain.accounts",
+    "tomllib", "httpx", "httpcore", "h11", "zoneinfo", "hashlib",
+    "samplectl.domain.audit", "samplectl.domain.sample", "samplectl.domain.accounts",
     "samplectl.remote.accounts", "samplectl.services.samples", "samplectl.stores.audit", "samplectl.stores.sqlite",
     *(f"samplectl.cli.{name}" for name in ("auth", "changes", "importing", "export", "audit", "users", "storage")),
 }

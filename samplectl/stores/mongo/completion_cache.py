@@ -203,17 +203,21 @@ def from_sorted(values: list[str], complete: bool, field: str, prefix: str, limi
 def start_refresh(files: CacheFiles, env: Mapping[str, str] | None) -> None:
     """Start the refresher, detached, unless one is running for this store. Never raises."""
     import fcntl
-    import subprocess
 
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     try:
-        from samplectl.private_files import private_dir
+        try:
+            fd = os.open(files.lock, flags, 0o600)
+        except FileNotFoundError:  # the first TAB: the folder is made (0700) only now
+            from samplectl.private_files import private_dir
 
-        private_dir(files.folder)
-        fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            private_dir(files.folder)
+            fd = os.open(files.lock, flags, 0o600)
     except Exception:  # noqa: BLE001 - the data directory cannot hold a cache: every TAB asks MongoDB
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        import subprocess  # only now: while a refresh runs, the TAB pays nothing for it
         # The locked descriptor goes to the refresher: the lock is held as long as it runs, and not longer.
         subprocess.Popen(
             # -P: the directory the person is in is not searched for modules (`-m` and `-c` would put it
