@@ -81,6 +81,7 @@ class CanonicalTemplate:
         if len(self.text_slots) < 2:  # itemgetter of one index gives a value, not a tuple
             raise ValueError("a template needs at least two text slots")
         self.in_order = itemgetter(*order)
+        self.ordered = order == sorted(order)  # slots named in the text's order: no reordering per record
         self.texts = itemgetter(*self.text_slots)
         self.format = text
 
@@ -90,7 +91,7 @@ class CanonicalTemplate:
             values = list(values)
             for i in self.text_slots:
                 values[i] = json.dumps(values[i], ensure_ascii=False)[1:-1]
-        return (self.format % self.in_order(values)).encode("utf-8")
+        return (self.format % (tuple(values) if self.ordered else self.in_order(values))).encode("utf-8")
 
 
 def digest(text: str | bytes) -> str:

@@ -93,9 +93,10 @@ class ApiClient:
     """Requests to one samplectl server, as one user (``token``), with the errors mapped.
 
     One keep-alive connection, opened at the first request and again whenever the server has
-    closed it. ``timeout_ms`` bounds connecting and each wait for the server; requests that do long
-    work on the server (imports, bulk updates, exports) pass ``long=True`` and, once connected, wait
-    as long as it works.
+    closed it, so one request at a time: a streamed answer (``lines``) is read or left before the
+    next request (a request in the middle of one would be refused, exit 8). ``timeout_ms`` bounds
+    connecting and each wait for the server; requests that do long work on the server (imports,
+    bulk updates, exports) pass ``long=True`` and, once connected, wait as long as it works.
     """
 
     def __init__(

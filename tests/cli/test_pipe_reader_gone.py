@@ -26,7 +26,9 @@ def test_a_reader_that_stops_early_gets_no_noise_on_stderr(isolated_env: Path, p
             out.writerow([f"S-{n:05}", "blood", "SUBJ-1", "2025-03-14", "collected", "FRZ-1/R1/B1"])
     imported = run_samplectl("import", str(rows), env=process_env)
     assert imported.returncode == 0, imported.stderr
-    for args in (["filter", "--location", "FRZ-1/", "-o", "jsonl"], ["list", "--all", "-o", "csv"]):
+    # --all: 3,000 rows, far past the pipe's buffer (the default 50 fit in it, and could all be written
+    # before the reader left, with the "showing the first 50" notice on stderr).
+    for args in (["filter", "--location", "FRZ-1/", "--all", "-o", "jsonl"], ["list", "--all", "-o", "csv"]):
         proc = subprocess.Popen([sys.executable, "-m", "samplectl", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env={**os.environ, **process_env})
         assert proc.stdout is not None and proc.stderr is not None

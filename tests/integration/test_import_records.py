@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ def write_both_ways(tmp_path: Path, samples: list[dict[str, Any]], reason: str |
             else:
                 creator = db.samples.import_creator(audit, entry("B-1", reason), added("B-1"),
                                                     lambda s: diff(None, s))
-                assert creator is not None
+                assert creator is not None and creator.template is not None  # type: ignore[attr-defined] # the quick way
                 assert creator.create(samples) == len(samples)
         assert check_chain(db.audit.walk()).ok
         db.close()
@@ -92,7 +92,8 @@ def test_unusual_samples_and_reasons_take_the_general_way_in_the_same_chain(tmp_
     samples = [sample(1), sample(2, position="FRZ-1/R1/B1:A1"), sample(3, position=None),
                sample(4, storage_location='a "quoted" \\ place'), sample(5, subject_id="P\x1f5"),
                sample(6, collection_date=datetime(2025, 6, 1, 8, tzinfo=UTC) + timedelta(microseconds=7)),
-               sample(7, sample_id="100%"), sample(8)]
+               sample(7, sample_id="100%"),
+               sample(8, collection_date=datetime(2025, 6, 1, 8, tzinfo=timezone(timedelta(hours=2)))), sample(9)]
     general, quick = write_both_ways(tmp_path, samples, reason="moved from the old LIMS")
     assert dump(general) == dump(quick)
 
