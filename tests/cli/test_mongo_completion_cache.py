@@ -316,6 +316,15 @@ def test_a_write_through_the_cli_is_seen_by_the_next_tab(cli: CliRun) -> None:
 
 
 @pytest.mark.usefixtures("stored")
+def test_a_write_refreshes_the_cache_itself_so_the_next_tab_need_not_ask_mongodb(cli: CliRun) -> None:
+    assert tab("samplectl get S-") == IDS
+    written = wait_for_refresh()
+    create(cli, "S-0004", "P-05", "FRZ-5/R1/B1/A1")
+    wait_for_refresh(written, timeout=30)  # no TAB in between: the write started the refresh
+    assert probe_tab("samplectl get S-") == ([*IDS[:2], "S-0004", *IDS[2:]], False)
+
+
+@pytest.mark.usefixtures("stored")
 def test_reading_commands_leave_the_cache_as_it_is(cli: CliRun) -> None:
     assert tab("samplectl get S-") == IDS
     wait_for_refresh()

@@ -152,7 +152,8 @@ class CacheFiles:
             raise
 
     def mark_written(self) -> None:
-        """A command changed the store: caches read before now are behind (the next TAB asks MongoDB)."""
+        """A command changed the store: caches read before now are behind (a TAB asks MongoDB), and a
+        refresh starts at once, so that the TAB that usually follows a write finds the cache current."""
         if not self.folder.is_dir():
             return  # no TAB ever made a cache here
         from samplectl.private_files import create_private_file
@@ -160,6 +161,7 @@ class CacheFiles:
         create_private_file(self.written)
         now = time.time()  # set exactly (not the file system's coarser clock): compared with as_of
         os.utime(self.written, (now, now))
+        start_refresh(self, None)  # one already running reads again: it began before this write
 
 
 def cached_values(settings: Any, field: str, prefix: str, limit: int,
