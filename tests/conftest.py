@@ -105,6 +105,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def bound_by(log: Path, port: int) -> bool:
+    """Whether the `samplectl serve` writing ``log`` has bound ``port`` (uvicorn says so once it has).
+
+    Until then an answer on the port may come from another test's server, which took the same free
+    port between free_port() and this one's bind: its users differ, and a login there fails (401).
+    """
+    try:
+        return f":{port} (Press CTRL+C to quit)" in log.read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture(scope="session")
 def wire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A MongoDB wire-protocol server (nx-27017) on loopback, spoken to by the real pymongo driver."""

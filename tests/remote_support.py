@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, bound_by, free_port
 
 STARTUP_SECONDS = 60.0
 
@@ -105,10 +105,11 @@ def start_server(forks: ServeForks, env: dict[str, str], home: Path, log: Path) 
         if not server.running():
             pytest.fail(f"samplectl serve stopped:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if bound_by(log, port) and httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     server.stop()
     pytest.fail(f"samplectl serve did not answer within {STARTUP_SECONDS:g} s:\n{log.read_text()[-3000:]}")
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import bound_by, free_port
 
 PASSWORDS = {"admin": "admin-pass-123", "tina": "tina-pass-123", "vera": "vera-pass-123"}
 
@@ -60,10 +60,11 @@ class Server:
             if self.proc.poll() is not None:
                 pytest.fail(f"samplectl serve exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if bound_by(self.log, self.port) and httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         pytest.fail("samplectl serve did not answer /healthz")
         raise AssertionError  # unreachable
 
