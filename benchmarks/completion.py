@@ -93,18 +93,9 @@ class MongoCache:
 
     def idle(self) -> None:
         """Until no refresher holds the store's lock: a refresh a TAB started has finished."""
-        import fcntl
-
         deadline = time.monotonic() + 120
-        while self.files.lock.exists() and time.monotonic() < deadline:
-            fd = os.open(self.files.lock, os.O_RDWR)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                time.sleep(0.02)
-            finally:
-                os.close(fd)
+        while self.files.refreshing() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def cold(self) -> None:
         self.idle()

@@ -8,7 +8,6 @@ on where MongoDB must not be needed at all.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import stat
@@ -94,20 +93,11 @@ def wait_for_refresh(after: float | None = None, timeout: float = 60) -> float:
 
 def wait_until_unlocked(timeout: float = 60) -> None:
     """Until no refresher holds the store's lock (it has exited)."""
-    lock = files().lock
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not lock.exists():
-            return
-        fd = os.open(lock, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            time.sleep(0.05)
-        finally:
-            os.close(fd)
-    pytest.fail("a refresher kept the lock")
+    while files().refreshing():
+        if time.monotonic() > deadline:
+            pytest.fail("a refresher kept the lock")
+        time.sleep(0.05)
 
 
 def write_cache(values: dict[str, list[str]], age: float = 0.0, complete: bool = True) -> None:

@@ -96,6 +96,22 @@ class CacheFiles:
     def of(cls, settings: Any) -> CacheFiles:
         return cls(settings.home, settings.mongodb_uri or "", settings.mongodb_db)
 
+    def refreshing(self) -> bool:
+        """Whether a refresher holds this store's lock now (for tests and the benchmark, which wait for it)."""
+        import fcntl
+
+        try:
+            fd = os.open(self.lock, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # the lock, when this took it, goes with the descriptor
+
     # -- reading (a TAB) -------------------------------------------------------------------
     def age(self, as_of: float) -> float | None:
         """Seconds since ``as_of``; None when a write through samplectl came after it (the cache is behind)."""
