@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import typer
 
 from samplectl.cli import options as opt
@@ -25,13 +27,14 @@ def doctor(ctx: typer.Context, output: opt.Output = None) -> int:
     fmt = app_ctx.choose_output(output)
     checks = []
     out = app_ctx.io.stdout
+    width = max(shutil.get_terminal_size((80, 24)).columns, 40)
     for check in run_checks():
         checks.append(check)
         if fmt == "table":  # line by line as each check finishes: a slow server shows where it waits
             mark = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[check.status]
-            out.write(f"{mark}  {check.check:<17} {check.detail}\n")
+            out.write(_wrapped(check.detail, f"{mark}  {check.check:<17} ", width))
             if check.fix and check.status != "ok":
-                out.write(f"      {'':<17} fix: {check.fix}\n")
+                out.write(_wrapped(check.fix, f"{INDENT}fix: ", width))
             out.flush()
     if fmt != "table":
         from samplectl.output.records import write_records
@@ -41,6 +44,19 @@ def doctor(ctx: typer.Context, output: opt.Output = None) -> int:
     if not failed:
         return 0
     return 8 if any(c.unreachable for c in failed) else 6
+
+
+INDENT = " " * 24  # under the detail, past the mark and the check's name
+
+
+def _wrapped(text: str, first: str, width: int) -> str:
+    """``text`` after ``first``, folded at words to the terminal's width, each further line under the detail
+    (the terminal would cut it anywhere, mid-word, and back at the first column)."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=INDENT,
+                          break_on_hyphens=False) or [first.rstrip()]
+    return "\n".join(lines) + "\n"
 
 
 def register(app: typer.Typer) -> None:

@@ -178,6 +178,15 @@ def make_private(home: Path) -> None:
         path.chmod(0o700 if path.is_dir() else 0o600)
 
 
+def test_doctor_folds_its_lines_at_words_to_the_terminal_width(cli: CliRun) -> None:
+    out = cli("doctor", "-o", "table", env={"COLUMNS": "60"})
+    lines = out.stdout.splitlines()
+    assert lines and all(len(line) <= 60 for line in lines), out.stdout
+    assert any(line.startswith(" " * 24) for line in lines)  # a folded detail or fix, under the detail
+    words = " ".join(line.strip() for line in lines)
+    assert "fix: run samplectl init --admin NAME" in words  # every word there, none cut in two
+
+
 @pytest.mark.real_auth
 def test_doctor_after_init_passes(cli: CliRun) -> None:
     assert cli("init", "--admin", "admin", "--password-stdin", input="admin-pass-123\n").exit_code == 0
