@@ -276,11 +276,7 @@ class ApiClient:
                     f"the samplectl server at {self.address} is not available ({response.status_code})",
                     hint="check that the server is running; try again in a moment",
                 )
-            return SamplectlError(
-                f"the samplectl server at {self.address} answered status {response.status_code} to "
-                f"{response.method} {response.path}",
-                hint="check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more",
-            )
+            return self._unexpected(response, f"status {response.status_code}")
         message = str(body.get("message") or f"the server refused the request ({response.status_code})")
         hint = body.get("hint")
         details = body.get("details") if isinstance(body.get("details"), list) else []
