@@ -58,8 +58,8 @@ def settings_in_effect(env: dict[str, str] | None = None) -> list[dict[str, Any]
     in_file = read_config_file(path)
     rows = []
     for key in SHOWN_KEYS:
-        variable = ENV_PREFIX + key.upper()
-        if env.get(variable) not in (None, "") and key in ENV_KEYS:
+        variable = _shadowing(key, env)
+        if variable and key in ENV_KEYS:
             source = f"environment ({variable})"
         elif key in in_file:
             source = f"file ({path})"
