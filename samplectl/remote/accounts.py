@@ -39,7 +39,8 @@ class RemoteAccountService:
 
     # -- logging in and out -----------------------------------------------------------------
     def login(self, name: str, password: str) -> Login:
-        answer = self.client.json("POST", "/token", data={"username": name, "password": password})
+        answer = self.client.json_object("POST", "/token", data={"username": name, "password": password},
+                                         keys=("access_token",))
         token = str(answer["access_token"])
         session = session_of(self.client_for(token), "")
         return Login(token, ServerTokenTimes(session.identity.username, parse_time(answer.get("expires_at"))),

@@ -12,7 +12,8 @@ TLS rules of ``remote.address``, the timeouts, and the mapping of errors.
 The server answers errors as ``{"error": {"code", "message", "details", "hint"}}`` with the
 contract's status codes; they become the same typed errors (and so the same exit codes, ``error:``
 and ``hint:`` lines) a local store would have raised. A server that cannot be reached, does not
-answer in time, or drops the connection is exit 8.
+answer in time, drops the connection, or answers what a samplectl server would not (no envelope,
+not JSON: another web server) is exit 8.
 """
 
 from __future__ import annotations
@@ -158,6 +159,27 @@ class ApiClient:
         except ValueError:
             raise self._unexpected(response, "an answer that is not JSON") from None
 
+    def json_object(self, method: str, path: str, *, keys: Sequence[str] = (), **kwargs: Any) -> dict[str, Any]:
+        """The answer as a JSON object holding ``keys``, as a samplectl server answers.
+
+        For the answers every command reads first (``/me``, ``/token``): another web server at
+        SAMPLECTL_SERVER answering 200 with some other JSON is exit 8, not a KeyError (exit 1).
+        """
+        return self.object_of(self.request(method, path, **kwargs), keys)
+
+    def object_of(self, response: Response, keys: Sequence[str] = ()) -> dict[str, Any]:
+        """``response``'s body as a JSON object holding ``keys`` (see ``json_object``)."""
+        try:
+            body = response.json()
+        except ValueError:
+            raise self._unexpected(response, "an answer that is not JSON") from None
+        missing = [key for key in keys if key not in body] if isinstance(body, dict) else []
+        if not isinstance(body, dict):
+            raise self._unexpected(response, "JSON that is not an object")
+        if missing:
+            raise self._unexpected(response, f"JSON without {', '.join(missing)}")
+        return body
+
     @contextmanager
     def lines(self, method: str, path: str, *, params: Params = None, json: Any = None) -> Iterator[Iterator[str]]:
         """A streamed answer (exports, the audit trail, a plan), its lines one at a time once it succeeded.
@@ -269,7 +291,7 @@ class ApiClient:
     def error_of(self, response: Response) -> SamplectlError:
         """The typed error for a failed response, with the server's message, hint and details."""
         body = _envelope(response)
-        kind = STATUS_ERRORS.get(response.status_code, SamplectlError)  # any other: unexpected (1)
+        kind = STATUS_ERRORS.get(response.status_code, SamplectlError)  # any other in the envelope: unexpected (1)
         if body is None:  # not the server's envelope: a proxy's page, or not a samplectl server at all
             if kind is DatabaseUnavailable:
                 return DatabaseUnavailable(
@@ -294,7 +316,9 @@ class ApiClient:
         return error
 
     def _unexpected(self, response: Response, what: str) -> SamplectlError:
-        return SamplectlError(
+        # Not a samplectl server (another web server, a proxy's page, a server of another version):
+        # no samplectl server can be reached there, which is exit 8 like one that does not answer.
+        return DatabaseUnavailable(
             f"the samplectl server at {self.address} answered {what} to {response.method} {response.path}",
             hint="check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more",
         )

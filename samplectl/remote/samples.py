@@ -190,7 +190,8 @@ class RemoteSampleService:
         return map(sample_cells(fields), self.stream(criteria) if sort is None else self.find(criteria, sort, None))
 
     def count(self, criteria: Criteria) -> int:
-        return int(self.client.json("GET", "/samples/count", params=criteria_params(criteria))["count"])
+        return int(self.client.json_object("GET", "/samples/count", params=criteria_params(criteria),
+                                           keys=("count",))["count"])
 
     def history(self, sample_id: str) -> list[dict[str, Any]]:
         # Audit times stay the text the server sent, as the local audit trail keeps them.

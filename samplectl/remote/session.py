@@ -24,6 +24,6 @@ class ServerTokenTimes:
 
 def session_of(client: ApiClient, stored_in: str) -> Session:
     """``GET /me``: the token checked by the server now (else 401, exit 3)."""
-    me = client.json("GET", "/me")
+    me = client.json_object("GET", "/me", keys=("username", "role"))
     identity = Identity(str(me["username"]), str(me["role"]))
     return Session(identity, ServerTokenTimes(identity.username, parse_time(me.get("expires_at"))), stored_in)

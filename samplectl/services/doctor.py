@@ -195,7 +195,14 @@ def _server_clock(settings: Settings, date: str | None) -> Check:
     zone = settings.tzinfo()
     if not date:
         return Check("clock", OK, f"time zone {zone} (the server's time is not known: it did not answer)")
-    return _skew(parsedate_to_datetime(date), zone, "samplectl server")
+    try:
+        theirs = parsedate_to_datetime(date)
+        # "-0000" (UTC, said without conviction) parses without a zone: Date headers are in GMT.
+        theirs = theirs.astimezone(UTC) if theirs.tzinfo else theirs.replace(tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):  # a Date header that is not a date: nothing to compare with
+        return Check("clock", OK, f"time zone {zone} (the server's time is not known: its Date header "
+                     f"{date[:40]!r} is not a date)")
+    return _skew(theirs, zone, "samplectl server")
 
 
 def _skew(theirs: datetime, zone: Any, whose: str) -> Check:
@@ -223,6 +230,7 @@ def _server(settings: Settings, answer: dict[str, Any]) -> Check:
     client = ApiClient(address, timeout_ms=settings.server_timeout_ms, ca_bundle=settings.ca_bundle)
     try:
         response = client.request("GET", "/readyz")  # an error is raised as the commands would raise it
+        client.object_of(response, ("status",))  # another web server answering 200 is not ready either
     finally:
         client.close()
     answer["date"] = response.headers.get("Date")

@@ -156,6 +156,27 @@ def test_doctor_finds_a_clock_off_the_servers(cli: CliRun) -> None:
     assert out.exit_code == 6 and clock["status"] == "fail" and "off the samplectl server's" in clock["detail"]
 
 
+@pytest.mark.parametrize("date", ["garbage", "Thu, 31 Feb 2026 00:00:00 GMT", "Thu, 01 Jan 99999 00:00:00 GMT",
+                                  "Thu, 01 Jan 2026 00:00:00 +9999"])
+def test_doctor_with_a_date_header_that_is_not_a_date_says_the_servers_time_is_not_known(cli: CliRun,
+                                                                                       date: str) -> None:
+    with answer_readyz(200, {"status": "ok"}, date=date) as (url, _):
+        out = cli("doctor", "-o", "json", env={"SAMPLECTL_SERVER": url})
+    clock = {c["check"]: c for c in out.json()}["clock"]
+    assert out.exit_code == 0, out.stdout
+    assert clock["status"] == "ok" and "the server's time is not known" in clock["detail"], clock
+
+
+@pytest.mark.parametrize("body", [{}, [], None, "<html>"])
+def test_doctor_does_not_take_another_web_server_answering_200_for_a_ready_samplectl_server(cli: CliRun,
+                                                                                          body: Any) -> None:
+    with answer_readyz(200, body) as (url, _):
+        out = cli("doctor", "-o", "json", env={"SAMPLECTL_SERVER": url})
+    server = {c["check"]: c for c in out.json()}["server"]
+    assert out.exit_code == 8 and server["status"] == "fail", out.stdout
+    assert "to GET /readyz" in server["detail"] and "is a samplectl server" in server["fix"]
+
+
 def test_config_set_warns_when_the_environment_wins(cli: CliRun) -> None:
     out = cli("config", "set", "timezone", "Europe/Paris")  # the tests set SAMPLECTL_TIMEZONE
     assert out.exit_code == 0 and "SAMPLECTL_TIMEZONE is set and takes precedence" in out.stderr

@@ -116,9 +116,10 @@ def test_an_error_answer_with_a_report_is_handed_back_when_asked() -> None:
 
 
 def test_an_answer_that_is_not_the_servers_envelope_is_reported_not_misread() -> None:
+    # Not a samplectl server there (another web server, a proxy's page): none can be reached, exit 8.
     with serving(lambda handler, request: reply(handler, 404, text="<html>nginx</html>")) as (url, _):
         error = raised(client_at(url).request, "GET", "/samples/x")
-    assert error.exit_code == ExitCode.UNEXPECTED
+    assert error.exit_code == ExitCode.DATABASE
     assert "answered status 404 to GET /samples/x" in error.message
     with serving(lambda handler, request: reply(handler, 502, text="Bad Gateway")) as (url, _):
         error = raised(client_at(url).request, "GET", "/samples/x")
@@ -126,8 +127,19 @@ def test_an_answer_that_is_not_the_servers_envelope_is_reported_not_misread() ->
     assert "is not available (502)" in error.message
     with serving(lambda handler, request: reply(handler, 200, text="<html>welcome</html>")) as (url, _):
         error = raised(client_at(url).json, "GET", "/samples/x")
-    assert error.exit_code == ExitCode.UNEXPECTED
+    assert error.exit_code == ExitCode.DATABASE
     assert "answered an answer that is not JSON to GET /samples/x" in error.message
+
+
+@pytest.mark.parametrize("body, says", [({}, "answered JSON without username, role to GET /me"),
+                                        ([1], "answered JSON that is not an object to GET /me"),
+                                        (None, "answered JSON that is not an object to GET /me")])
+def test_json_that_a_samplectl_server_would_not_answer_is_exit_8(body: Any, says: str) -> None:
+    with serving(lambda handler, request: reply(handler, 200, body)) as (url, _):
+        error = raised(client_at(url).json_object, "GET", "/me", keys=("username", "role"))
+    assert error.exit_code == ExitCode.DATABASE
+    assert says in error.message
+    assert error.hint == "check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more"
 
 
 def test_a_server_that_does_not_speak_http_is_exit_8() -> None:

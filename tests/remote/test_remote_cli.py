@@ -137,6 +137,54 @@ def test_plain_http_to_another_machine_is_refused_before_the_password_is_sent(
     assert "hint: use the server's https:// address" in refused.stderr
 
 
+NOT_SAMPLECTL_HINT = "hint: check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more"
+COMMANDS_EVERYWHERE = [["whoami"], ["get", "S-1"], ["list"], ["filter", "--count"], ["export"], ["history", "S-1"],
+                       ["audit"], ["users", "list"], ["storage", "tree"], ["import", "-", "--dry-run"],
+                       ["delete", "S-1", "--yes"]]
+
+
+def another_web_server(handler: Any, request: Any) -> None:
+    """What `python3 -m http.server` answers a samplectl client: a page, 404 to GET, 501 to anything else."""
+    from tests.support.json_server import reply
+
+    reply(handler, 404 if request.method == "GET" else 501, text="<html><body>Error response</body></html>")
+
+
+def test_a_server_url_that_is_not_a_samplectl_server_is_exit_8_for_every_command(
+        cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.json_server import serving
+
+    with serving(another_web_server) as (url, _):
+        monkeypatch.setenv("SAMPLECTL_SERVER", url)
+        refused = login(cli)
+        assert refused.exit_code == 8, refused.stderr
+        assert refused.stderr.splitlines()[:2] == [
+            f"error: the samplectl server at {url} answered status 501 to POST /token", NOT_SAMPLECTL_HINT]
+        for args in COMMANDS_EVERYWHERE:
+            out = cli(*args, env={"SAMPLECTL_TOKEN": "x.y.z"}, input="sample_type\n")
+            assert out.exit_code == 8, (args, out.stderr)
+            assert out.stderr.splitlines()[:2] == [
+                f"error: the samplectl server at {url} answered status 404 to GET /me", NOT_SAMPLECTL_HINT], args
+
+
+@pytest.mark.parametrize("body", [{}, [], None, {"error": 5}])
+def test_a_server_answering_200_with_other_json_is_exit_8_not_a_crash(
+        cli: CliRun, monkeypatch: pytest.MonkeyPatch, body: Any) -> None:
+    from tests.support.json_server import reply, serving
+
+    with serving(lambda handler, request: reply(handler, 200, body)) as (url, _):
+        monkeypatch.setenv("SAMPLECTL_SERVER", url)
+        refused = login(cli)
+        assert refused.exit_code == 8, refused.stderr
+        assert refused.stderr.startswith(f"error: the samplectl server at {url} answered JSON ")
+        assert "to POST /token" in refused.stderr.splitlines()[0]
+        assert refused.stderr.splitlines()[1] == NOT_SAMPLECTL_HINT
+        for args in COMMANDS_EVERYWHERE:
+            out = cli(*args, env={"SAMPLECTL_TOKEN": "x.y.z"}, input="sample_type\n")
+            assert out.exit_code == 8, (args, out.stderr)
+            assert "to GET /me" in out.stderr.splitlines()[0] and "Traceback" not in out.stderr
+
+
 def test_the_server_setting_comes_from_the_config_file_too(
     cli: CliRun, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
