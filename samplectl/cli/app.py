@@ -158,9 +158,10 @@ class SamplectlGroup(TyperGroup):
         except _click.exceptions.ClickException as exc:
             code = report(app_ctx, _usage(exc.format_message(), None))
         except (BrokenPipeError, ReaderGone):
-            # A pipe reader (head, less) went away: stop quietly, as Unix tools do.
+            # A pipe reader (head, less) went away: stop quietly, as Unix tools do; but a command that
+            # failed (an import that rejected rows) still says so.
             sys.stdout = None  # type: ignore[assignment]
-            code = 0
+            code = report(app_ctx, app_ctx.pending_error) if app_ctx.pending_error is not None else 0
         except KeyboardInterrupt:
             app_ctx.io.stderr.write("\ninterrupted\n")
             code = 130

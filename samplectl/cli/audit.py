@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from samplectl.cli import options as opt
 from samplectl.cli.completion import stored_completion
 from samplectl.cli.context import AppContext
 from samplectl.cli.render import check_output, print_kind, print_report
+
+if TYPE_CHECKING:
+    from samplectl.domain.errors import SamplectlError
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
@@ -118,7 +121,6 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
 
     Example: samplectl audit verify -o json
     """
-    from samplectl.domain.errors import ValidationFailed
     app_ctx = _ctx(ctx)
     check_output(app_ctx, output)
     report = app_ctx.services.audit_service().verify()
@@ -134,15 +136,24 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
         rows.append(("first bad record", f"seq {problem.seq} (id {problem.record_id})"))
         rows.append(("problem", problem.problem))
     rows.append(("unfinished changes", len(report.unfinished)))
+    app_ctx.pending_error = _tampered(problem)
     print_report(app_ctx, summary, output, rows=rows)
     if report.unfinished:
         app_ctx.warn(
             f"{len(report.unfinished)} sample change(s) are in progress or were left by a samplectl that "
             "stopped; the next write command finishes or undoes them"
         )
+    if app_ctx.pending_error is not None:
+        raise app_ctx.pending_error
+
+
+def _tampered(problem: Any) -> SamplectlError | None:
+    """The error of a chain that does not hold at ``problem`` (None: it holds)."""
+    from samplectl.domain.errors import ValidationFailed
+
     if problem is not None:
         what = f"{problem.action} of {problem.sample_id}" if problem.sample_id else str(problem.action)
-        raise ValidationFailed(
+        return ValidationFailed(
             f"audit record seq {problem.seq} (id {problem.record_id}, {problem.at}, {what}) "
             f"does not match: {problem.problem}" if problem.record_id is not None
             else f"the audit trail does not hold at seq {problem.seq}: {problem.problem}",
@@ -150,6 +161,7 @@ def verify(ctx: typer.Context, output: opt.Output = None) -> None:
             "record and investigate who had write access to the database",
             details=[problem.as_dict()],
         )
+    return None
 
 
 def register(app: typer.Typer) -> None:

@@ -233,17 +233,19 @@ def _update_where(
     rows = [("set", ", ".join(f"{k} = {v}" for k, v in values.described().items())), ("matched", outcome.matched),
             ("changed", outcome.changed), ("unchanged", outcome.unchanged), ("refused", len(outcome.refused)),
             ("seconds", summary["seconds"])]
-    print_report(app_ctx, summary, output, rows=rows)
     if outcome.refused:
-        for refused in outcome.refused:
-            app_ctx.io.stderr.write(f"refused {refused['sample_id']}: {refused['message']}\n")
-        raise Conflict(
+        app_ctx.pending_error = Conflict(
             f"{len(outcome.refused)} of {outcome.matched} selected samples were refused; "
             f"{outcome.changed} changed",
             hint="see why above; a status change outside the lifecycle needs an admin's --force --reason, "
             "a sample changed meanwhile can be retried",
             details=outcome.refused,
         )
+    print_report(app_ctx, summary, output, rows=rows)
+    if app_ctx.pending_error is not None:
+        for refused in outcome.refused:
+            app_ctx.io.stderr.write(f"refused {refused['sample_id']}: {refused['message']}\n")
+        raise app_ctx.pending_error
 
 
 class _Progress:

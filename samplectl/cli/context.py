@@ -7,13 +7,14 @@ place they are built (the HTTP server builds them there too).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from samplectl.domain.errors import UsageError
+from samplectl.domain.errors import SamplectlError, UsageError
 
 if TYPE_CHECKING:
     from samplectl.config import Settings
@@ -27,11 +28,50 @@ def _forced_tty() -> set[str]:
     return {s.strip() for s in os.environ.get("SAMPLECTL_FORCE_TTY", "").split(",") if s.strip()}
 
 
+class MessageStream:
+    """stderr, whose reader may go away (`samplectl import f.csv 2>&1 | head -1`) without stopping the command.
+
+    Messages, warnings and progress are for a person; once nobody reads them they are dropped. The
+    command carries on, so its data still reaches stdout and its exit code still says what happened
+    (a BrokenPipeError would end it as if stdout's reader had gone: exit 0, or 1 while reporting an error).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self.gone = True
+        # What the stream still buffers would fail again at exit ("Exception ignored ..."): point it nowhere.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding... as the stream has them
+        return getattr(self.stream, name)
+
+
 @dataclass
 class IOStreams:
     stdin: IO[str] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stderr: IO[str] = field(default_factory=lambda: cast(IO[str], MessageStream(sys.stderr)))
 
     def _isatty(self, name: str, stream: IO[str]) -> bool:
         if name in _forced_tty():
@@ -68,6 +108,9 @@ class AppContext:
     _session: Session | None = None
     _services: ServiceFactory | None = None
     local_only: bool = False  # init: the databases themselves, even in remote mode
+    # The error a command raises once its report is printed (rows rejected, an audit trail tampered):
+    # its exit code stands even when stdout's reader goes away during the report (`| head -1`).
+    pending_error: SamplectlError | None = None
 
     # -- presentation ---------------------------------------------------------------------
     def color(self, stream: str = "stdout") -> bool:

@@ -181,6 +181,7 @@ def import_file(
         write_problems(report.problems, report.problem_count, app_ctx.io.stderr,
                        table=app_ctx.io.stderr_is_tty, color=app_ctx.color("stderr"))
     title = "Dry run (nothing written)" if dry_run else "Import"
+    app_ctx.pending_error = report.error
     print_report(app_ctx, report.summary(), output, title=title)
     if report.error is not None:
         raise report.error
