@@ -7,7 +7,7 @@ character (`[` or `{` is JSON).
 
 An import reads its file more than once (validate everything first, then write), so a source
 can be opened again: a named file is re-read (and must not change meanwhile); standard input is
-copied to a temporary spool file on the first pass. Every pass hashes what it reads (SHA-256
+copied to a temporary spool file as it is read. Every pass hashes what it reads (SHA-256
 identifies the file for its batch) and counts bytes for the progress bar. Lines are physical
 lines of the file, as an editor numbers them: a quoted value spanning lines counts each one.
 """
@@ -30,6 +30,12 @@ from typing import IO, Any
 from samplectl.domain.errors import ValidationFailed
 
 READ_CHUNK = 1 << 16
+# A physical line of a CSV file is at most this long (bytes): the csv reader takes whole lines, and a
+# file with no line break in it (binary data, /dev/zero) must be refused, not read into memory whole.
+MAX_LINE = 1 << 24
+# The lines before the header (or the JSON) are read in pieces of at most this many characters: a JSON
+# file may be one long line, and only its first character is needed to tell the format.
+LEAD_PIECE = 1 << 20
 DEFAULT_ENCODING = "utf-8-sig"  # UTF-8 with or without a byte order mark
 STDIN = "-"
 FORMATS = ("csv", "jsonl", "json")
@@ -68,15 +74,16 @@ def format_of_name(path: str) -> str | None:
 
 
 class _Tap(io.BufferedIOBase):
-    """Hands the decoder bytes as they are read, hashing, counting and (for stdin) spooling them."""
+    """Hands the decoder bytes as they are read, hashing and counting them."""
 
-    def __init__(self, source: IO[bytes], spool: IO[bytes] | None) -> None:
+    def __init__(self, source: IO[bytes]) -> None:
         self.source = source
-        self.spool = spool
         self.sha = hashlib.sha256()
         self.bytes = 0
         self.last = b""  # the chunk read last: a decoding error lies in it
         self.lines_before_last = 0
+        self.max_line: int | None = MAX_LINE  # None: lines of any length (JSON)
+        self.line_run = 0  # bytes since the last line break
 
     def readable(self) -> bool:
         return True
@@ -87,9 +94,23 @@ class _Tap(io.BufferedIOBase):
         self.last = data
         self.sha.update(data)
         self.bytes += len(data)
-        if self.spool is not None:
-            self.spool.write(data)
+        if self.max_line is not None:
+            self._check_line_length(data)
         return data
+
+    def _check_line_length(self, data: bytes) -> None:
+        # Searched from the end, where a line break is near in any text file: cheap once a chunk.
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        self.line_run = self.line_run + len(data) if cut < 0 else len(data) - cut - 1
+        if self.max_line is not None and self.line_run > self.max_line:
+            line = self.lines_before_last + data.count(b"\n") + 1
+            message = f"line {line} is longer than {self.max_line >> 20} MB with no line break"
+            raise ValidationFailed(
+                f"{message}: it is not a CSV file samplectl can read",
+                hint="check that this is the file meant (not a binary, compressed or spreadsheet file); "
+                "JSON on one line: --format json",
+                details=[{"line": line, "column": None, "value": None, "message": message}],
+            )
 
     read = read1  # type: ignore[assignment]
 
@@ -117,7 +138,7 @@ class CsvSource:
         self.delimiter = check_delimiter(delimiter)  # None: detected from the header
         self.ignore_unknown = ignore_unknown
         self._stdin = stdin
-        self._spool: IO[bytes] | None = None
+        self._spool: _StdinSpool | None = None
         self.sha256: str | None = None
         self.size: int | None = None
         self._check_readable()
@@ -137,16 +158,15 @@ class CsvSource:
         if stat.S_ISREG(mode):
             self.size = os.stat(self.path).st_size
 
-    def _open_bytes(self) -> tuple[IO[bytes], IO[bytes] | None]:
-        """The bytes to read on this pass, and a spool to copy them into (first pass of stdin)."""
+    def _open_bytes(self) -> IO[bytes]:
+        """The bytes to read on this pass: the file, or standard input through its spool."""
         if self.path != STDIN:
             try:
-                return open(self.path, "rb", buffering=0), None  # noqa: SIM115 - closed by the pass
+                return open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed by the pass
             except OSError as exc:
                 raise ValidationFailed(f"cannot read {self.path}: {exc.strerror or exc}") from None
         if self._spool is not None:
-            self._spool.seek(0)
-            return self._spool, None
+            return self._spool.reader()
         stdin = self._stdin if self._stdin is not None else sys.stdin.buffer
         try:
             st = os.fstat(stdin.fileno())
@@ -154,13 +174,12 @@ class CsvSource:
                 self.size = st.st_size
         except (OSError, ValueError, io.UnsupportedOperation):
             pass
-        self._spool = tempfile.TemporaryFile(prefix="samplectl-import-")  # noqa: SIM115 - closed in close()
-        return stdin, self._spool
+        self._spool = _StdinSpool(stdin)
+        return self._spool.reader()
 
     def read(self) -> CsvPass:
         """Start a pass over the file from its first byte."""
-        source, spool = self._open_bytes()
-        return CsvPass(self, source, spool)
+        return CsvPass(self, self._open_bytes())
 
     def finished_pass(self, digest: str) -> None:
         if self.sha256 is None:
@@ -173,8 +192,60 @@ class CsvSource:
 
     def close(self) -> None:
         if self._spool is not None:
-            self._spool.close()
+            self._spool.file.close()
             self._spool = None
+
+
+class _StdinSpool:
+    """Standard input, kept in a temporary file as it is read, so that every pass reads it from its start.
+
+    A pass may stop before the end (an import that finds it must check the whole file before writing
+    stops its first try early): the next pass reads what was kept, then the rest of standard input,
+    keeping that too. (Copying only during the first pass lost the rest: the next pass ended where it had.)
+    """
+
+    def __init__(self, stdin: IO[bytes]) -> None:
+        self.stdin = stdin
+        self.file = tempfile.TemporaryFile(prefix="samplectl-import-")  # noqa: SIM115 - closed by the source
+        self.kept = 0  # bytes in the file
+        self.ended = False  # standard input is read to its end
+
+    def reader(self) -> IO[bytes]:
+        return _SpoolReader(self)  # type: ignore[return-value]
+
+
+class _SpoolReader(io.RawIOBase):
+    """One pass over standard input: from the spool while it has what comes next, then from stdin."""
+
+    def __init__(self, spool: _StdinSpool) -> None:
+        self.spool = spool
+        self.at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        spool, size = self.spool, READ_CHUNK if size is None or size < 0 else size
+        if self.at < spool.kept:
+            spool.file.seek(self.at)
+            data = spool.file.read(min(size, spool.kept - self.at))
+        elif spool.ended:
+            return b""
+        else:
+            data = spool.stdin.read(size)
+            if not data:
+                spool.ended = True
+                return b""
+            spool.file.seek(spool.kept)
+            spool.file.write(data)
+            spool.kept += len(data)
+        self.at += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def is_blank(cells: list[str]) -> bool:
@@ -205,10 +276,10 @@ class CsvPass:
     reader does, whatever the file's format.
     """
 
-    def __init__(self, source: CsvSource, raw: IO[bytes], spool: IO[bytes] | None) -> None:
+    def __init__(self, source: CsvSource, raw: IO[bytes]) -> None:
         self.source = source
         self._raw = raw
-        self.tap = _Tap(raw, spool)
+        self.tap = _Tap(raw)
         self.text = io.TextIOWrapper(self.tap, encoding=source.encoding, errors="strict", newline="")  # type: ignore[type-var]
         self.header: list[str] | None = None
         self.header_line = 0
@@ -218,6 +289,14 @@ class CsvPass:
         first = lead[-1].lstrip("\ufeff \t") if lead else ""
         if source.format is None:
             source.format = "json" if first[:1] in ("[", "{") else "csv"
+        if source.format != "csv":
+            self.tap.max_line = None  # JSON may be one line of any length; jsonsource bounds each object
+        elif len(first) >= LEAD_PIECE - 4 and not first.endswith(("\n", "\r")):
+            raise ValidationFailed(
+                f"line {len(lead)} (the header) is longer than {LEAD_PIECE >> 20} MB: it is not a CSV header",
+                hint="check that this is the file meant (not a binary, compressed or spreadsheet file)",
+                details=[{"line": len(lead), "column": None, "value": None, "message": "header too long"}],
+            )
         if source.format == "csv":
             if source.delimiter is None:
                 source.delimiter = detect_delimiter(first)
@@ -237,7 +316,7 @@ class CsvPass:
         """The lines up to the first one that is not blank (the header, or JSON's first line)."""
         lead: list[str] = []
         with self.errors():
-            for line in iter(self.text.readline, ""):
+            for line in iter(lambda: self.text.readline(LEAD_PIECE), ""):
                 lead.append(line)
                 if line.strip("\ufeff \t\r\n"):
                     break

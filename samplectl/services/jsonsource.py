@@ -16,8 +16,19 @@ from typing import IO, Any
 from samplectl.domain.errors import ValidationFailed
 
 READ_CHUNK = 1 << 16
+# One object is at most this long: a sample is well under a kilobyte, and a file that never completes an
+# object (binary data, /dev/zero) must not be read into memory whole before it is refused.
+MAX_OBJECT = 1 << 24
 _SPACE = re.compile(r"[ \t\r\n]*")
-_DECODE = json.JSONDecoder().raw_decode
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")  # Python's json reads NaN; a sample has no use for it
+
+
+# Integers stay the digits written (a cell is text): no float rounding, and no limit on their length
+# (int() refuses more than 4300 digits). NaN and Infinity, which are not JSON, are refused.
+_DECODE = json.JSONDecoder(parse_int=str, parse_constant=_not_json).raw_decode
 
 
 def _cell(value: Any) -> str:
@@ -110,9 +121,11 @@ class JsonRecords:
 
     # -- decoding, a chunk at a time -------------------------------------------------------------
     def _fill(self) -> bool:
+        """Read more after what is left undecoded; at least as much again, so that a long object is
+        decoded a bounded number of times (not once a chunk)."""
         if self.eof:
             return False
-        chunk = self.text.read(READ_CHUNK)
+        chunk = self.text.read(max(READ_CHUNK, len(self.buf) - self.pos))
         if not chunk:
             self.eof = True
             return False
@@ -155,7 +168,7 @@ class JsonRecords:
             try:
                 value, end = _DECODE(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self._fill():
+                if len(self.buf) - self.pos <= MAX_OBJECT and self._fill():
                     continue  # most likely an object cut by the chunk's end: decode it again, whole
                 # Cut short: name the line the unfinished object starts on; else where the mistake is.
                 cut = not self.buf[exc.pos:].strip()
@@ -163,6 +176,10 @@ class JsonRecords:
                 raise _problem(line, f"the JSON cannot be read: {exc.msg}",
                                "check the JSON up to that line (a JSON array of objects, or one object per line)"
                                ) from None
+            except (ValueError, RecursionError) as exc:  # NaN; arrays in arrays in arrays...
+                message = str(exc) if isinstance(exc, ValueError) else "it is nested too deeply"
+                raise _problem(self.line, f"the JSON cannot be read: {message}",
+                               "each sample is one object of text values: {\"sample_type\": \"blood\", ...}") from None
             start = self.line
             self._advance(end)
             if not isinstance(value, dict):
