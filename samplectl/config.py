@@ -138,6 +138,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise _unreadable(path, exc) from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8: a file saved in another encoding, or not text at all
+        raise ValidationFailed(f"cannot read config file {path}: byte {exc.start} is not UTF-8 text",
+                               hint=f"save it as UTF-8 text, or remove it ({path}): samplectl works without one") from None
     unknown = sorted(set(data) - set(FILE_KEYS))
     if unknown:
         raise ValidationFailed(

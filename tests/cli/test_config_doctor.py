@@ -257,3 +257,25 @@ def test_doctor_says_a_mongodb_server_cannot_be_reached(cli: CliRun) -> None:
     assert out.exit_code == 8
     store = [c for c in json.loads(out.stdout) if c["check"] == "sample store"][0]
     assert store["status"] == "fail" and "SAMPLECTL_MONGODB_URI" in store["fix"]
+
+
+def test_a_config_file_that_is_not_utf8_is_invalid_input_not_a_crash(cli: CliRun) -> None:
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_bytes(b'timezone = "Europe/Z\xfcrich"\n')  # saved as Latin-1 (was: exit 1, UnicodeDecodeError)
+    for args in (["list"], ["config", "list"]):
+        out = cli(*args, env={"SAMPLECTL_TOKEN": "x.y.z"})  # the settings are read before any token
+        assert out.exit_code == 6, out.stderr
+        assert out.stderr.splitlines()[:2] == [
+            f"error: cannot read config file {config_file()}: byte 20 is not UTF-8 text",
+            f"hint: save it as UTF-8 text, or remove it ({config_file()}): samplectl works without one"]
+    doctor = cli("doctor", "-o", "json", env={"SAMPLECTL_TOKEN": "x.y.z"})
+    settings = {c["check"]: c for c in doctor.json()}["settings"]
+    assert doctor.exit_code == 6 and settings["status"] == "fail" and "is not UTF-8 text" in settings["detail"]
+
+
+@pytest.mark.parametrize("uri", ["mongodb://[::1", "http://db.lab", "mongodb://db.lab:99999"])
+def test_a_mongodb_uri_that_is_not_one_is_invalid_input(cli: CliRun, uri: str) -> None:
+    out = cli("list", env={"SAMPLECTL_MONGODB_URI": uri})
+    assert out.exit_code == 6, out.stderr  # was 8, as if a server could not be reached
+    assert out.stderr.startswith(f"error: SAMPLECTL_MONGODB_URI {uri} is not a valid MongoDB URI (")
+    assert "\nhint: a URI looks like mongodb://" in out.stderr
