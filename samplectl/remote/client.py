@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import io
 import json as jsonlib
+import re
 import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -116,7 +117,7 @@ class ApiClient:
         self.timeout_s = timeout_ms / 1000
         self.headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if token:
-            self.headers["Authorization"] = f"Bearer {token}"
+            self.headers["Authorization"] = f"Bearer {_presentable(token, token_from_env)}"
         parts = urlsplit(address.url)
         self.prefix = parts.path  # a server behind a proxy under a path: https://lab.example/samplectl
         host, port = parts.hostname or "", parts.port or (443 if address.https else 80)
@@ -322,6 +323,22 @@ class ApiClient:
             f"the samplectl server at {self.address} answered {what} to {response.method} {response.path}",
             hint="check that SAMPLECTL_SERVER is a samplectl server of the same version; its log says more",
         )
+
+
+# A samplectl token is a JWT: base64url parts joined by dots, well under this length. Anything else (a
+# damaged token file, a SAMPLECTL_TOKEN holding other text) cannot go into a header as it is.
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-=]*){1,4}")
+MAX_TOKEN = 8192
+
+
+def _presentable(token: str, from_env: bool) -> str:
+    """``token`` when it can be sent; else the login is not valid (3), as the server would say, without asking it."""
+    if len(token) <= MAX_TOKEN and _TOKEN.fullmatch(token):
+        return token
+    problem = "the token is not valid (it is not a samplectl token: letters, digits, - and _ in parts joined by .)"
+    if from_env:
+        raise AuthError(f"SAMPLECTL_TOKEN: {problem}", hint=ENV_HINT)
+    raise AuthError(problem, hint=LOGIN_HINT)
 
 
 def _closed_by_server(sock: Any) -> bool:

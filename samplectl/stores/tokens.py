@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 SERVICE = "samplectl"
 REMEMBERED_BACKEND = "keyring-backend"  # in the data directory: which backend class kept the token
+MAX_TOKEN_FILE = 1 << 16  # bytes of a token file read at most
 _BACKEND_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")  # a dotted class name, as keyring's own config names one
 
 
@@ -100,7 +101,7 @@ class TokenCache:
     def _remembered_name(self) -> str:
         try:
             return self.remembered_file.read_text(encoding="utf-8").strip()
-        except OSError:
+        except (OSError, ValueError):  # unreadable or not text: keyring finds its backend as usual
             return ""
 
     def _remember(self, backend: Any) -> None:
@@ -178,7 +179,10 @@ class TokenCache:
         # The file exists only when login could not use the keyring: reading it first spares
         # every command the keyring's start-up on those machines.
         try:
-            token = self.file.read_text(encoding="utf-8").strip()
+            with self.file.open("rb") as fh:
+                # A token is well under a kilobyte; a damaged file (or a link to /dev/zero) is read no
+                # further than this, and bytes that are not UTF-8 make a token the check refuses (3).
+                token = fh.read(MAX_TOKEN_FILE).decode("utf-8", errors="replace").strip()
         except FileNotFoundError:
             token = ""
         except OSError as exc:

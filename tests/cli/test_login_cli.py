@@ -468,3 +468,32 @@ def test_logins_and_user_changes_are_audited_without_passwords(cli: CliRun, logg
     dumped = json.dumps(entries, default=str)
     for secret in (ADMIN_PW, ALICE_PW, "wrong-password", "typed-in-the-wrong-box", "$2b$"):
         assert secret not in dumped
+
+
+@pytest.mark.parametrize("damage", ["not utf-8", "endless"])
+def test_a_damaged_token_file_is_an_invalid_login_not_a_crash_or_a_hang(cli: CliRun, logged_in_admin: None,
+                                                                         damage: str) -> None:
+    from pathlib import Path
+
+    shown = cli("whoami", "-o", "json").json()["token_stored_in"]
+    token_file = Path(shown.removeprefix("file "))
+    token_file.unlink()
+    if damage == "not utf-8":
+        token_file.write_bytes(b"\xff\xfe\x00")  # was: exit 1, UnicodeDecodeError
+    else:
+        token_file.symlink_to("/dev/zero")  # was: read until memory ran out
+    refused = cli("list")
+    assert refused.exit_code == 3, refused.stderr
+    assert refused.stderr.startswith("error: the token is not valid")
+    assert "hint: run samplectl login" in refused.stderr
+
+
+@pytest.mark.parametrize("token", ["é.é.é", "a.b\x01.c", "a" * 9000 + ".b.c", "eyJ hello.b.c"])
+def test_a_samplectl_token_that_is_not_a_token_is_exit_3_naming_the_variable(cli: CliRun, logged_in_admin: None,
+                                                                              token: str) -> None:
+    # Remote mode put it in the Authorization header as it was: exit 1 (UnicodeEncodeError), or exit 8 when
+    # the server answered a header of NULs with a page of its own.
+    refused = cli("list", env={"SAMPLECTL_TOKEN": token})
+    assert refused.exit_code == 3, refused.stderr
+    assert refused.stderr.startswith("error: SAMPLECTL_TOKEN: ")
+    assert "\nhint: run samplectl login --print-token for a new SAMPLECTL_TOKEN" in refused.stderr
