@@ -163,9 +163,22 @@ def load_settings(env: dict[str, str] | None = None, **flags: Any) -> Settings:
         elif raw not in (None, ""):
             values[key] = coerce_setting(key, raw, kind, f"environment {ENV_PREFIX}{key.upper()}")
     values.update({k: v for k, v in flags.items() if v is not None})
-    home = Path(values.pop("home", None) or default_home(env)).expanduser()
+    home = _usable_directory(Path(values.pop("home", None) or default_home(env)).expanduser())
     known = {f.name for f in fields(Settings)}
     return replace(Settings(home=home, config_file=path), **{k: v for k, v in values.items() if k in known})
+
+
+def _usable_directory(home: Path) -> Path:
+    """The data directory, unless no system could have it: a name part over 255 bytes, or a path over 4,000."""
+    parts = [len(os.fsencode(part)) for part in home.parts]
+    if len(os.fsencode(str(home))) > 4000 or max(parts, default=0) > 255:
+        shown = str(home)
+        raise ValidationFailed(
+            f"the data directory {shown[:100]}{'…' if len(shown) > 100 else ''} is too long a name "
+            f"({len(shown)} characters) to be a directory",
+            hint="set SAMPLECTL_HOME (or home in the config file) to a directory's path, or unset it",
+        )
+    return home
 
 
 def split_credentials(uri: str) -> tuple[str, str, str | None, str] | None:

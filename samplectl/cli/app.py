@@ -137,7 +137,8 @@ class SamplectlGroup(TyperGroup):
             )
             code = result if isinstance(result, int) else 0
         except SamplectlError as exc:
-            code = report(app_ctx, exc)
+            # A store that says only that it cannot go on (8), when the disk is full: say that instead.
+            code = report(app_ctx, (disk_full(exc) if int(exc.exit_code) == int(ExitCode.DATABASE) else None) or exc)
         except Abort:
             app_ctx.io.stderr.write("\naborted\n")
             code = 130

@@ -325,9 +325,9 @@ class ApiClient:
         )
 
 
-# A samplectl token is a JWT: base64url parts joined by dots, well under this length. Anything else (a
-# damaged token file, a SAMPLECTL_TOKEN holding other text) cannot go into a header as it is.
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-=]*){1,4}")
+# A samplectl token (a JWT) is visible ASCII, well under this length. Anything else (a damaged token file,
+# a SAMPLECTL_TOKEN holding other text) cannot go into a header as it is; the server judges the rest.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 MAX_TOKEN = 8192
 
 
@@ -335,7 +335,7 @@ def _presentable(token: str, from_env: bool) -> str:
     """``token`` when it can be sent; else the login is not valid (3), as the server would say, without asking it."""
     if len(token) <= MAX_TOKEN and _TOKEN.fullmatch(token):
         return token
-    problem = "the token is not valid (it is not a samplectl token: letters, digits, - and _ in parts joined by .)"
+    problem = "the token is not valid (it holds spaces, control characters or characters outside ASCII, or is too long)"
     if from_env:
         raise AuthError(f"SAMPLECTL_TOKEN: {problem}", hint=ENV_HINT)
     raise AuthError(problem, hint=LOGIN_HINT)

@@ -34,8 +34,10 @@ READ_CHUNK = 1 << 16
 # file with no line break in it (binary data, /dev/zero) must be refused, not read into memory whole.
 MAX_LINE = 1 << 24
 # The lines before the header (or the JSON) are read in pieces of at most this many characters: a JSON
-# file may be one long line, and only its first character is needed to tell the format.
-LEAD_PIECE = 1 << 20
+# file may be one long line, and only its first character is needed to tell the format. A CSV header
+# (100,000 unknown columns are named, not refused unread) is at most this long. Well under MAX_LINE in
+# bytes (a character is up to 4), so that the line limit, on while the lead is read, does not cut it.
+LEAD_PIECE = 1 << 21
 DEFAULT_ENCODING = "utf-8-sig"  # UTF-8 with or without a byte order mark
 STDIN = "-"
 FORMATS = ("csv", "jsonl", "json")

@@ -90,10 +90,10 @@ def test_a_csv_line_longer_than_16_mb_is_refused_naming_it(cli: CliRun, tmp_path
     assert stored(store) == {}
 
 
-def test_a_csv_header_longer_than_1_mb_is_refused(cli: CliRun, tmp_path: Path, store) -> None:
+def test_a_csv_header_longer_than_2_mb_is_refused(cli: CliRun, tmp_path: Path, store) -> None:
     data = tmp_path / "header.csv"
-    data.write_text("\n" + "a" * (2 << 20) + "\n" + row(1) + "\n")
-    refused(cli("import", str(data)), "line 2 (the header) is longer than 1 MB")
+    data.write_text("\n" + "a," * (3 << 20) + "\n" + row(1) + "\n")
+    refused(cli("import", str(data)), "line 2 (the header) is longer than 2 MB")
     assert stored(store) == {}
 
 

@@ -279,3 +279,13 @@ def test_a_mongodb_uri_that_is_not_one_is_invalid_input(cli: CliRun, uri: str) -
     assert out.exit_code == 6, out.stderr  # was 8, as if a server could not be reached
     assert out.stderr.startswith(f"error: SAMPLECTL_MONGODB_URI {uri} is not a valid MongoDB URI (")
     assert "\nhint: a URI looks like mongodb://" in out.stderr
+
+
+@pytest.mark.parametrize("home", ["x" * 300, "/tmp/" + "x/" * 3000 + "x"])
+def test_a_data_directory_no_system_could_have_is_invalid_input(cli: CliRun, home: str) -> None:
+    out = cli("list", env={"SAMPLECTL_HOME": home, "SAMPLECTL_TOKEN": "x.y.z"})
+    assert out.exit_code == 6, out.stderr  # was 1: OSError, file name too long, and the whole name echoed
+    first, hint = out.stderr.splitlines()[:2]
+    assert first.startswith("error: the data directory ") and f"is too long a name ({len(home)} characters)" in first
+    assert len(first) < 250
+    assert hint == "hint: set SAMPLECTL_HOME (or home in the config file) to a directory's path, or unset it"

@@ -217,3 +217,30 @@ def test_a_full_disk_is_exit_8_with_a_clear_line(small_disk: Path) -> None:
     listed = run_samplectl("list", "--all", "-o", "json", env=token)
     if listed.returncode == 0:
         assert all(s["sample_id"] for s in json.loads(listed.stdout))
+
+
+def test_a_users_database_on_a_full_disk_says_the_disk_is_full(tmp_path: Path) -> None:
+    """A users database that cannot be written because the disk is full says so (it said "check
+    SAMPLECTL_DATABASE_URL and that the server is running"). A real full file system: a small tmpfs in a
+    mount namespace of its own, where the machine allows one (root, unshare)."""
+    import shutil
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("no mount namespace here (unshare -m needs root)")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    script = f"""
+set -e
+mount -t tmpfs -o size=1200k tmpfs {mount}
+export SAMPLECTL_HOME={mount}/data
+echo admin-pass-123 | {sys.executable} -m samplectl init --admin admin --password-stdin >/dev/null 2>&1
+head -c 10000000 /dev/zero > {mount}/filler 2>/dev/null || true
+set +e
+echo admin-pass-123 | {sys.executable} -m samplectl login -u admin --password-stdin 2>&1 >/dev/null
+echo "exit $?"
+"""
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "exit 8", done.stdout + done.stderr
+    assert lines[:2] == ["error: there is no space left on the disk (a database or file could not be written)",
+                         "hint: free some space (df -h shows where), then run the command again"], done.stdout
