@@ -8,6 +8,10 @@ three years, freezer/rack/box locations) and runs each side as its own process:
   dry-run   samplectl import --dry-run
             vs csv.DictReader + a Pydantic model's model_validate per row
   export    samplectl export -o csv --file F   vs   sqlite-utils rows DB samples --csv > F
+  floor     SQLite's own share of that import: the very rows it stored (samples and audit records),
+            read back and written again into an empty store the way the import writes them (one
+            transaction, its bulk load, CHUNK rows per executemany), with no reading, checking or
+            hashing: the fastest any import into this layout can be, whatever its Python does
   disk      bytes per stored sample (samplectl: samples.db with the audit trail) vs sqlite-utils' DB
   get       `samplectl get ID` as a whole process, logged in (median of 15)
             vs sqlite-utils rows DB samples --limit 1
@@ -16,7 +20,7 @@ Peak memory is the process's maximum resident set size (wait4's ru_maxrss). Need
 the same environment (pip install -e '.[bench]'). Not part of the test suite. Usage:
 
     nice .venv/bin/python benchmarks/import_export.py --rows 50000
-    nice .venv/bin/python benchmarks/import_export.py --rows 1000000 --only import disk
+    nice .venv/bin/python benchmarks/import_export.py --rows 1000000 --only import floor disk
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-MEASURES = ("import", "dry-run", "export", "disk", "get")
+MEASURES = ("import", "floor", "dry-run", "export", "disk", "get")
 BIN = Path(sys.executable).parent
 
 # The peer of `import --dry-run`: the same rows through csv.DictReader and a plain Pydantic model.
@@ -57,6 +61,40 @@ class Row(BaseModel):
 with open(sys.argv[1], newline="", encoding="utf-8") as fh:
     count = sum(1 for row in csv.DictReader(fh) if Row.model_validate(row))
 print(count)
+'''
+
+# The floor: run in its own process so that its CPU time is SQLite's writing and nothing else.
+SQLITE_FLOOR = '''
+import resource, sys
+from pathlib import Path
+from samplectl.services.importing import CHUNK
+from samplectl.stores.sqlite import open_sqlite
+from samplectl.stores.sqlite.audit import AUDIT_INSERT, COLUMNS
+from samplectl.stores.sqlite.samples import SAMPLE_NAMES
+
+source, target = open_sqlite(Path(sys.argv[1])), open_sqlite(Path(sys.argv[2]))
+samples = source.samples.db.conn.execute(f"SELECT {', '.join(SAMPLE_NAMES)} FROM samples ORDER BY rowid")
+records = source.audit.db.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit WHERE action = 'import' ORDER BY seq")
+n = source.samples.db.one("SELECT count(*) FROM samples")[0]
+store, audit, db = target.samples, target.audit, target.samples.db
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+reading = 0.0  # the rows are read from the source a chunk at a time (memory stays small); not counted
+before = cpu()
+with store.transaction(), store.bulk_load(n), audit.bulk_load(n):
+    while True:
+        start = cpu()
+        rows, chunk = samples.fetchmany(CHUNK), records.fetchmany(CHUNK)
+        reading += cpu() - start
+        if not rows:
+            break
+        store.insert_rows(rows, [])
+        db.executemany(AUDIT_INSERT, chunk)
+after = cpu()
+print(after - before - reading, n)
 '''
 
 
@@ -145,6 +183,22 @@ def rates(measure: str, n: int, ours: Run, theirs: Run, target: str) -> None:
     line(f"{measure}, CPU", f"{n / ours.cpu:,.0f}", f"{n / theirs.cpu:,.0f}", theirs.cpu / ours.cpu, target)
 
 
+def floor(n: int, home: Path, base: Path, ours: Run, theirs: Run) -> None:
+    """What bounds the import: SQLite's share alone (see SQLITE_FLOOR), and the rest of the import."""
+    out = subprocess.run([sys.executable, "-c", SQLITE_FLOOR, str(home / "samples.db"), str(base / "floor.db")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    sqlite_cpu, rows = float(out[0]), int(out[1])
+    assert rows == n, f"the store holds {rows} samples, not {n}"
+    line("import, SQLite's share alone, CPU rows/s", f"{n / sqlite_cpu:,.0f}", f"{n / theirs.cpu:,.0f}",
+         theirs.cpu / sqlite_cpu, "the best any import could do")
+    per_row = 1e6 / n
+    print(f"  CPU per sample: samplectl import {ours.cpu * per_row:.1f} us = SQLite {sqlite_cpu * per_row:.1f} + "
+          f"the rest {(ours.cpu - sqlite_cpu) * per_row:.1f}; sqlite-utils {theirs.cpu * per_row:.1f}; "
+          f"3x sqlite-utils needs {theirs.cpu * per_row / 3:.1f}", flush=True)
+    for suffix in ("", "-wal", "-shm"):
+        (base / f"floor.db{suffix}").unlink(missing_ok=True)
+
+
 def bench(n: int, base: Path, only: list[str]) -> None:
     data = base / f"samples-{n}.csv"
     generate(data, n)
@@ -161,7 +215,7 @@ def bench(n: int, base: Path, only: list[str]) -> None:
         ours = run(samplectl("import", str(data), "--dry-run", "-o", "json"), env)
         theirs = run([sys.executable, "-c", PYDANTIC_PEER, str(data)], env)
         rates("import --dry-run rows/s (pydantic)", n, ours, theirs, ">= 0.8x")
-    need_store = {"import", "export", "disk", "get"} & set(only)
+    need_store = {"import", "floor", "export", "disk", "get"} & set(only)
     if need_store:
         ours = run(samplectl("import", str(data), "-o", "json"), env)
         theirs = run(sqlite_utils("insert", str(peer_db), "samples", str(data), "--csv", "--pk", "sample_id"), env)
@@ -169,6 +223,8 @@ def bench(n: int, base: Path, only: list[str]) -> None:
             rates("import rows/s (sqlite-utils insert)", n, ours, theirs, ">= 3x")
             line("import peak memory MB", f"{ours.peak_mb:.0f}", f"{theirs.peak_mb:.0f}",
                  ours.peak_mb / theirs.peak_mb, "<= 150 MB")
+        if "floor" in only:
+            floor(n, home, base, ours, theirs)
     if "export" in only:
         ours = run(samplectl("export", "-o", "csv", "--file", str(base / f"export-{n}.csv")), env)
         theirs = run(sqlite_utils("rows", str(peer_db), "samples", "--csv"), env, stdout=base / f"peer-{n}.csv")
