@@ -477,7 +477,10 @@ class ImportService:
                                  options, batch_id, now, report)
             incoming = (source.size or 0) // ROW_BYTES  # a guess: indexes may be rebuilt after (bulk_load)
             try:
-                with (self.store.transaction(), self.store.bulk_load(incoming), self.audit.bulk_load(incoming)):
+                # The writer looks no id up (an existing or repeated id is refused by the store): into
+                # an empty store, even the id index is built after the load, which then refuses a repeat.
+                with (self.store.transaction(), self.store.bulk_load(incoming, lookups=writer.look_up),
+                      self.audit.bulk_load(incoming)):
                     self.progress.phase("importing", source.size)
                     for chunk in self._chunks(csv_pass, checker):
                         if chunk.bad:

@@ -117,7 +117,9 @@ class SampleStore(Protocol):
         ...
 
     def bulk_load(self, incoming: int, *, lookups: bool = True) -> AbstractContextManager[None]:
-        """Around a load of ``incoming`` samples (inside ``transaction``): index upkeep may wait."""
+        """Around a load of ``incoming`` samples (inside ``transaction``): index upkeep may wait.
+        ``lookups`` False: the caller finds no sample by id meanwhile, so even the id index may wait
+        (into an empty store; a repeated id is then a Conflict at the end of the load)."""
         ...
 
     def change_writer(self, audit: AuditLog) -> ChangeWriter:

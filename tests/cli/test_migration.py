@@ -45,6 +45,12 @@ def test_init_migrates_every_sample_batch_and_audit_record_and_says_so(cli: CliR
     assert cli("audit", "-o", "json").json() == json.loads((FIXTURE / "audit.json").read_text())
     verify = cli("audit", "verify", "-o", "json").json()
     assert verify["ok"] is True and verify["records"] == 15
+    import sqlite3
+
+    with sqlite3.connect(old_store) as conn:  # straight to this release's layout: ids unique by samples_by_id
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'samples'")}
+        assert "samples_by_id" in indexes and "sqlite_autoindex_samples_1" not in indexes
     # Running init again changes nothing and says nothing about a migration.
     again = cli("init")
     assert again.exit_code == 0 and "migrated" not in again.stderr

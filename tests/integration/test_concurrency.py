@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,3 +110,63 @@ def test_two_imports_of_different_files_at_once_keep_every_row_once(tmp_path: Pa
     assert ids == sorted({f"{n}-{i:05d}" for n in "PQ" for i in range(2000)})
     verify = run_samplectl("audit", "verify", "-o", "json", env=process_env)
     assert verify.returncode == 0 and '"records": ' in verify.stdout
+
+
+def _imports_at_once(files: list[Path], env: dict[str, str]) -> list[tuple[int, str, str]]:
+    procs = [subprocess.Popen([sys.executable, "-m", "samplectl", "import", str(f), "-o", "json"], cwd=ROOT,
+                              env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for f in files]
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    return [(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
+
+
+LARGE = 36_000  # rows: a file large enough for a bulk load (see large_enough)
+
+
+def large_enough(path: Path) -> Path:
+    """A file the import takes for a bulk load (from its size, as it guesses the rows)."""
+    from samplectl.services.importing import ROW_BYTES
+    from samplectl.stores.sqlite.samples import BULK_LOAD_MIN_ROWS
+
+    assert path.stat().st_size // ROW_BYTES >= BULK_LOAD_MIN_ROWS
+    return path
+
+
+def test_two_large_imports_into_an_empty_store_at_once_keep_every_row_once(
+        tmp_path: Path, process_env: dict[str, str]) -> None:
+    """The first to take the write lock loads with the id index built after; the second finds samples
+    when it gets the lock, and keeps the index up."""
+    from tests.cli.csvfiles import HEADER, row, write
+
+    assert run_samplectl("init", env=process_env).returncode == 0
+    files = [large_enough(write(tmp_path / f"{name}.csv",
+                                [HEADER, *(row(i, sample_id=f"{name}-{i:05d}") for i in range(LARGE))]))
+             for name in ("P", "Q")]
+    for code, _out, err in _imports_at_once(files, process_env):
+        assert code == 0, err
+    ids = [r["sample_id"] for r in open_store().find(Criteria(), Sort("sample_id", False), None)]
+    assert ids == sorted(f"{n}-{i:05d}" for n in "PQ" for i in range(LARGE))
+
+
+def test_of_two_large_imports_into_an_empty_store_sharing_an_id_the_second_is_refused(
+        tmp_path: Path, process_env: dict[str, str]) -> None:
+    from tests.cli.csvfiles import HEADER, row, write
+
+    assert run_samplectl("init", env=process_env).returncode == 0
+    p_rows = [row(i, sample_id=f"P-{i:05d}") for i in range(LARGE)]
+    r_rows = [row(i, sample_id=f"R-{i:05d}") for i in range(LARGE - 1)] + [row(0, sample_id="P-00000")]
+    files = [large_enough(write(tmp_path / "P.csv", [HEADER, *p_rows])),
+             large_enough(write(tmp_path / "R.csv", [HEADER, *r_rows]))]
+    outcomes = _imports_at_once(files, process_env)
+    assert sorted(code for code, _o, _e in outcomes) == [0, 7], [err for _c, _o, err in outcomes]
+    winner = "P" if outcomes[0][0] == 0 else "R"
+    refused = outcomes[1 if winner == "P" else 0][2]
+    assert "'P-00000' already exists" in refused and "Traceback" not in refused
+    ids = [r["sample_id"] for r in open_store().find(Criteria(), Sort("sample_id", False), None)]
+    expected = ([f"P-{i:05d}" for i in range(LARGE)] if winner == "P"
+                else ["P-00000", *(f"R-{i:05d}" for i in range(LARGE - 1))])
+    assert ids == sorted(expected)
+    verify = run_samplectl("audit", "verify", "-o", "json", env=process_env)
+    assert verify.returncode == 0 and '"ok": true' in verify.stdout
+    with sqlite3.connect(f"file:{load_settings().samples_path}?mode=ro", uri=True) as conn:
+        assert conn.execute("SELECT count(*) FROM audit WHERE action = 'import'").fetchone() == (LARGE,)

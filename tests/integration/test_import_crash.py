@@ -54,6 +54,8 @@ def test_an_import_killed_while_writing_leaves_nothing_and_the_next_run_finishes
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert samples_in(db) == []  # nothing of the killed batch is visible
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:  # the load had dropped it
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples_by_id'").fetchone() == (1,)
 
     again = run_samplectl("import", str(data), "-o", "json", env=process_env, timeout=300)
     assert again.returncode == 0, again.stderr

@@ -21,12 +21,12 @@ def test_a_schema_1_store_is_upgraded_in_place_keeping_its_samples() -> None:
         conn.execute("PRAGMA user_version = 1")
     database = open_embedded(load_settings())
     try:
-        assert database.notices == [f"upgraded the embedded sample store at {path} from schema 1 to 2"]
+        assert database.notices == [f"upgraded the embedded sample store at {path} from schema 1 to 3"]
         assert database.samples.get("OLD")["storage_location"] == "shelf"
         assert database.samples.get("OLD")["position"] is None
         assert database.containers is not None and database.containers.within(None) == []
     finally:
         database.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'samples_by_position'").fetchone()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from samplectl.domain.criteria import Criteria, Sort
 from samplectl.domain.errors import Conflict, DatabaseUnavailable
 from samplectl.stores.sqlite.connection import Database
-from samplectl.stores.sqlite.schema import SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
+from samplectl.stores.sqlite.schema import ID_INDEX, SAMPLE_COLUMNS, SAMPLE_INDEXES, SAMPLE_NAMES, create_index
 from samplectl.stores.values import prefix_end
 
 if TYPE_CHECKING:
@@ -322,9 +322,14 @@ class SqliteSampleStore:
         """Build the secondary indexes once after a large load instead of row by row.
 
         Must run inside ``transaction``: DDL is transactional in SQLite, so a crash or an error
-        leaves the indexes as they were. (The sample_id key is the table itself: it always stays.)
+        leaves the indexes as they were. The id index waits too when the store holds no sample at
+        the start (the transaction's write lock keeps it so) and the caller looks no sample up by id
+        meanwhile (``lookups`` False): no stored id can then be met again, and an id the load itself
+        repeats is refused when the index is built, as a Conflict, the transaction left to roll back.
         """
-        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming), bulk_cache(self.db, incoming):
+        unique = dict([ID_INDEX]) if not lookups else {}
+        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming, unique_if_empty=unique), \
+                bulk_cache(self.db, incoming):
             yield
 
     def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
@@ -345,9 +350,9 @@ class SqliteSampleStore:
 
 @contextlib.contextmanager
 def bulk_cache(db: Database, incoming: int) -> Iterator[None]:
-    """A larger page cache for a large load: the sample_id key takes each new id at a random place, and
-    with SQLite's default 2 MB most of those pages go out to the WAL and are read back. A fixed size,
-    whatever the file's: an import's memory stays flat."""
+    """A larger page cache for a large load: the id index, where it is kept up, takes each new id at a
+    random place, and with SQLite's default 2 MB most of those pages go out to the WAL and are read back.
+    A fixed size, whatever the file's: an import's memory stays flat."""
     if incoming < BULK_LOAD_MIN_ROWS:
         yield
         return
@@ -362,14 +367,29 @@ def bulk_cache(db: Database, incoming: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def bulk_indexes(db: Database, table: str, indexes: Mapping[str, str], incoming: int) -> Iterator[None]:
-    row = db.one(f"SELECT count(*) FROM {table}")
-    existing = int(row[0]) if row else 0
-    if incoming < BULK_LOAD_MIN_ROWS or existing > 2 * incoming:
+def bulk_indexes(db: Database, table: str, indexes: Mapping[str, str], incoming: int, *,
+                 unique_if_empty: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Around a load of ``incoming`` rows into ``table`` (inside its transaction): ``indexes`` dropped and
+    built after, unless the table holds more than twice as many; ``unique_if_empty`` too, only into an
+    empty table (built first: a value loaded twice is a Conflict, and the other builds are not worth waiting for)."""
+    if incoming < BULK_LOAD_MIN_ROWS:
         yield
         return
-    for name in indexes:
+    if unique_if_empty and db.one(f"SELECT 1 FROM {table} LIMIT 1") is None:
+        deferred = {name: create_index(name, spec, unique=True) for name, spec in unique_if_empty.items()}
+    else:
+        row = db.one(f"SELECT count(*) FROM {table}")
+        if (int(row[0]) if row else 0) > 2 * incoming:
+            yield
+            return
+        deferred = {}
+    deferred.update((name, create_index(name, spec)) for name, spec in indexes.items())
+    for name in deferred:
         db.execute(f"DROP INDEX IF EXISTS {name}")
     yield
-    for name, spec in indexes.items():
-        db.execute(create_index(name, spec))
+    for sql in deferred.values():
+        try:
+            db.execute(sql)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"the {table} just loaded repeat a value that must be unique ({exc})",
+                           hint="nothing of this load was kept; check the input for repeats and run it again") from None

@@ -3,7 +3,7 @@
 A TAB must answer in well under 100 ms, so this module imports nothing but sqlite3 and
 ``stores.values`` (what is offered, for every engine), and never opens the store for writing: a
 missing store offers nothing and is not created. Each value is found by seeking the column's index
-(``sample_id`` is UNIQUE; subjects and locations lead their criterion indexes), so the cost does not
+(``sample_id`` has its unique index; subjects and locations lead their criterion indexes), so the cost does not
 grow with the number of samples.
 """
 
