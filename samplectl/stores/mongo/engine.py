@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from samplectl.config import mask_uri
-from samplectl.domain.errors import DatabaseUnavailable, ValidationFailed
+from samplectl.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,8 @@ def connect(uri: str, db_name: str, timeout_ms: int) -> tuple[Any, Any, str]:
             socketTimeoutMS=max(timeout_ms * 10, 30000),
             appname="samplectl",
         )
-    except (InvalidURI, ValueError) as exc:
-        # A URI that is not one is an unusable setting (6); pymongo may echo the URI in its message:
-        # never print it, it can hold a password.
-        raise ValidationFailed(
-            f"SAMPLECTL_MONGODB_URI {where} is not a valid MongoDB URI ({type(exc).__name__})",
-            hint="a URI looks like mongodb://user:password@host:27017/?authSource=admin",
-        ) from None
-    except ConfigurationError as exc:  # e.g. a mongodb+srv:// name the DNS does not know: not reachable (8)
+    except (ConfigurationError, InvalidURI, ValueError) as exc:
+        # pymongo may echo the URI in its message: never print it, it can hold a password.
         kind = type(exc).__name__
         raise DatabaseUnavailable(
             f"SAMPLECTL_MONGODB_URI {where} is not usable ({kind})",
