@@ -86,3 +86,6 @@ def test_any_command_upgrades_it_and_a_failed_upgrade_leaves_schema_2_as_it_was(
     assert got.exit_code == 0, got.stderr
     assert got.json()["sample_id"] == "IMP-2"
     assert layout(v2_store)[0] == 3
+    # Said before the wait (a large store takes seconds), by the command that does it, and only once.
+    assert f"upgrading the embedded sample store at {v2_store} from schema 2 to 3, once" in got.stderr
+    assert "upgrading" not in cli("get", "IMP-2", "-o", "json").stderr

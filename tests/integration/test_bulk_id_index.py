@@ -127,3 +127,48 @@ def test_a_repeat_inside_a_large_file_into_an_empty_store_is_still_an_invalid_ro
         assert database.samples.db.one("SELECT count(*) FROM import_batches") == (0,)  # type: ignore[attr-defined]
     finally:
         database.close()
+
+
+def test_into_a_store_with_samples_new_samples_go_in_by_id_a_group_at_a_time(
+        database: SampleDatabase, small_loads: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import samplectl.stores.sqlite.samples as engine
+    from samplectl.domain.audit import check_chain
+
+    monkeypatch.setattr(engine, "SORTED_ROWS", 10)
+    first = importer(database).run(ImportOptions(path=str(write(tmp_path / "a.csv", [HEADER, row(1)]))))
+    assert first.created == 1
+    given = [f"T-{(i * 7) % 30:04d}" for i in range(30)]  # out of order
+    report = importer(database).run(ImportOptions(path=str(write(tmp_path / "b.csv", [HEADER, *(
+        row(i, sample_id=sample_id) for i, sample_id in enumerate(given))]))))
+    assert report.error is None and report.created == 30
+    conn = database.samples.db.conn  # type: ignore[attr-defined]
+    stored = [r[0] for r in conn.execute("SELECT sample_id FROM samples WHERE sample_id LIKE 'T-%' ORDER BY rowid")]
+    # Chunks of 7 rows, written 10 or more at a time in id order: 14, 14, then the last 2 at the end of the load.
+    assert stored == sorted(given[:14]) + sorted(given[14:28]) + sorted(given[28:])
+    records = list(database.audit.walk())  # type: ignore[attr-defined]
+    assert [r["sample_id"] for r in records if r["sample_id"].startswith("T-")] == given  # the chain in file order
+    assert check_chain(records).ok
+    assert database.samples.count(Criteria()) == 31
+
+
+def test_placed_samples_of_a_sorted_load_are_stored_with_their_positions(
+        cli: CliRun, small_loads: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import samplectl.stores.sqlite.samples as engine
+
+    monkeypatch.setattr(engine, "SORTED_ROWS", 10)
+    assert cli("init").exit_code == 0
+    for kind, path, *grid in (("freezer", "FRZ-1"), ("rack", "FRZ-1/R1"), ("box", "FRZ-1/R1/B1", "--grid", "3x3")):
+        assert cli("storage", "add", kind, path, *grid, "-o", "json").exit_code == 0
+    assert cli("import", str(write(tmp_path / "a.csv", [HEADER, row(1)])), "-o", "json").exit_code == 0
+    lines = [HEADER + ",position"]
+    for i in range(30):  # ids in descending order; every tenth row placed (its location then follows the position)
+        placed = i % 10 == 3
+        lines.append(row(i, sample_id=f"T-{29 - i:04d}", **({"storage_location": ""} if placed else {}))
+                     + (f",FRZ-1/R1/B1:A{i // 10 + 1}" if placed else ","))
+    out = cli("import", str(write(tmp_path / "b.csv", lines)), "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    assert out.json()["created"] == 30
+    listed = {r["sample_id"]: r["position"] for r in cli("list", "--all", "-o", "json").json()}
+    assert len(listed) == 31
+    assert {s: p for s, p in listed.items() if p} == {"T-0026": "FRZ-1/R1/B1:A1", "T-0016": "FRZ-1/R1/B1:A2",
+                                                      "T-0006": "FRZ-1/R1/B1:A3"}

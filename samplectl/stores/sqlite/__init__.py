@@ -7,6 +7,7 @@ privately and read-only when it must be (``connection``), the migration from neo
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,6 +103,12 @@ def _upgrade(db: Database, version: int) -> list[str]:
         )
     with db.transaction():
         current = _user_version(db)  # another process may have upgraded it meanwhile
+        if current < SCHEMA_VERSION:
+            # Said before it starts, on stderr and in the log: a step may rebuild a table (schema 3:
+            # ~6 s of CPU per million samples), and a command that goes quiet that long gets killed.
+            logging.getLogger(__name__).warning(
+                "upgrading the embedded sample store at %s from schema %d to %d, once; on a large store this "
+                "takes a while (stopping it leaves the store as it was)", db.where, current, SCHEMA_VERSION)
         for step in range(current, SCHEMA_VERSION):
             for statement in MIGRATIONS[step]:
                 db.execute(statement)

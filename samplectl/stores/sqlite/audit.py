@@ -250,9 +250,11 @@ class SqliteAuditLog(ChainedLog):
     def ready(self) -> None:
         return None
 
-    def bulk_load(self, incoming: int) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def bulk_load(self, incoming: int) -> Iterator[None]:
         """Around an import appending ``incoming`` records: the lookup indexes are built once after."""
-        return bulk_indexes(self.db, "audit", AUDIT_INDEXES, incoming)
+        with bulk_indexes(self.db, "audit", AUDIT_INDEXES, incoming):
+            yield
 
     # -- appending (``ChainedLog.append_many`` makes the contents) ---------------------------
     def encode_at(self, value: datetime) -> int:

@@ -115,7 +115,7 @@ class SqliteImportCreator:
                 records.append(made[0])
                 rows.append(made[1])
                 prev = made[2]
-            self.store.insert_rows(rows, samples)
+            self.store.insert_new(rows, samples)
             self.db.executemany(AUDIT_INSERT, records)
         return len(rows)
 

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from samplectl.domain.criteria import Criteria, Sort
@@ -27,11 +28,16 @@ CHUNK = 500
 # Below this many incoming rows (or with more than twice as many stored) indexes are kept up row by row.
 BULK_LOAD_MIN_ROWS = 20_000
 BULK_CACHE_KIB = 32 * 1024  # the page cache of a large load (see bulk_cache)
+# New samples of a load into a store that keeps its id index up are inserted this many at a time, in id
+# order (see insert_new): at 1,000,000 rows ~20% less SQLite time per insert; 1,000 at a time barely helps.
+SORTED_ROWS = 20_000
 SAMPLE_SELECT = "SELECT " + ", ".join(SAMPLE_NAMES) + " FROM samples"
 SAMPLE_INSERT = f"INSERT INTO samples ({', '.join(SAMPLE_NAMES)}) VALUES ({', '.join('?' * len(SAMPLE_NAMES))})"
 _UPDATE = "UPDATE samples SET " + ", ".join(f"{n} = ?" for n in SAMPLE_NAMES) + " WHERE sample_id = ? AND version = ?"
 _DATE_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.date)
 _OPTIONAL_AT = tuple(i for i, c in enumerate(SAMPLE_COLUMNS) if c.optional)
+_POSITION_AT = SAMPLE_NAMES.index("position")
+_first = itemgetter(0)
 _KNOWN = frozenset(SAMPLE_NAMES)
 _ACCEPTED = _KNOWN | {"pending"}  # the marker of engines without transactions: never set here
 
@@ -122,6 +128,7 @@ class SqliteSampleStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.where = db.where
+        self._unsorted: list[tuple[Any, ...]] | None = None  # insert_new's rows, during a bulk load
 
     # -- schema (made when the store is opened; see sqlite.open_sqlite) -----------------------
     def ensure_indexes(self) -> list[str]:
@@ -273,6 +280,30 @@ class SqliteSampleStore:
             ) from None
         return len(rows)
 
+    def insert_new(self, rows: list[tuple[Any, ...]], records: Sequence[Mapping[str, Any]]) -> int:
+        """``insert_rows`` of new samples whose ids nothing looks up before the load ends (an import's,
+        its ids unique in the file). During a bulk load that keeps the id index up, those without a
+        position wait, and go in SORTED_ROWS at a time in id order: each page of the index then takes
+        many ids at once instead of one page read and written per id. (A sample with a position goes in
+        at once: a taken position is told with its sample.) A stored id is then refused when they go in."""
+        if self._unsorted is None:
+            return self.insert_rows(rows, records)
+        at = _POSITION_AT
+        placed = [i for i, row in enumerate(rows) if row[at] is not None]
+        if placed:
+            self.insert_rows([rows[i] for i in placed], [records[i] for i in placed])
+            self._unsorted += (row for row in rows if row[at] is None)
+        else:
+            self._unsorted += rows
+        if len(self._unsorted) >= SORTED_ROWS:
+            self._insert_sorted()
+        return len(rows)
+
+    def _insert_sorted(self) -> None:
+        rows, self._unsorted = self._unsorted or [], []
+        rows.sort(key=_first)  # str order is SQLite's BINARY order (UTF-8 keeps code point order)
+        self.insert_rows(rows, ())
+
     def replace_if_version(self, sample_id: str, version: int, record: Mapping[str, Any]) -> bool:
         try:
             cursor = self.db.execute(_UPDATE, (*encode(record), sample_id, version))
@@ -328,9 +359,15 @@ class SqliteSampleStore:
         repeats is refused when the index is built, as a Conflict, the transaction left to roll back.
         """
         unique = dict([ID_INDEX]) if not lookups else {}
-        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming, unique_if_empty=unique), \
+        with bulk_indexes(self.db, "samples", SAMPLE_INDEXES, incoming, unique_if_empty=unique) as deferred, \
                 bulk_cache(self.db, incoming):
-            yield
+            # Kept up, the id index takes insert_new's rows in id order (deferred, it is built from a sort).
+            self._unsorted = None if ID_INDEX[0] in deferred else []
+            try:
+                yield
+                self._insert_sorted()  # before the indexes are built, inside the transaction
+            finally:
+                self._unsorted = None
 
     def import_creator(self, audit: AuditLog, entry: Mapping[str, Any], record: Mapping[str, Any],
                        changes: Callable[[Mapping[str, Any]], dict[str, Any]]) -> ImportCreator:
@@ -368,25 +405,26 @@ def bulk_cache(db: Database, incoming: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def bulk_indexes(db: Database, table: str, indexes: Mapping[str, str], incoming: int, *,
-                 unique_if_empty: Mapping[str, str] | None = None) -> Iterator[None]:
+                 unique_if_empty: Mapping[str, str] | None = None) -> Iterator[set[str]]:
     """Around a load of ``incoming`` rows into ``table`` (inside its transaction): ``indexes`` dropped and
     built after, unless the table holds more than twice as many; ``unique_if_empty`` too, only into an
-    empty table (built first: a value loaded twice is a Conflict, and the other builds are not worth waiting for)."""
+    empty table (built first: a value loaded twice is a Conflict, and the other builds are not worth waiting for).
+    Gives the names of the indexes that wait."""
     if incoming < BULK_LOAD_MIN_ROWS:
-        yield
+        yield set()
         return
     if unique_if_empty and db.one(f"SELECT 1 FROM {table} LIMIT 1") is None:
         deferred = {name: create_index(name, spec, unique=True) for name, spec in unique_if_empty.items()}
     else:
         row = db.one(f"SELECT count(*) FROM {table}")
         if (int(row[0]) if row else 0) > 2 * incoming:
-            yield
+            yield set()
             return
         deferred = {}
     deferred.update((name, create_index(name, spec)) for name, spec in indexes.items())
     for name in deferred:
         db.execute(f"DROP INDEX IF EXISTS {name}")
-    yield
+    yield set(deferred)
     for sql in deferred.values():
         try:
             db.execute(sql)
