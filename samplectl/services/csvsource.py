@@ -376,10 +376,13 @@ class CsvPass:
             ) from None
         except csv.Error as exc:
             line = self.reader.line_num if self.reader is not None else 1
+            hint = ("check the quotes up to that line: a value with commas, quotes or line breaks is "
+                    "enclosed in double quotes, and a quote inside it is doubled")
+            if "field larger than field limit" in str(exc):  # a value of over 131,072 characters
+                hint = (f"no sample field is that long: check the delimiter ({self.source.delimiter!r}; "
+                        "--delimiter sets it), and " + hint[len("check "):])
             raise ValidationFailed(
-                f"line {line}: the CSV cannot be read: {exc}",
-                hint="check the quotes up to that line: a value with commas, quotes or line breaks is "
-                "enclosed in double quotes, and a quote inside it is doubled",
+                f"line {line}: the CSV cannot be read: {exc}", hint=hint,
                 details=[{"line": line, "column": None, "value": None, "message": str(exc)}],
             ) from None
 

@@ -133,3 +133,11 @@ def test_a_file_piped_on_stdin_imports_whole_when_the_first_try_stops_early(cli:
     assert out.exit_code == 0, out.stderr[-2000:]
     assert (json.loads(out.stdout)["read"], json.loads(out.stdout)["created"]) == (count, count)
     assert len(stored(store)) == count
+
+
+def test_a_value_of_a_megabyte_names_the_delimiter_in_its_hint(cli: CliRun, tmp_path: Path, store) -> None:
+    data = tmp_path / "big.csv"
+    data.write_text(HEADER + "\n" + row(1).rsplit(",", 1)[0] + "," + "x" * 1_000_000 + "\n")
+    error = refused(cli("import", str(data)), "line 2: the CSV cannot be read: field larger than field limit")
+    assert error["hint"].startswith("no sample field is that long: check the delimiter (',';")
+    assert stored(store) == {}
