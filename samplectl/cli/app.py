@@ -219,7 +219,7 @@ def disk_full(exc: BaseException) -> SamplectlError | None:
     """A full disk (or quota), however a driver reports it, as exit 8 with a line that says so."""
     import errno
 
-    from samplectl.domain.errors import DatabaseUnavailable
+    from samplectl.domain import errors
 
     seen: list[BaseException] = []
     current: BaseException | None = exc
@@ -229,10 +229,7 @@ def disk_full(exc: BaseException) -> SamplectlError | None:
     for problem in seen:
         full = isinstance(problem, OSError) and problem.errno in (errno.ENOSPC, errno.EDQUOT)
         if full or "database or disk is full" in str(problem):
-            return DatabaseUnavailable(
-                "there is no space left on the disk (a database or file could not be written)",
-                hint="free some space (df -h shows where), then run the command again",
-            )
+            return errors.disk_full()
     return None
 
 

@@ -70,6 +70,14 @@ class DatabaseUnavailable(SamplectlError, exit_code=ExitCode.DATABASE, code="dat
     """A database that cannot be reached or timed out."""
 
 
+def disk_full() -> DatabaseUnavailable:
+    """A database or file that could not be written for want of space, however its driver said so."""
+    return DatabaseUnavailable(
+        "there is no space left on the disk (a database or file could not be written)",
+        hint="free some space (df -h shows where), then run the command again",
+    )
+
+
 def samples_not_found(missing: list[str], *, several: bool) -> NotFound:
     """The error for ids that name no sample (the local service and remote mode say it alike): the
     first five named, the rest counted; ``several``: the command named more ids, none was changed."""

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from samplectl.domain.errors import DatabaseUnavailable
+from samplectl.domain.errors import DatabaseUnavailable, disk_full
 from samplectl.private_files import create_private_file, private_dir, tighten_file
 
 T = TypeVar("T")
 BUSY_TIMEOUT_SECONDS = 30.0
+NEARLY_FULL_BYTES = 1 << 20  # less room than this, and a failed write is taken for a full disk
 
 
 def private_store_file(path: Path) -> None:
@@ -80,6 +81,10 @@ def unavailable(exc: BaseException, where: str) -> DatabaseUnavailable:
             f"the embedded sample store at {where} is damaged ({text})",
             hint="restore samples.db from a backup; `samplectl doctor` checks the rest of the setup",
         )
+    if "disk I/O error" in text and _nearly_full(where):
+        # SQLite reports a write the disk had no room for (its WAL, its journal) as an I/O error,
+        # without the errno: with the disk that holds the store all but full, that is the reason.
+        return disk_full()
     if "readonly" in text or "read-only" in text:
         return DatabaseUnavailable(
             f"the embedded sample store at {where} is read-only here ({text})",
@@ -89,6 +94,15 @@ def unavailable(exc: BaseException, where: str) -> DatabaseUnavailable:
         f"the embedded sample store at {where} is unavailable: {text}",
         hint="another samplectl may hold it locked for long (a large import?); try again",
     )
+
+
+def _nearly_full(where: str) -> bool:
+    """Whether the disk that holds ``where`` has less than NEARLY_FULL_BYTES left."""
+    try:
+        disk = os.statvfs(os.path.dirname(where) or ".")
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < NEARLY_FULL_BYTES
 
 
 class Database:
