@@ -96,12 +96,14 @@ def open_private(path: str, *, append: bool = False) -> IO[str]:
         raise
 
 
-def write_whole(path: str, write: Callable[[IO[str]], int]) -> int:
+def write_whole(path: str, write: Callable[[IO[str]], int], *, replace: bool = False) -> int:
     """Write a file so that it appears whole or not at all: written aside, then moved over ``path``.
 
     On Linux the text is written into an unnamed file (O_TMPFILE) that gets a name only once it is
     complete, so even a killed samplectl leaves nothing half-written behind. An existing device or
-    FIFO (``/dev/stdout``, a named pipe) is written into, never replaced by a regular file.
+    FIFO (``/dev/stdout``, a named pipe) is written into, never replaced by a regular file, unless
+    ``replace`` (a file of samplectl's own, which nobody reads through a pipe: whatever is in its
+    place is replaced, not written into, where a FIFO would block the writer).
     Raises IsADirectoryError for a directory; OSError from the system as it comes.
     """
     try:
@@ -110,7 +112,7 @@ def write_whole(path: str, write: Callable[[IO[str]], int]) -> int:
         st = None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(21, "Is a directory", path)
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if st is not None and not stat.S_ISREG(st.st_mode) and not replace:
         with open(path, "w", encoding="utf-8", newline="") as out:
             return write(out)
     directory = os.path.dirname(os.path.abspath(path))

@@ -174,9 +174,9 @@ class ApiClient:
             body = response.json()
         except ValueError:
             raise self._unexpected(response, "an answer that is not JSON") from None
-        missing = [key for key in keys if key not in body] if isinstance(body, dict) else []
         if not isinstance(body, dict):
             raise self._unexpected(response, "JSON that is not an object")
+        missing = [key for key in keys if key not in body]
         if missing:
             raise self._unexpected(response, f"JSON without {', '.join(missing)}")
         return body

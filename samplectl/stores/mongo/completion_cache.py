@@ -149,23 +149,13 @@ class CacheFiles:
 
         Whatever is in the way is replaced, not written into (a FIFO there would block the refresher).
         """
-        import tempfile
-
-        from samplectl.private_files import private_dir
+        from samplectl.private_files import private_dir, write_whole
 
         private_dir(self.folder)
         header = {"format": FORMAT, "as_of": as_of, "fields": list(FIELDS), "complete": [complete[f] for f in FIELDS]}
         lines = [json.dumps(header)] + [json.dumps(list(found[f]), ensure_ascii=False, separators=(",", ":"))
                                         for f in FIELDS]
-        fd, temp = tempfile.mkstemp(prefix=".refresh-", dir=self.folder)  # mkstemp makes it 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write("\n".join(lines) + "\n")
-            os.replace(temp, self.values)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_whole(str(self.values), lambda out: out.write("\n".join(lines) + "\n"), replace=True)
 
     def mark_written(self) -> None:
         """A command changed the store: caches read before now are behind (a TAB asks MongoDB), and a
